@@ -1,0 +1,1 @@
+"""Lab backends: the network the agent works on."""

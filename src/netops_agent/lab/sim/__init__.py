@@ -1,0 +1,1 @@
+"""The digital twin: a seeded network whose symptoms follow from its causes."""

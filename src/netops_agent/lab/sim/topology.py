@@ -1,0 +1,204 @@
+"""Seeded topology generator: a NetBox-shaped inventory plus a golden config per device.
+
+Each site is a two-tier Clos fabric (spines, leaves, edges; every leaf and edge
+cabled to every spine). Sites are joined in a ring by their edges. The underlay is
+OSPF area 0 over point-to-point /31s and loopbacks; the overlay is eBGP over every
+cable (spines of a site share an AS, as RFC 7938 suggests). Leaves originate two
+customer /24s on SVIs behind an outbound ACL; edges originate a service /24 from a
+static route. Sizes per profile are documented in the README.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from dataclasses import dataclass
+
+from netops_agent.errors import ConfigError
+from netops_agent.lab.sim.config import (
+    AclEntry,
+    BgpConfig,
+    BgpNeighborConfig,
+    DeviceConfig,
+    InterfaceConfig,
+    OspfConfig,
+    StaticRoute,
+)
+from netops_agent.models import BgpSession, Device, Interface, Inventory, Link, Site
+
+
+@dataclass(frozen=True)
+class Profile:
+    sites: int
+    spines: int
+    leaves: int
+    edges: int
+
+    @property
+    def devices(self) -> int:
+        return self.sites * (self.spines + self.leaves + self.edges)
+
+
+PROFILES: dict[str, Profile] = {
+    "small": Profile(sites=1, spines=2, leaves=4, edges=2),
+    "medium": Profile(sites=3, spines=2, leaves=12, edges=2),
+    "large": Profile(sites=10, spines=4, leaves=44, edges=2),
+}
+
+FABRIC_MTU = 1500
+CUSTOMER_ACL = "CUSTOMER-OUT"
+REGIONS = ["eu-west", "eu-central", "us-east", "us-west", "ap-south"]
+
+
+def profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise ConfigError(f"unknown topology profile {name!r}; choose one of: {known}") from None
+
+
+class _Builder:
+    """Accumulates inventory rows and golden configs while the fabric is wired."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.sites: list[Site] = []
+        self.devices: list[Device] = []
+        self.interfaces: list[Interface] = []
+        self.links: list[Link] = []
+        self.sessions: list[BgpSession] = []
+        self.prefixes: dict[str, list[str]] = {}
+        self.configs: dict[str, DeviceConfig] = {}
+        self._next_port: dict[str, int] = {}
+        self._p2p = ipaddress.IPv4Network("10.0.0.0/15").network_address
+        self._loop = int(ipaddress.IPv4Address("10.255.0.1"))
+        self._asn = 65001
+
+    def add_device(self, name: str, site: str, role: str, asn: int | None = None) -> Device:
+        loopback = str(ipaddress.IPv4Address(self._loop + len(self.devices)))
+        if asn is None:
+            asn, self._asn = self._asn, self._asn + 1
+        dev = Device.model_construct(
+            name=name, site=site, role=role, platform="cisco_ios", asn=asn,
+            loopback=loopback, router_id=loopback,
+        )
+        self.devices.append(dev)
+        cfg = DeviceConfig(hostname=name, ospf=OspfConfig(1, loopback), bgp=BgpConfig(asn, loopback))
+        cfg.interfaces["Loopback0"] = InterfaceConfig(
+            "Loopback0", ip=loopback, prefixlen=32, ospf_area=0
+        )
+        self.configs[name] = cfg
+        self.interfaces.append(Interface.model_construct(
+            device=name, name="Loopback0", kind="loopback", ip=loopback, prefixlen=32,
+            mtu=1500, description="router-id", speed_mbps=8000,
+        ))
+        self._next_port[name] = 0
+        return dev
+
+    def next_port(self, device: str) -> str:
+        port = self._next_port[device]
+        self._next_port[device] = port + 1
+        return f"GigabitEthernet0/{port}"
+
+    def cable(self, a: Device, b: Device) -> None:
+        """Cable two devices: /31, OSPF p2p, and an eBGP session each way."""
+        a_if, b_if = self.next_port(a.name), self.next_port(b.name)
+        net = ipaddress.IPv4Network(f"{self._p2p}/31")
+        self._p2p = net.broadcast_address + 1
+        a_ip, b_ip = str(net.network_address), str(net.broadcast_address)
+        link_id = f"{a.name}:{a_if}--{b.name}:{b_if}"
+        self.links.append(Link.model_construct(
+            id=link_id, a_device=a.name, a_interface=a_if, b_device=b.name,
+            b_interface=b_if, subnet=str(net),
+        ))
+        for dev, ifn, ip, peer, peer_if, peer_ip in (
+            (a, a_if, a_ip, b, b_if, b_ip),
+            (b, b_if, b_ip, a, a_if, a_ip),
+        ):
+            desc = f"to {peer.name} {peer_if}"
+            self.interfaces.append(Interface.model_construct(
+                device=dev.name, name=ifn, kind="p2p", ip=ip, prefixlen=31,
+                mtu=FABRIC_MTU, description=desc, speed_mbps=1000,
+            ))
+            self.configs[dev.name].interfaces[ifn] = InterfaceConfig(
+                ifn, description=desc, ip=ip, prefixlen=31, mtu=FABRIC_MTU,
+                ospf_area=0, ospf_p2p=True,
+            )
+            bgp = self.configs[dev.name].bgp
+            assert bgp is not None
+            bgp.neighbors[peer_ip] = BgpNeighborConfig(
+                peer_ip, remote_as=peer.asn, description=peer.name, max_prefix=5000,
+            )
+            self.sessions.append(BgpSession.model_construct(
+                device=dev.name, peer_device=peer.name, local_ip=ip, peer_ip=peer_ip,
+                local_as=dev.asn, remote_as=peer.asn, link_id=link_id,
+            ))
+
+    def customer_svis(self, leaf: Device, index: int) -> None:
+        cfg = self.configs[leaf.name]
+        assert cfg.bgp is not None
+        cfg.acls[CUSTOMER_ACL] = [AclEntry(100, "permit", "ip", "any", "any")]
+        nets = []
+        for k, vlan in enumerate((100, 200)):
+            third = (index % 128) * 2 + k
+            net = ipaddress.IPv4Network(f"10.{100 + index // 128}.{third}.0/24")
+            gw = str(net.network_address + 1)
+            name = f"Vlan{vlan}"
+            cfg.interfaces[name] = InterfaceConfig(
+                name, description=f"customer vlan {vlan}", ip=gw, prefixlen=24, acl_out=CUSTOMER_ACL,
+            )
+            self.interfaces.append(Interface.model_construct(
+                device=leaf.name, name=name, kind="svi", ip=gw, prefixlen=24, mtu=1500,
+                description=f"customer vlan {vlan}", speed_mbps=1000,
+            ))
+            cfg.bgp.networks.append((str(net.network_address), 24))
+            nets.append(str(net))
+        self.prefixes[leaf.name] = nets
+
+    def service_route(self, edge: Device, index: int) -> None:
+        cfg = self.configs[edge.name]
+        assert cfg.bgp is not None
+        net = ipaddress.IPv4Network(f"198.18.{index}.0/24")
+        cfg.statics.append(StaticRoute(str(net.network_address), 24, "Null0"))
+        cfg.bgp.networks.append((str(net.network_address), 24))
+        self.prefixes[edge.name] = [str(net)]
+
+
+def generate(profile_name: str = "small", seed: int = 42) -> tuple[Inventory, dict[str, DeviceConfig]]:
+    """Build the inventory and golden configs for a profile; same seed, same network."""
+    prof = profile(profile_name)
+    b = _Builder(seed)
+    edges_by_site: list[list[Device]] = []
+    leaf_index = edge_index = 0
+    for s in range(prof.sites):
+        site = f"site{s + 1}"
+        b.sites.append(Site.model_construct(
+            name=site, slug=site, region=REGIONS[s % len(REGIONS)]
+        ))
+        spine_asn = 65000 + 100 * (s + 1)
+        spines = [b.add_device(f"{site}-spine{i + 1}", site, "spine", asn=spine_asn)
+                  for i in range(prof.spines)]
+        leaves = [b.add_device(f"{site}-leaf{i + 1}", site, "leaf") for i in range(prof.leaves)]
+        edges = [b.add_device(f"{site}-edge{i + 1}", site, "edge") for i in range(prof.edges)]
+        for dev in leaves + edges:
+            for spine in spines:
+                b.cable(dev, spine)
+        for leaf in leaves:
+            b.customer_svis(leaf, leaf_index)
+            leaf_index += 1
+        for edge in edges:
+            b.service_route(edge, edge_index)
+            edge_index += 1
+        edges_by_site.append(edges)
+    if prof.sites > 1:
+        for s in range(prof.sites):
+            nxt = edges_by_site[(s + 1) % prof.sites]
+            b.cable(edges_by_site[s][-1], nxt[0])
+    if prof.devices > 65534 - 65001:
+        raise ConfigError("profile too large for 2-byte private ASNs")
+    inv = Inventory.model_construct(
+        sites=b.sites, devices=b.devices, interfaces=b.interfaces, links=b.links,
+        bgp_sessions=b.sessions, prefixes=b.prefixes,
+    )
+    return inv, b.configs

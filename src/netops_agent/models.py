@@ -1,0 +1,198 @@
+"""Pydantic models shared across layers: inventory, incidents, tool results.
+
+The inventory is NetBox-shaped (sites, devices with roles and platforms,
+interfaces with IP addresses, cables) plus the routing intent (BGP sessions) that
+a source of truth would hold. It is what the agent may know about the network
+without asking it; faults and their locations are never part of it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Severity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return ["low", "medium", "high", "critical"].index(self.value)
+
+
+class Site(Strict):
+    name: str
+    slug: str
+    region: str
+
+
+class Device(Strict):
+    name: str
+    site: str
+    role: Literal["spine", "leaf", "edge"]
+    platform: str = "cisco_ios"
+    asn: int
+    loopback: str
+    router_id: str
+
+
+class Interface(Strict):
+    device: str
+    name: str
+    kind: Literal["p2p", "loopback", "svi", "uplink"]
+    ip: str | None = None
+    prefixlen: int | None = None
+    mtu: int = 1500
+    description: str = ""
+    speed_mbps: int = 1000
+
+
+class Link(Strict):
+    """A cable between two interfaces (NetBox 'cable')."""
+
+    id: str
+    a_device: str
+    a_interface: str
+    b_device: str
+    b_interface: str
+    subnet: str
+
+    def ends(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        return (self.a_device, self.a_interface), (self.b_device, self.b_interface)
+
+    def peer_of(self, device: str) -> tuple[str, str]:
+        if device == self.a_device:
+            return self.b_device, self.b_interface
+        return self.a_device, self.a_interface
+
+
+class BgpSession(Strict):
+    """One side of an eBGP session as intended by the source of truth."""
+
+    device: str
+    peer_device: str
+    local_ip: str
+    peer_ip: str
+    local_as: int
+    remote_as: int
+    link_id: str
+
+
+class Inventory(Strict):
+    sites: list[Site]
+    devices: list[Device]
+    interfaces: list[Interface]
+    links: list[Link]
+    bgp_sessions: list[BgpSession]
+    prefixes: dict[str, list[str]] = Field(
+        default_factory=dict, description="device -> prefixes it originates (service/customer)"
+    )
+
+    # --- lookups (cheap; built on demand) -------------------------------------------
+    def device(self, name: str) -> Device:
+        for d in self.devices:
+            if d.name == name:
+                return d
+        from netops_agent.errors import UnknownDeviceError
+
+        known = ", ".join(sorted(d.name for d in self.devices)[:8])
+        raise UnknownDeviceError(
+            f"unknown device {name!r}; known devices include: {known} "
+            "(run `netops-agent lab status` for the full list)"
+        )
+
+    def device_names(self) -> list[str]:
+        return [d.name for d in self.devices]
+
+    def link_of(self, device: str, interface: str) -> Link | None:
+        for link in self.links:
+            if (device, interface) in link.ends():
+                return link
+        return None
+
+    def interface(self, device: str, name: str) -> Interface | None:
+        for i in self.interfaces:
+            if i.device == device and i.name == name:
+                return i
+        return None
+
+    def session(self, device: str, peer_ip: str) -> BgpSession | None:
+        for s in self.bgp_sessions:
+            if s.device == device and s.peer_ip == peer_ip:
+                return s
+        return None
+
+
+class FaultSpec(Strict):
+    """A fault to inject: a catalog slug and a target (explicit or 'auto')."""
+
+    type: str
+    target: dict[str, Any] | Literal["auto"] = "auto"
+    severity: Severity | None = None
+
+
+class InjectedFault(Strict):
+    """Ground truth: what was injected where. Only the harness and the lab read it."""
+
+    id: str
+    type: str
+    target: dict[str, Any]
+    severity: Severity
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolStatus(str, Enum):
+    ok = "ok"
+    error = "error"
+    unreachable = "unreachable"
+    denied = "denied"
+    dry_run = "dry_run"
+
+
+class ToolResult(BaseModel):
+    """What a tool returns: never raises for device-side failures."""
+
+    tool: str
+    device: str
+    command: str
+    status: ToolStatus
+    raw: str = ""
+    parsed: Any = None
+    error: str = ""
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == ToolStatus.ok
+
+
+class Suspect(BaseModel):
+    kind: Literal["device", "interface", "link", "bgp_session", "ospf_adjacency"]
+    device: str
+    interface: str | None = None
+    peer: str | None = None
+    score: float = 1.0
+
+
+class Incident(BaseModel):
+    """What the NOC hands the agent: symptoms, never causes."""
+
+    id: str
+    title: str
+    summary: str
+    severity: Severity
+    device: str
+    interface: str | None = None
+    peer: str | None = None
+    suspects: list[Suspect] = Field(default_factory=list)
+    alerts: int = 0
+    opened_at: str = ""

@@ -1,0 +1,194 @@
+"""`Store`: one DuckDB file, migrated on open, bulk writes through Arrow.
+
+Every other package reaches the database through this class, so the schema, the
+transaction rules and the error messages live in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from netops_agent.errors import StoreError
+from netops_agent.store.migrations import MIGRATIONS, RUN_TABLES
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Store:
+    """A migrated DuckDB database. Use as a context manager or call `close()`."""
+
+    def __init__(self, path: Path | str = ":memory:", *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            p = Path(self.path)
+            if read_only and not p.exists():
+                raise StoreError(
+                    f"database {p} does not exist yet; run `netops-agent run` first "
+                    "(or pass --db PATH to point at another file)"
+                )
+            p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self._depth = 0
+        if not read_only:
+            self.migrate()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied now."""
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        done = {r["version"] for r in self.query("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction():
+                self.execute(sql)
+                self.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()]
+                )
+            applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT max(version) FROM schema_migrations") or 0)
+
+    # --- transactions -----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group writes: all commit together or none do. Nested use joins the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        else:
+            self.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # --- reads ----------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        cur = self._run(sql, params)
+        cols = [d[0] for d in cur.description or []]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def query_one(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        rows = self._run(sql, params).fetchall()
+        return rows[0][0] if rows else None
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        try:
+            rel = self._con.sql(sql, params=params)
+        except duckdb.Error as exc:
+            raise StoreError(f"database {self.path}: {exc}") from exc
+        return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+
+    def tables(self) -> list[str]:
+        return [
+            r["table_name"]
+            for r in self.query(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' ORDER BY table_name"
+            )
+        ]
+
+    def table_counts(self) -> dict[str, int]:
+        return {t: int(self.scalar(f'SELECT count(*) FROM "{t}"')) for t in self.tables()}
+
+    def require_table(self, name: str) -> str:
+        known = self.tables()
+        if name not in known:
+            raise StoreError(f"no table {name!r} in {self.path}; tables are: {', '.join(known)}")
+        return name
+
+    # --- writes ---------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self._run(sql, params).fetchall()
+
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        """Insert one record (tickets, audit rows); JSON-encodes dicts and lists."""
+        cols = list(row)
+        values = [_jsonable(row[c]) for c in cols]
+        marks = ", ".join("?" for _ in cols)
+        self.execute(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({marks})', values)
+
+    def append_arrow(self, table: str, data: pa.Table) -> int:
+        """Bulk-append an Arrow table whose column names match the target table's."""
+        if data.num_rows == 0:
+            return 0
+        self._con.register("_incoming", data)
+        try:
+            cols = ", ".join(f'"{c}"' for c in data.column_names)
+            self.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
+        finally:
+            self._con.unregister("_incoming")
+        return data.num_rows
+
+    def replace_table(self, table: str, data: pa.Table) -> int:
+        """Replace a table's contents in one transaction."""
+        with self.transaction():
+            self.execute(f'DELETE FROM "{table}"')
+            return self.append_arrow(table, data)
+
+    def reset_run(self) -> None:
+        """Start a fresh lab: clear every run-scoped table in one transaction."""
+        with self.transaction():
+            for t in RUN_TABLES:
+                self.execute(f'DELETE FROM "{t}"')
+
+    def get_meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM meta WHERE key = ?", [key])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        except duckdb.Error as exc:
+            first = " ".join(sql.split())[:120]
+            raise StoreError(f"database {self.path}: {exc} (in: {first})") from exc
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return value

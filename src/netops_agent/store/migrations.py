@@ -1,0 +1,91 @@
+"""Numbered schema migrations, applied in order and recorded in `schema_migrations`.
+
+Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "inventory, lab state and telemetry",
+        """
+        CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+        CREATE TABLE sites (name VARCHAR PRIMARY KEY, slug VARCHAR, region VARCHAR);
+        CREATE TABLE devices (
+            name VARCHAR PRIMARY KEY, site VARCHAR, role VARCHAR, platform VARCHAR,
+            asn BIGINT, loopback VARCHAR, router_id VARCHAR);
+        CREATE TABLE interfaces (
+            device VARCHAR, name VARCHAR, kind VARCHAR, ip VARCHAR, prefixlen INTEGER,
+            mtu INTEGER, description VARCHAR, speed_mbps INTEGER, PRIMARY KEY (device, name));
+        CREATE TABLE links (
+            id VARCHAR PRIMARY KEY, a_device VARCHAR, a_interface VARCHAR,
+            b_device VARCHAR, b_interface VARCHAR, subnet VARCHAR);
+        CREATE TABLE bgp_sessions (
+            device VARCHAR, peer_device VARCHAR, local_ip VARCHAR, peer_ip VARCHAR,
+            local_as BIGINT, remote_as BIGINT, link_id VARCHAR, PRIMARY KEY (device, peer_ip));
+        CREATE TABLE prefixes (device VARCHAR, prefix VARCHAR);
+        CREATE TABLE device_config (
+            device VARCHAR PRIMARY KEY, golden VARCHAR, running VARCHAR, updated_at TIMESTAMP);
+        CREATE TABLE lab_state (
+            id INTEGER PRIMARY KEY, backend VARCHAR, profile VARCHAR, seed BIGINT,
+            clock TIMESTAMP, state JSON, created_at TIMESTAMP);
+        CREATE TABLE interface_counters (
+            device VARCHAR, interface VARCHAR, in_octets DOUBLE, out_octets DOUBLE,
+            in_packets DOUBLE, out_packets DOUBLE, in_errors DOUBLE, in_crc DOUBLE,
+            in_discards DOUBLE, out_discards DOUBLE, late_collisions DOUBLE);
+        CREATE TABLE ground_truth (
+            id VARCHAR PRIMARY KEY, type VARCHAR, target JSON, severity VARCHAR,
+            params JSON, injected_at TIMESTAMP);
+        CREATE TABLE telemetry (
+            ts TIMESTAMP, device VARCHAR, entity VARCHAR, metric VARCHAR, value DOUBLE);
+        CREATE TABLE events (
+            ts TIMESTAMP, device VARCHAR, facility VARCHAR, severity INTEGER,
+            mnemonic VARCHAR, message VARCHAR);
+        """,
+    ),
+    (
+        2,
+        "incidents, knowledge, tickets and audit",
+        """
+        CREATE TABLE incidents (
+            id VARCHAR PRIMARY KEY, title VARCHAR, summary VARCHAR, severity VARCHAR,
+            device VARCHAR, interface VARCHAR, peer VARCHAR, suspects JSON, alerts INTEGER,
+            status VARCHAR, opened_at TIMESTAMP);
+        CREATE TABLE runbooks (
+            id VARCHAR PRIMARY KEY, title VARCHAR, fault_types VARCHAR[], symptoms VARCHAR,
+            body JSON);
+        CREATE TABLE runbook_vectors (runbook_id VARCHAR, term VARCHAR, weight DOUBLE);
+        CREATE TABLE runbook_vocab (term VARCHAR PRIMARY KEY, idf DOUBLE);
+        CREATE SEQUENCE ticket_seq START 1;
+        CREATE TABLE tickets (
+            id VARCHAR PRIMARY KEY, incident_id VARCHAR, state VARCHAR, severity VARCHAR,
+            assignment_group VARCHAR, short_description VARCHAR, runbook_id VARCHAR,
+            diagnosis JSON, resolution VARCHAR, escalation_reason VARCHAR,
+            created_at TIMESTAMP, updated_at TIMESTAMP, closed_at TIMESTAMP);
+        CREATE SEQUENCE ticket_event_seq START 1;
+        CREATE TABLE ticket_events (
+            id BIGINT PRIMARY KEY DEFAULT nextval('ticket_event_seq'), ticket_id VARCHAR,
+            ts TIMESTAMP, kind VARCHAR, from_state VARCHAR, to_state VARCHAR,
+            note VARCHAR, author VARCHAR, data JSON);
+        CREATE SEQUENCE tool_call_seq START 1;
+        CREATE TABLE tool_calls (
+            id BIGINT PRIMARY KEY DEFAULT nextval('tool_call_seq'), ts TIMESTAMP,
+            incident_id VARCHAR, device VARCHAR, tool VARCHAR, command VARCHAR, params JSON,
+            risk VARCHAR, status VARCHAR, raw_output VARCHAR, parsed JSON, error VARCHAR,
+            duration_ms DOUBLE);
+        CREATE SEQUENCE change_seq START 1;
+        CREATE TABLE changes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('change_seq'), ts TIMESTAMP,
+            incident_id VARCHAR, device VARCHAR, tool VARCHAR, risk VARCHAR, lines VARCHAR,
+            before_config VARCHAR, after_config VARCHAR, status VARCHAR, kind VARCHAR);
+        """,
+    ),
+]
+
+# Tables that describe one lab and the work done on it; `run` starts them afresh.
+RUN_TABLES = [
+    "sites", "devices", "interfaces", "links", "bgp_sessions", "prefixes", "device_config",
+    "lab_state", "interface_counters", "ground_truth", "telemetry", "events", "incidents",
+    "tickets", "ticket_events", "tool_calls", "changes",
+]
