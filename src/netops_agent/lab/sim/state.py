@@ -9,10 +9,11 @@ touches a symptom changes nothing.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from netops_agent.lab.sim.config import DeviceConfig
+from netops_agent.lab.sim.config import DeviceConfig, StaticRoute
 from netops_agent.models import Inventory
 
 
@@ -123,14 +124,23 @@ def _originated(
             for n, i in cfg.interfaces.items()
             if i.ip and iface[(dev, n)].oper_up
         }
-        rib |= {f"{r.prefix}/{r.prefixlen}" for r in cfg.statics}
+        rib |= {f"{r.prefix}/{r.prefixlen}" for r in cfg.statics if _resolvable(r, cfg, iface, dev)}
         out[dev] = [f"{p}/{plen}" for p, plen in cfg.bgp.networks if f"{p}/{plen}" in rib]
     return out
 
 
-def _net(ip: str | None, plen: int | None) -> str:
-    import ipaddress
+def _resolvable(r: StaticRoute, cfg: DeviceConfig, iface: dict[tuple[str, str], IfState], dev: str) -> bool:
+    """A static route is installed when its next hop is Null0 or in an up connected subnet."""
+    if r.nexthop == "Null0":
+        return True
+    nh = ipaddress.IPv4Address(r.nexthop)
+    return any(
+        i.ip and iface[(dev, n)].oper_up and nh in ipaddress.IPv4Interface(f"{i.ip}/{i.prefixlen}").network
+        for n, i in cfg.interfaces.items()
+    )
 
+
+def _net(ip: str | None, plen: int | None) -> str:
     return str(ipaddress.IPv4Interface(f"{ip}/{plen}").network)
 
 
@@ -170,7 +180,7 @@ def _bgp(
         surge = cond.peer_prefixes.get(key(dev, peer_ip))
         limit = configs[dev].bgp.neighbors[peer_ip].max_prefix  # type: ignore[union-attr]
         if st.state == "Established" and surge is not None and limit is not None and surge > limit:
-            states[(dev, peer_ip)] = BgpState("Idle (PfxCt)", notification="maxpfx")
+            states[(dev, peer_ip)] = BgpState("Idle (PfxCt)", surge, "maxpfx")
     # A session is up only if it is up on both ends; a Cease from the peer leaves us Idle.
     for s in inv.bgp_sessions:
         mine, theirs = states.get((s.device, s.peer_ip)), states.get((s.peer_device, s.local_ip))

@@ -157,10 +157,20 @@ class _Builder:
         self.prefixes[leaf.name] = nets
 
     def service_route(self, edge: Device, index: int) -> None:
+        """An upstream handoff (a /31 to the provider) and a static route for a service /24."""
         cfg = self.configs[edge.name]
         assert cfg.bgp is not None
+        handoff = ipaddress.IPv4Network(f"100.64.{index // 128}.{(index % 128) * 2}/31")
+        local, provider = str(handoff.network_address), str(handoff.broadcast_address)
+        name = self.next_port(edge.name)
+        desc = "to provider (service handoff)"
+        cfg.interfaces[name] = InterfaceConfig(name, description=desc, ip=local, prefixlen=31)
+        self.interfaces.append(Interface.model_construct(
+            device=edge.name, name=name, kind="uplink", ip=local, prefixlen=31, mtu=1500,
+            description=desc, speed_mbps=1000,
+        ))
         net = ipaddress.IPv4Network(f"198.18.{index}.0/24")
-        cfg.statics.append(StaticRoute(str(net.network_address), 24, "Null0"))
+        cfg.statics.append(StaticRoute(str(net.network_address), 24, provider))
         cfg.bgp.networks.append((str(net.network_address), 24))
         self.prefixes[edge.name] = [str(net)]
 

@@ -1,0 +1,237 @@
+"""`SimLab`: the digital twin as a Lab backend.
+
+It keeps configuration (running and golden), physical condition, a simulated clock,
+monotonic interface counters and a syslog buffer. Every change goes through
+`_commit`, which re-derives protocol state and logs what changed, so the twin cannot
+show a symptom without its cause. Persisted to DuckDB by `lab.sim.persist`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from netops_agent.lab.base import CommandOutput
+from netops_agent.lab.sim import config as ios
+from netops_agent.lab.sim.config import DeviceConfig
+from netops_agent.lab.sim.routing import Routing
+from netops_agent.lab.sim.state import Conditions, Derived, derive, key
+from netops_agent.lab.sim.syslog import LogEvent, diff_events, make
+from netops_agent.lab.sim.telemetry import (
+    InterfaceIndex,
+    Rates,
+    compute_rates,
+    device_gauges,
+    sample,
+)
+from netops_agent.lab.sim.topology import generate
+from netops_agent.models import InjectedFault, Inventory
+
+EPOCH = datetime(2026, 1, 5, 8, 0, 0)
+TICK_S = 10.0
+COMMAND_S = 2.0  # a CLI round-trip on the twin's clock
+CONFIG_S = 3.0
+TIMEOUT_TEXT = "% Connection timed out; remote host not responding"
+BASE_PROCESSES = [
+    ("Check heaps", 0.2), ("IP Input", 1.1), ("ARP Input", 0.3), ("OSPF-1 Hello", 0.4),
+    ("BGP Router", 0.9), ("BGP I/O", 0.3), ("SNMP ENGINE", 0.5), ("IP SNMP", 0.2),
+    ("Net Background", 0.1), ("CDP Protocol", 0.1), ("Exec", 0.0), ("TCP Timer", 0.1),
+]
+
+
+class SimLab:
+    """A seeded twin; build with `SimLab.build(profile, seed)` or load from a Store."""
+
+    backend = "sim"
+    platform = "cisco_ios"
+
+    def __init__(
+        self,
+        inv: Inventory,
+        golden: dict[str, DeviceConfig],
+        *,
+        profile: str = "small",
+        seed: int = 42,
+        running: dict[str, DeviceConfig] | None = None,
+        conditions: Conditions | None = None,
+        clock: datetime = EPOCH,
+        counters: np.ndarray | None = None,
+        jitter: float = 0.0,
+    ) -> None:
+        self.inv = inv
+        self.golden = golden
+        self.profile = profile
+        self.seed = seed
+        self.configs = running if running is not None else {k: v.copy() for k, v in golden.items()}
+        self.cond = conditions or Conditions()
+        self.clock = clock
+        self.jitter = jitter
+        self.idx = InterfaceIndex(inv)
+        self.counters = counters if counters is not None else self._initial_counters()
+        self.rng = np.random.default_rng([seed, int(clock.timestamp())])
+        dev_rng = np.random.default_rng(seed + 1)
+        self.base_cpu = {d.name: float(dev_rng.uniform(6, 22)) for d in inv.devices}
+        self.base_mem = {d.name: float(dev_rng.uniform(32, 48)) for d in inv.devices}
+        self.events: list[LogEvent] = []  # new since the last save
+        self.history: list[LogEvent] = []  # loaded from the store (for show logging)
+        self.telemetry: list[pa.Table] = []  # new since the last save
+        self.spikes: dict[str, float] = {}  # key(dev, if) -> until epoch seconds (benign noise)
+        self._derived: Derived | None = None
+        self._cache: dict[str, object] = {}
+        self.ground_truth: list[InjectedFault] = []  # read only by faults.py and the harness
+
+    @classmethod
+    def build(cls, profile: str = "small", seed: int = 42, jitter: float = 0.0) -> SimLab:
+        inv, golden = generate(profile, seed)
+        return cls(inv, golden, profile=profile, seed=seed, jitter=jitter)
+
+    def _initial_counters(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed + 2)
+        c = np.zeros((len(self.idx.keys), 9))
+        c[:, 0:4] = rng.uniform(1e9, 5e11, (len(self.idx.keys), 4)).round()
+        return c
+
+    # --- derived views (recomputed after every change) ----------------------------------------
+    @property
+    def derived(self) -> Derived:
+        if self._derived is None:
+            self._derived = derive(self.inv, self.configs, self.cond)
+        return self._derived
+
+    @property
+    def routing(self) -> Routing:
+        if "routing" not in self._cache:
+            self._cache["routing"] = Routing(self.inv, self.configs, self.derived)
+        return self._cache["routing"]  # type: ignore[return-value]
+
+    @property
+    def rates(self) -> Rates:
+        if "rates" not in self._cache:
+            self._cache["rates"] = compute_rates(self.inv, self.idx, self.derived, self.cond, self.configs)
+        return self._cache["rates"]  # type: ignore[return-value]
+
+    def commit(self) -> None:
+        """Re-derive state after a change and log what routers would log about it."""
+        before = self.derived
+        self._derived = None
+        self._cache.clear()
+        after = self.derived
+        down = set(self.cond.down_devices)
+        self.events.extend(diff_events(self.inv, before, after, self.clock, down))
+
+    def log(self, device: str, tag: str, message: str) -> None:
+        self.events.append(make(self.clock, device, tag, message))
+
+    # --- the Lab protocol ---------------------------------------------------------------------
+    def inventory(self) -> Inventory:
+        return self.inv
+
+    def golden_config(self, device: str) -> str:
+        self.inv.device(device)
+        return ios.render(self.golden[device])
+
+    def now(self) -> datetime:
+        return self.clock
+
+    def reachable(self, device: str) -> bool:
+        return device not in self.cond.down_devices
+
+    def execute(self, device: str, command: str) -> CommandOutput:
+        from netops_agent.lab.sim.cli import run_command
+
+        self.inv.device(device)
+        self.advance(COMMAND_S)
+        if not self.reachable(device):
+            return CommandOutput(ok=False, text="", error=TIMEOUT_TEXT, reachable=False)
+        words = command.split()
+        if words[:2] == ["restart", "process"] and len(words) > 2:
+            return self._restart_process(device, " ".join(words[2:]))
+        if words[:3] == ["clear", "ip", "bgp"] and len(words) == 4:
+            return CommandOutput(ok=True, text="")  # sessions re-derive; nothing is cached
+        return run_command(self, device, command)
+
+    def _restart_process(self, device: str, name: str) -> CommandOutput:
+        """Restart a process (twin exec command): clears a runaway process's CPU hog."""
+        known = {n for n, _ in self.cpu_processes(device)}
+        if name not in known:
+            return CommandOutput(ok=False, text=f"% No such process: {name}", error="no such process")
+        hogs = self.cond.cpu_hogs.get(device, {})
+        hogs.pop(name, None)
+        if not hogs:
+            self.cond.cpu_hogs.pop(device, None)
+        self.log(device, "%SYS-5-RESTART", f"Process {name} restarted by netops-agent")
+        self.commit()
+        return CommandOutput(ok=True, text=f"Process {name} restarted")
+
+    def configure(self, device: str, lines: list[str], *, author: str = "netops-agent") -> CommandOutput:
+        self.inv.device(device)
+        self.advance(CONFIG_S)
+        if not self.reachable(device):
+            return CommandOutput(ok=False, text="", error=TIMEOUT_TEXT, reachable=False)
+        candidate = self.configs[device].copy()
+        try:
+            ios.apply_lines(candidate, lines)
+        except ios.ConfigSyntaxError as exc:
+            text = f"% Invalid input detected at '^' marker.\n({exc})"
+            return CommandOutput(ok=False, text=text, error=text)
+        self._clear_err_disabled_on_bounce(device, lines)
+        self.configs[device] = candidate
+        self.log(device, "%SYS-5-CONFIG_I", f"Configured from console by {author} on vty0 (10.0.0.254)")
+        self.commit()
+        return CommandOutput(ok=True, text="")
+
+    def _clear_err_disabled_on_bounce(self, device: str, lines: list[str]) -> None:
+        """`shutdown` on an err-disabled port recovers it unless the cause persists."""
+        current = ""
+        for raw in lines:
+            line = raw.strip()
+            if line.startswith("interface "):
+                current = line.split(None, 1)[1]
+            elif line == "shutdown" and current:
+                info = self.cond.err_disabled.get(key(device, current))
+                if info is not None and not info.get("persistent"):
+                    del self.cond.err_disabled[key(device, current)]
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock; counters grow at the current rates; telemetry is sampled per tick."""
+        remaining = float(seconds)
+        while remaining > 0:
+            to_tick = TICK_S - (self.clock.timestamp() % TICK_S)
+            step = min(remaining, to_tick)
+            self.counters += self.rates.per_s * step
+            self.clock += timedelta(seconds=step)
+            remaining -= step
+            if self.clock.timestamp() % TICK_S < 1e-6:
+                self.telemetry.append(self.sample())
+
+    def sample(self) -> pa.Table:
+        cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
+        return sample(self.inv, self.idx, self.rates, self.counters, cpu, mem, self.clock,
+                      self.rng, self.jitter)
+
+    def state_hash(self) -> str:
+        body = {
+            "running": {d: ios.render(c) for d, c in sorted(self.configs.items())},
+            "conditions": self.cond.to_json(),
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    # --- helpers for renderers ------------------------------------------------------------------
+    def cpu_processes(self, device: str) -> list[tuple[str, float]]:
+        """(process, 5-second CPU %) for the device, hogs included."""
+        base = self.base_cpu[device]
+        scale = base / sum(p for _, p in BASE_PROCESSES)
+        procs = [(name, pct * scale) for name, pct in BASE_PROCESSES]
+        hogs = self.cond.cpu_hogs.get(device, {})
+        procs = [(n, p + hogs.get(n, 0.0)) for n, p in procs]
+        procs += [(n, p) for n, p in hogs.items() if n not in dict(BASE_PROCESSES)]
+        return sorted(procs, key=lambda x: -x[1])
+
+    def device_gauges(self, device: str) -> tuple[float, float]:
+        cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
+        n = self.inv.device_names().index(device)
+        return float(cpu[n]), float(mem[n])

@@ -1,0 +1,212 @@
+"""Counters, rates and telemetry for the twin, computed for every interface at once.
+
+Rates follow state: an interface carries traffic only when it is up, a degraded
+optic adds CRC errors, a duplex mismatch adds late collisions, offered load above
+line rate becomes output discards. Counters only grow. Telemetry samples are built
+as numpy columns and handed to DuckDB as one Arrow table per batch of ticks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+
+from netops_agent.lab.sim.config import DeviceConfig
+from netops_agent.lab.sim.state import Conditions, Derived
+from netops_agent.models import Inventory, Link
+
+COUNTERS = (
+    "in_octets", "out_octets", "in_packets", "out_packets", "in_errors", "in_crc",
+    "in_discards", "out_discards", "late_collisions",
+)
+C = {name: i for i, name in enumerate(COUNTERS)}
+AVG_PACKET_BYTES = 700.0
+DEGRADED_RX_DBM = -12.0
+
+
+@dataclass
+class Rates:
+    """Per-interface rates (per second) and gauges derived from one state."""
+
+    per_s: np.ndarray  # (n_if, len(COUNTERS))
+    in_util: np.ndarray  # 0..1
+    out_util: np.ndarray
+    oper_up: np.ndarray  # bool
+    admin_up: np.ndarray
+    latency_ms: np.ndarray  # extra latency contributed by queueing on this interface
+    loss: np.ndarray  # packet loss fraction through this interface
+    bgp_device: np.ndarray  # per configured BGP neighbour
+    bgp_peer: np.ndarray
+    bgp_up: np.ndarray
+
+
+class InterfaceIndex:
+    """A fixed order of interfaces so counters and rates live in numpy arrays."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.keys: list[tuple[str, str]] = [(i.device, i.name) for i in inv.interfaces]
+        self.pos = {k: n for n, k in enumerate(self.keys)}
+        self.speed_bps = np.array([i.speed_mbps * 1e6 for i in inv.interfaces])
+        self.kind = np.array([i.kind for i in inv.interfaces])
+        rng = np.random.default_rng(7)
+        self.base_util = np.where(self.kind == "p2p", rng.uniform(0.05, 0.35, len(self.keys)),
+                                  np.where(self.kind == "svi", 0.1, 0.0))
+        self.devices = np.array([d for d, _ in self.keys])
+        self.names = np.array([n for _, n in self.keys])
+
+
+def compute_rates(
+    inv: Inventory, idx: InterfaceIndex, d: Derived, cond: Conditions, configs: dict[str, DeviceConfig]
+) -> Rates:
+    n = len(idx.keys)
+    oper = np.array([d.iface[k].oper_up for k in idx.keys])
+    admin = np.array([d.iface[k].admin_up for k in idx.keys])
+    offered_out = idx.base_util.copy()
+    offered_in = idx.base_util * 0.9
+    latency = np.zeros(n)
+    loss = np.zeros(n)
+    per_s = np.zeros((n, len(COUNTERS)))
+    links = {link.id: link for link in inv.links}
+    for link_id, extra in cond.extra_load.items():
+        for (dev, out_if), (peer, in_if), share in _carriers(links[link_id], d, configs, inv):
+            offered_out[idx.pos[(dev, out_if)]] += extra * share
+            offered_in[idx.pos[(peer, in_if)]] += extra * share
+    for k, dbm in cond.optic_rx_dbm.items():
+        dev, name = k.split("|", 1)
+        if dbm <= DEGRADED_RX_DBM and (dev, name) in idx.pos:
+            p = idx.pos[(dev, name)]
+            per_s[p, C["in_crc"]] += 25.0
+            loss[p] += 0.06
+    for (dev, name), eff in d.duplex.items():
+        p = idx.pos[(dev, name)]
+        peer_eff = _peer_duplex(inv, d, dev, name)
+        if eff != peer_eff:
+            if eff == "half":
+                per_s[p, C["late_collisions"]] += 4.0
+            else:
+                per_s[p, C["in_crc"]] += 6.0
+            loss[p] += 0.03
+    in_util = np.where(oper, np.minimum(offered_in, 1.0), 0.0)
+    out_util = np.where(oper, np.minimum(offered_out, 1.0), 0.0)
+    excess = np.where(oper, np.maximum(offered_out - 1.0, 0.0), 0.0)
+    hot = excess > 0
+    latency[hot] += 35.0 + 100.0 * excess[hot]
+    loss[hot] += np.minimum(excess[hot] / (1.0 + excess[hot]), 0.5)
+    per_s[:, C["in_octets"]] = in_util * idx.speed_bps / 8
+    per_s[:, C["out_octets"]] = out_util * idx.speed_bps / 8
+    per_s[:, C["in_packets"]] = per_s[:, C["in_octets"]] / AVG_PACKET_BYTES
+    per_s[:, C["out_packets"]] = per_s[:, C["out_octets"]] / AVG_PACKET_BYTES
+    per_s[:, C["out_discards"]] = excess * idx.speed_bps / 8 / AVG_PACKET_BYTES
+    per_s[:, C["in_errors"]] = per_s[:, C["in_crc"]]
+    per_s[~oper] = 0.0
+    bkeys = list(d.bgp)
+    return Rates(
+        per_s, in_util, out_util, oper, admin, latency, np.where(oper, loss, 0.0),
+        bgp_device=np.array([k[0] for k in bkeys], dtype=object),
+        bgp_peer=np.array([k[1] for k in bkeys], dtype=object),
+        bgp_up=np.array([d.bgp[k].state == "Established" for k in bkeys], dtype=float),
+    )
+
+
+def _carriers(
+    link: Link, d: Derived, configs: dict[str, DeviceConfig], inv: Inventory
+) -> list[tuple[tuple[str, str], tuple[str, str], float]]:
+    """Where a traffic surge on `link` flows: on the link itself unless its OSPF cost was
+    raised and the sending device has other up uplinks at default cost to carry it."""
+    a = (link.a_device, link.a_interface)
+    raised = (configs[link.a_device].interfaces[link.a_interface].ospf_cost or 1) > 1 or \
+        (configs[link.b_device].interfaces[link.b_interface].ospf_cost or 1) > 1
+    if raised:
+        others = [
+            lk for lk in inv.links
+            if lk.id != link.id and link.a_device in (lk.a_device, lk.b_device)
+            and d.ospf.get((link.a_device, _local_if(lk, link.a_device))) == "FULL"
+            and (configs[link.a_device].interfaces[_local_if(lk, link.a_device)].ospf_cost or 1) == 1
+        ]
+        if others:
+            share = 1.0 / len(others)
+            return [((link.a_device, _local_if(lk, link.a_device)), lk.peer_of(link.a_device), share)
+                    for lk in others]
+    return [(a, (link.b_device, link.b_interface), 1.0)]
+
+
+def _local_if(link: Link, device: str) -> str:
+    return link.a_interface if link.a_device == device else link.b_interface
+
+
+def _peer_duplex(inv: Inventory, d: Derived, dev: str, name: str) -> str:
+    link = inv.link_of(dev, name)
+    if link is None:
+        return d.duplex[(dev, name)]
+    return d.duplex[link.peer_of(dev)]
+
+
+def device_gauges(
+    inv: Inventory, cond: Conditions, now: datetime, base_cpu: dict[str, float],
+    base_mem: dict[str, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """CPU and memory utilisation (percent) per device, in inventory order."""
+    cpu = np.array([base_cpu[dv.name] + sum(cond.cpu_hogs.get(dv.name, {}).values())
+                    for dv in inv.devices])
+    mem = np.array([base_mem[dv.name] for dv in inv.devices])
+    for n, dv in enumerate(inv.devices):
+        leak = cond.mem_leak.get(dv.name)
+        if leak:
+            minutes = (now - datetime.fromisoformat(str(leak["since"]))).total_seconds() / 60
+            mem[n] += leak["rate"] * max(minutes, 0.0)
+    return np.minimum(cpu, 99.0), np.minimum(mem, 99.0)
+
+
+def sample(
+    inv: Inventory,
+    idx: InterfaceIndex,
+    rates: Rates,
+    counters: np.ndarray,
+    cpu: np.ndarray,
+    mem: np.ndarray,
+    ts: datetime,
+    rng: np.random.Generator,
+    jitter: float = 0.0,
+) -> pa.Table:
+    """One telemetry tick for the whole network as a long-format Arrow table."""
+    n = len(idx.keys)
+    noise = 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0)
+    if_metrics = {
+        "in-octets": counters[:, C["in_octets"]],
+        "out-octets": counters[:, C["out_octets"]],
+        "in-errors": counters[:, C["in_errors"]],
+        "in-fcs-errors": counters[:, C["in_crc"]],
+        "in-discards": counters[:, C["in_discards"]],
+        "out-discards": counters[:, C["out_discards"]],
+        "late-collisions": counters[:, C["late_collisions"]],
+        "oper-status": np.where(rates.oper_up, 1.0, 2.0),
+        "admin-status": np.where(rates.admin_up, 1.0, 2.0),
+        "in-utilization": np.clip(rates.in_util * 100 * noise, 0, 100),
+        "out-utilization": np.clip(rates.out_util * 100 * noise, 0, 100),
+    }
+    devices = [idx.devices] * len(if_metrics)
+    entities = [idx.names] * len(if_metrics)
+    metrics = [np.full(n, m, dtype=object) for m in if_metrics]
+    values = list(if_metrics.values())
+    dev_names = np.array([dv.name for dv in inv.devices])
+    for name, vals in (("cpu-utilization", cpu), ("memory-utilization", mem)):
+        devices.append(dev_names)
+        entities.append(np.full(len(dev_names), "system", dtype=object))
+        metrics.append(np.full(len(dev_names), name, dtype=object))
+        values.append(vals)
+    if len(rates.bgp_device):
+        devices.append(rates.bgp_device)
+        entities.append(rates.bgp_peer)
+        metrics.append(np.full(len(rates.bgp_device), "bgp-session-established", dtype=object))
+        values.append(rates.bgp_up)
+    dev_col = np.concatenate(devices)
+    return pa.table({
+        "ts": pa.array(np.full(len(dev_col), np.datetime64(ts, "us")), pa.timestamp("us")),
+        "device": pa.array(dev_col, pa.string()).dictionary_encode(),
+        "entity": pa.array(np.concatenate(entities), pa.string()).dictionary_encode(),
+        "metric": pa.array(np.concatenate(metrics), pa.string()).dictionary_encode(),
+        "value": pa.array(np.concatenate(values), pa.float64()),
+    })
