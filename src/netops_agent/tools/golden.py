@@ -1,0 +1,53 @@
+"""Configuration remediation with hier_config: the lines that take running to intended.
+
+Used to restore one section from the golden config (config drift), and to roll a
+device back to the snapshot taken before the agent changed it.
+"""
+
+from __future__ import annotations
+
+from hier_config import Platform, WorkflowRemediation, get_hconfig
+
+_SKIP = ("Building configuration", "Current configuration", "version ", "end")
+
+
+def _clean(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if line and not line.startswith(_SKIP))
+
+
+def remediation_lines(running: str, intended: str, section: str | None = None) -> list[str]:
+    """Config lines that turn `running` into `intended`, optionally only within `section`.
+
+    `section` is a parent line such as "interface GigabitEthernet0/1" or
+    "router bgp 65001"; "ip route" selects the static routes.
+    """
+    run = get_hconfig(Platform.CISCO_IOS, _clean(running))
+    want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
+    rem = WorkflowRemediation(run, want).remediation_config
+    lines: list[str] = []
+    for child in rem.children:
+        text = child.text
+        if section is not None:
+            if section == "ip route":
+                if not (text.startswith("ip route") or text.startswith("no ip route")):
+                    continue
+            elif text != section:
+                continue
+        lines.append(text)
+        lines.extend(f" {c.text}" for c in child.all_children())
+    return lines
+
+
+def config_diff(running: str, intended: str) -> list[dict[str, str]]:
+    """Drift from intended as rows {section, op: add|remove, line} (evidence for tickets)."""
+    rows: list[dict[str, str]] = []
+    section = ""
+    for line in remediation_lines(running, intended):
+        if not line.startswith(" ") and line.startswith(("interface", "router", "ip access-list")):
+            section = line
+            continue
+        text = line.strip()
+        op = "remove" if text.startswith("no ") else "add"
+        rows.append({"section": section if line.startswith(" ") else "global", "op": op,
+                     "line": text[3:] if op == "remove" else text})
+    return rows
