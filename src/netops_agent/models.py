@@ -193,6 +193,7 @@ class Incident(BaseModel):
     device: str
     interface: str | None = None
     peer: str | None = None
+    prefix: str | None = None
     suspects: list[Suspect] = Field(default_factory=list)
     alerts: int = 0
     opened_at: str = ""

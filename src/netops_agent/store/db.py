@@ -162,6 +162,13 @@ class Store:
             self._con.unregister("_incoming")
         return data.num_rows
 
+    def register(self, name: str, data: pa.Table) -> None:
+        """Expose an Arrow table to SQL under `name` (for joins against a query vector)."""
+        self._con.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
     def replace_table(self, table: str, data: pa.Table) -> int:
         """Replace a table's contents in one transaction."""
         with self.transaction():

@@ -1,6 +1,8 @@
 """Numbered schema migrations, applied in order and recorded in `schema_migrations`.
 
-Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+Core tables live here; each area keeps its own list in `schema_<area>.py` with its
+own number range (intake 10-19, evaluation 20-29, safety 30-39). Add a migration
+by appending a new number; never edit one that has shipped.
 """
 
 from __future__ import annotations
@@ -83,8 +85,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
+from netops_agent.store import schema_eval, schema_intake, schema_safety  # noqa: E402
+
+MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS
+MIGRATIONS.sort(key=lambda m: m[0])
+
 # Tables that describe one lab and the work done on it; `run` starts them afresh.
-RUN_TABLES = [
+RUN_TABLES = [*schema_intake.RUN_TABLES, *schema_safety.RUN_TABLES,
     "sites", "devices", "interfaces", "links", "bgp_sessions", "prefixes", "device_config",
     "lab_state", "interface_counters", "ground_truth", "telemetry", "events", "incidents",
     "tickets", "ticket_events", "tool_calls", "changes",

@@ -44,6 +44,8 @@ class Tool:
     build: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     # platform -> turns device output into the normalised shape
     parse: dict[str, Callable[[CommandOutput, Any], Any]] = field(default_factory=dict)
+    # compare the device's running config with the golden config (source of truth)
+    compare_golden: bool = False
 
     @property
     def changes_network(self) -> bool:

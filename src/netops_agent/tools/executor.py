@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from netops_agent.lab.base import CommandOutput, Lab
 from netops_agent.models import ToolResult, ToolStatus
 from netops_agent.tools.base import Kind, Tool
-from netops_agent.tools.golden import remediation_lines
+from netops_agent.tools.golden import config_diff, remediation_lines
 from netops_agent.tools.registry import TOOLS
 
 log = logging.getLogger("netops_agent.tools")
@@ -147,6 +147,8 @@ class ToolExecutor:
                                 ToolStatus.error, raw=out.text, error=out.error or out.text)
         try:
             parsed = tool.parse[self.lab.platform](out, params)
+            if tool.compare_golden:
+                parsed = config_diff(out.text, self.lab.golden_config(device))
         except Exception as exc:  # a parser bug or unexpected output is data, not a crash
             return self._finish(tool, device, command, params.model_dump(), started, ToolStatus.error,
                                 raw=out.text, error=f"could not parse output: {exc}")

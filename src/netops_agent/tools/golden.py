@@ -39,7 +39,8 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
 
 
 def config_diff(running: str, intended: str) -> list[dict[str, str]]:
-    """Drift from intended as rows {section, op: add|remove, line} (evidence for tickets)."""
+    """Drift from intended as rows {section, op, line}: op is `extra` (running has a line the
+    golden config lacks) or `missing` (the golden config has a line running lacks)."""
     rows: list[dict[str, str]] = []
     section = ""
     for line in remediation_lines(running, intended):
@@ -47,7 +48,7 @@ def config_diff(running: str, intended: str) -> list[dict[str, str]]:
             section = line
             continue
         text = line.strip()
-        op = "remove" if text.startswith("no ") else "add"
+        op = "extra" if text.startswith("no ") else "missing"
         rows.append({"section": section if line.startswith(" ") else "global", "op": op,
-                     "line": text[3:] if op == "remove" else text})
+                     "line": text[3:] if op == "extra" else text})
     return rows

@@ -22,6 +22,22 @@ def ntc(command: str, text: str) -> list[dict[str, Any]]:
     return [{k.lower(): v for k, v in row.items()} for row in rows]
 
 
+_ABBREV = {"Gi": "GigabitEthernet", "Te": "TenGigabitEthernet", "Fa": "FastEthernet",
+           "Lo": "Loopback", "Vl": "Vlan", "Po": "Port-channel", "Et": "Ethernet"}
+_SHORT = re.compile(r"^([A-Za-z]{2})([A-Za-z-]*)([0-9].*)$")
+
+
+def canonical(name: str) -> str:
+    """Expand IOS short interface names (Gi0/1 -> GigabitEthernet0/1)."""
+    m = _SHORT.match(name or "")
+    if not m:
+        return name
+    full = _ABBREV.get(m.group(1))
+    if full and full.lower().startswith((m.group(1) + m.group(2)).lower()):
+        return full + m.group(3)
+    return name
+
+
 def _int(v: Any, default: int = 0) -> int:
     try:
         return int(str(v).replace(",", ""))
@@ -49,8 +65,9 @@ def show_interfaces(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
             late[current] = int(m.group(2))
     rows = []
     for r in ntc("show interfaces", out.text):
+        bw_kbps = _int(str(r.get("bandwidth", "0")).split()[0])
         rows.append({
-            "interface": r["interface"],
+            "interface": canonical(r["interface"]),
             "link_status": r["link_status"],
             "protocol_status": r["protocol_status"].split()[0] if r["protocol_status"] else "",
             "err_disabled": "err-disabled" in (r["protocol_status"] or ""),
@@ -62,19 +79,21 @@ def show_interfaces(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
             "output_drops": _int(r.get("queue_output_drops")),
             "input_rate_bps": _int(r.get("input_rate")),
             "output_rate_bps": _int(r.get("output_rate")),
-            "bandwidth_kbps": _int(str(r.get("bandwidth", "0")).split()[0]),
+            "bandwidth_kbps": bw_kbps,
+            "output_util_pct": round(100 * _int(r.get("output_rate")) / (bw_kbps * 1000), 1) if bw_kbps else 0.0,
+            "input_util_pct": round(100 * _int(r.get("input_rate")) / (bw_kbps * 1000), 1) if bw_kbps else 0.0,
             "late_collisions": late.get(r["interface"], 0),
         })
     return rows
 
 
 def show_interfaces_status(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
-    return [{"interface": r["port"], "status": r["status"], "duplex": r.get("duplex", ""),
+    return [{"interface": canonical(r["port"]), "status": r["status"], "duplex": r.get("duplex", ""),
              "speed": r.get("speed", "")} for r in ntc("show interfaces status", out.text)]
 
 
 def show_ip_interface_brief(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
-    return [{"interface": r["interface"], "ip_address": r["ip_address"], "status": r["status"],
+    return [{"interface": canonical(r["interface"]), "ip_address": r["ip_address"], "status": r["status"],
              "proto": r["proto"]} for r in ntc("show ip interface brief", out.text)]
 
 
@@ -96,7 +115,7 @@ def show_ip_bgp_summary(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
 
 def show_ip_ospf_neighbor(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
     return [{"neighbor_id": r["neighbor_id"], "state": r["state"].split("/")[0],
-             "address": r["ip_address"], "interface": r["interface"]}
+             "address": r["ip_address"], "interface": canonical(r["interface"])}
             for r in ntc("show ip ospf neighbor", out.text)]
 
 
@@ -108,7 +127,7 @@ def show_ip_route(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
         rows.append({
             "protocol": r["protocol"], "network": r["network"], "prefixlen": _int(r["prefix_length"]),
             "nexthop_ip": nh_ip[0] if isinstance(nh_ip, list) and nh_ip else nh_ip or "",
-            "nexthop_if": nh_if[0] if isinstance(nh_if, list) and nh_if else nh_if or "",
+            "nexthop_if": canonical(nh_if[0] if isinstance(nh_if, list) and nh_if else nh_if or ""),
         })
     return rows
 
@@ -128,18 +147,20 @@ def show_logging(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
 
 
 def show_processes_cpu(out: CommandOutput, p: Any) -> dict[str, Any]:
+    """One ntc row per process, each carrying the filled-down CPU header values."""
     rows = ntc("show processes cpu", out.text)
     if not rows:
-        return {"cpu_5_sec": None, "cpu_1_min": None, "cpu_5_min": None, "processes": []}
-    r = rows[0]
-    names = r["process_name"]
+        return {"cpu_5_sec": None, "cpu_1_min": None, "cpu_5_min": None, "processes": [],
+                "top_process": None, "top_process_cpu": None}
     procs = [
-        {"process": n, "pid": _int(pid), "cpu_5_sec": _float(c5) or 0.0}
-        for n, pid, c5 in zip(names, r["process_pid"], r["process_cpu_usage_5_sec"])
+        {"process": r["process_name"], "pid": _int(r["process_pid"]),
+         "cpu_5_sec": _float(str(r["process_cpu_usage_5_sec"]).rstrip("%")) or 0.0}
+        for r in rows if r.get("process_name")
     ]
     procs.sort(key=lambda x: -x["cpu_5_sec"])
-    return {"cpu_5_sec": _float(r["cpu_usage_5_sec"]), "cpu_1_min": _float(r["cpu_usage_1_min"]),
-            "cpu_5_min": _float(r["cpu_usage_5_min"]), "processes": procs,
+    head = rows[0]
+    return {"cpu_5_sec": _float(head["cpu_usage_5_sec"]), "cpu_1_min": _float(head["cpu_usage_1_min"]),
+            "cpu_5_min": _float(head["cpu_usage_5_min"]), "processes": procs,
             "top_process": procs[0]["process"] if procs else None,
             "top_process_cpu": procs[0]["cpu_5_sec"] if procs else None}
 
@@ -207,7 +228,7 @@ def traceroute(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
 
 
 def transceiver(out: CommandOutput, p: Any) -> list[dict[str, Any]]:
-    return [{"interface": r["interface"], "rx_dbm": _float(r["rx_pwr"]), "tx_dbm": _float(r["tx_pwr"])}
+    return [{"interface": canonical(r["interface"]), "rx_dbm": _float(r["rx_pwr"]), "tx_dbm": _float(r["tx_pwr"])}
             for r in ntc("show interface transceiver", out.text)]
 
 

@@ -53,6 +53,13 @@ _show("show_access_lists", P.AclParams, lambda p: _opt("show access-lists", p.na
 _show("show_running_config", P.RunningParams,
       lambda p: f"show running-config | section {p.section}" if p.section else "show running-config",
       ios.show_running_config, "The running configuration, or one section of it.")
+TOOLS.register(Tool(
+    "show_config_drift", Kind.show, Risk.read, P.NoParams,
+    "Differences between the running config and the golden config (rows: section, op, line).",
+    build={"cisco_ios": lambda p: "show running-config", "frr": lambda p: "show running-config"},
+    parse={"cisco_ios": ios.show_running_config, "frr": ios.show_running_config},
+    compare_golden=True,
+))
 _show("show_transceiver", P.OptionalInterface,
       lambda p: f"show interfaces {p.interface} transceiver" if p.interface else "show interfaces transceiver",
       ios.transceiver, "Optical transmit/receive power per interface (dBm).")

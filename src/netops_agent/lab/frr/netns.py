@@ -6,23 +6,24 @@ one veth to each router. The router ends carry the inventory interface names
 (`eth1`, ...). Because the wire side is outside every router, a cable can be cut
 (`link_failure`) in a way no router command can undo, exactly like a broken fibre:
 both ends lose carrier while staying administratively up.
+
+Each leaf also has a customer host (`<prefix>-h-<leaf>`) on its customer port, so
+"the customer prefix is reachable" means a real host answers a ping.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 
-from netops_agent.lab.frr.state import LabState, LinkState, RouterState
-from netops_agent.lab.frr.system import (
-    FRR_RUN,
-    NETNS_DIR,
-    run,
-    valid_ifname,
-    valid_name,
-)
+from netops_agent.errors import LabError
+from netops_agent.lab.frr.state import HostState, LabState, LinkState, RouterState
+from netops_agent.lab.frr.system import FRR_RUN, NETNS_DIR, run, valid_ifname, valid_name
+from netops_agent.lab.frr.topology import CUSTOMER_IF, customer_host_ip
 from netops_agent.models import Inventory
 
 WIRE_MTU = 9216  # the cable never limits; router ends decide the MTU
+HOST_IF = "eth0"
 
 
 def plan(inventory: Inventory, runtime_dir: str, prefix: str, created_at: str) -> LabState:
@@ -31,10 +32,11 @@ def plan(inventory: Inventory, runtime_dir: str, prefix: str, created_at: str) -
     routers: dict[str, RouterState] = {}
     for dev in inventory.devices:
         valid_name(dev.name, "router name")
-        if dev.name == "wire":
-            from netops_agent.errors import LabError
-
-            raise LabError("a router may not be called 'wire': that name is the cable namespace")
+        if dev.name == "wire" or dev.name.startswith("h-"):
+            raise LabError(
+                f"router name {dev.name!r} is reserved: 'wire' and 'h-*' name the lab's "
+                "cable and customer-host namespaces"
+            )
         ns = f"{prefix}-{dev.name}"
         routers[dev.name] = RouterState(name=dev.name, ns=ns, dir=str(FRR_RUN / ns))
     for iface in inventory.interfaces:
@@ -43,11 +45,12 @@ def plan(inventory: Inventory, runtime_dir: str, prefix: str, created_at: str) -
         LinkState(id=link.id, bridge=f"b{n}", a_port=f"l{n}a", b_port=f"l{n}b")
         for n, link in enumerate(inventory.links)
     ]
-    svc_ports = {
-        i.device: valid_ifname(f"svc-{i.device}")
-        for i in inventory.interfaces
-        if i.kind == "svi" and len(f"svc-{i.device}") <= 15
-    }
+    hosts: dict[str, HostState] = {}
+    for dev in inventory.devices:
+        host_ip = customer_host_ip(inventory, dev.name)
+        iface = inventory.interface(dev.name, CUSTOMER_IF)
+        if host_ip and iface and iface.ip:
+            hosts[dev.name] = HostState(ns=f"{prefix}-h-{dev.name}", ip=host_ip, gateway=iface.ip)
     return LabState(
         prefix=prefix,
         runtime_dir=runtime_dir,
@@ -56,7 +59,7 @@ def plan(inventory: Inventory, runtime_dir: str, prefix: str, created_at: str) -
         wire_ns=f"{prefix}-wire",
         routers=routers,
         links=links,
-        svc_ports=svc_ports,
+        hosts=hosts,
     )
 
 
@@ -65,12 +68,11 @@ def ns_exists(ns: str) -> bool:
 
 
 def create_network(state: LabState) -> None:
-    """Create namespaces, cables (bridges + veths) and customer ports; bring links up."""
+    """Create namespaces, cables (bridges + veths) and customer hosts; bring links up."""
     for ns in state.namespaces():
         run(["ip", "netns", "add", ns])
-        run(["ip", "-n", ns, "link", "set", "lo", "up"])
     inv = state.inventory
-    wire_cmds: list[str] = []
+    wire_cmds = ["link set lo up"]
     for link_state, link in zip(state.links, inv.links, strict=True):
         wire_cmds.append(f"link add {link_state.bridge} type bridge mcast_snooping 0")
         for router, ifname, port in (
@@ -80,25 +82,37 @@ def create_network(state: LabState) -> None:
             _veth(state.routers[router].ns, ifname, state.wire_ns, port)
             wire_cmds.append(f"link set {port} master {link_state.bridge} mtu {WIRE_MTU} up")
         wire_cmds.append(f"link set {link_state.bridge} up")
-    for device, port in state.svc_ports.items():
-        _veth(state.routers[device].ns, "svc0", state.wire_ns, port)
-        wire_cmds.append(f"link set {port} up")
-    run(["ip", "-n", state.wire_ns, "-batch", "-"], input_text="\n".join(wire_cmds) + "\n")
+    _batch(state.wire_ns, wire_cmds)
+    for device, host in state.hosts.items():
+        _veth(state.routers[device].ns, CUSTOMER_IF, host.ns, HOST_IF)
+        _batch(
+            host.ns,
+            [
+                "link set lo up",
+                f"link set {HOST_IF} up",
+                f"addr add {host.ip}/24 dev {HOST_IF}",
+                f"route add default via {host.gateway}",
+            ],
+        )
     for name, router in state.routers.items():
-        cmds = [
-            f"link set {i.name} mtu {i.mtu} up"
-            for i in inv.interfaces
-            if i.device == name and i.kind in ("p2p", "svi")
-        ]
-        if cmds:
-            run(["ip", "-n", router.ns, "-batch", "-"], input_text="\n".join(cmds) + "\n")
+        cmds = ["link set lo up"]
+        for i in inv.interfaces:
+            if i.device == name and i.kind in ("p2p", "svi"):
+                cmds.append(f"link set {i.name} mtu {i.mtu} up")
+                if i.description:
+                    cmds.append(f"link set {i.name} alias {shlex.quote(i.description)}")
+        _batch(router.ns, cmds)
 
 
-def _veth(router_ns: str, ifname: str, wire_ns: str, port: str) -> None:
+def _batch(ns: str, commands: list[str]) -> None:
+    run(["ip", "-n", ns, "-batch", "-"], input_text="\n".join(commands) + "\n")
+
+
+def _veth(router_ns: str, ifname: str, other_ns: str, port: str) -> None:
     run(
         [
             "ip", "link", "add", ifname, "netns", router_ns, "type", "veth",
-            "peer", "name", port, "netns", wire_ns,
+            "peer", "name", port, "netns", other_ns,
         ]
     )  # fmt: skip
 
@@ -111,6 +125,14 @@ def delete_namespaces(names: list[str]) -> list[str]:
             run(["ip", "netns", "del", ns], check=False)
             deleted.append(ns)
     return deleted
+
+
+def namespace_pids(ns: str) -> list[int]:
+    """Processes running inside a namespace (only ones the lab started can be there)."""
+    if not ns_exists(ns):
+        return []
+    proc = run(["ip", "netns", "pids", ns], check=False)
+    return [int(x) for x in proc.stdout.split() if x.isdigit()]
 
 
 def set_port_state(wire_ns: str, port: str, up: bool) -> None:

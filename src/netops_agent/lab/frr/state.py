@@ -40,6 +40,14 @@ class LinkState(_Model):
     b_port: str
 
 
+class HostState(_Model):
+    """A customer host behind a leaf: its own namespace, one address, a default route."""
+
+    ns: str
+    ip: str
+    gateway: str
+
+
 class HelperProcess(_Model):
     pid: int
     ns: str
@@ -58,7 +66,7 @@ class LabState(_Model):
     wire_ns: str
     routers: dict[str, RouterState]
     links: list[LinkState]
-    svc_ports: dict[str, str] = Field(default_factory=dict)  # leaf -> wire-side svc peer
+    hosts: dict[str, HostState] = Field(default_factory=dict)  # leaf -> its customer host
     faults: list[InjectedFault] = Field(default_factory=list)
     fault_seq: int = 0
     acl_bindings: dict[str, dict[str, dict[str, str]]] = Field(
@@ -67,9 +75,11 @@ class LabState(_Model):
     helpers: list[HelperProcess] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
     ospf_gr_file_preexisting: bool = True
+    created_runtime_dir: bool = False
 
     def namespaces(self) -> list[str]:
-        return [r.ns for r in self.routers.values()] + [self.wire_ns]
+        hosts = [h.ns for h in self.hosts.values()]
+        return [r.ns for r in self.routers.values()] + [self.wire_ns, *hosts]
 
     def router(self, name: str) -> RouterState:
         try:

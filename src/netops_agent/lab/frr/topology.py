@@ -32,6 +32,9 @@ OSPF_DEAD = 4
 BGP_KEEPALIVE = 3
 BGP_HOLD = 9
 BGP_CONNECT_RETRY = 2
+CUSTOMER_IF = "Vlan100"  # a veth to the leaf's customer host; named like the twin's SVIs
+CUSTOMER_ACL = "CUSTOMER-OUT"  # bound outbound on the customer port, as in the twin
+CUSTOMER_ACL_PERMIT_SEQ = 100
 SITE = Site(name="FRR lab", slug="frr-lab", region="local")
 
 
@@ -138,11 +141,12 @@ def _interfaces(devices: list[Device], links: list[Link]) -> list[Interface]:
             out.append(
                 Interface(
                     device=d.name,
-                    name="svc0",
+                    name=CUSTOMER_IF,
                     kind="svi",
                     ip=f"10.100.{n}.1",
                     prefixlen=24,
-                    description="customer prefix",
+                    description="customer vlan 100",
+                    speed_mbps=LINK_SPEED_MBPS,
                 )
             )
     return sorted(out, key=lambda i: (i.device, natural_key(i.name)))
@@ -181,6 +185,15 @@ def _prefixes(devices: list[Device]) -> dict[str, list[str]]:
     return prefixes
 
 
+def customer_host_ip(inventory: Inventory, device: str) -> str | None:
+    """The address of the customer host behind a leaf's customer port (gateway + 9)."""
+    iface = inventory.interface(device, CUSTOMER_IF)
+    if iface is None or iface.ip is None:
+        return None
+    octets = iface.ip.split(".")
+    return ".".join([*octets[:3], str(int(octets[3]) + 9)])
+
+
 def static_routes(inventory: Inventory, device: str) -> list[str]:
     """Static routes a device holds in its golden config (the edge's service route)."""
     if inventory.device(device).role == "edge":
@@ -203,6 +216,8 @@ def render_frr_config(inventory: Inventory, device: str | Device) -> str:
     statics = static_routes(inventory, dev.name)
     if statics:
         lines += [f"ip route {prefix} Null0" for prefix in statics] + ["!"]
+    if inventory.interface(dev.name, CUSTOMER_IF) is not None:
+        lines += [f"access-list {CUSTOMER_ACL} seq {CUSTOMER_ACL_PERMIT_SEQ} permit any", "!"]
     for iface in sorted(
         (i for i in inventory.interfaces if i.device == dev.name), key=lambda i: natural_key(i.name)
     ):
@@ -221,7 +236,7 @@ def render_frr_config(inventory: Inventory, device: str | Device) -> str:
 
 def _render_interface(iface: Interface) -> list[str]:
     lines = [f"interface {iface.name}"]
-    if iface.kind == "p2p" and iface.description:
+    if iface.kind in ("p2p", "svi") and iface.description:
         lines.append(f" description {iface.description}")
     if iface.ip:
         lines.append(f" ip address {iface.ip}/{iface.prefixlen}")
@@ -235,6 +250,8 @@ def _render_interface(iface: Interface) -> list[str]:
         ]
     elif iface.kind == "loopback":
         lines += [" ip ospf area 0", " ip ospf passive"]
+    elif iface.name == CUSTOMER_IF:
+        lines.append(f" ip access-group {CUSTOMER_ACL} out")
     lines.append("exit")
     return lines
 
@@ -245,7 +262,6 @@ def _render_bgp(inventory: Inventory, dev: Device) -> list[str]:
         f" bgp router-id {dev.router_id}",
         " bgp log-neighbor-changes",
         " no bgp ebgp-requires-policy",
-        " bgp bestpath compare-routerid",
         f" timers bgp {BGP_KEEPALIVE} {BGP_HOLD}",
     ]
     sessions = sorted(

@@ -1,0 +1,1 @@
+"""Command line: Typer commands that call the library and render with Rich."""

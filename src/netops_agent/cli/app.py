@@ -1,0 +1,149 @@
+"""The `netops-agent` command. Thin: parse arguments, call the library, render."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netops_agent.cli.common import DbOption, JsonOption, console, err_console, print_json, settings, setup_logging
+from netops_agent.errors import NetopsError
+
+app = typer.Typer(
+    name="netops-agent",
+    help=(
+        "A local lab and agent for closed-loop network incident remediation.\n\n"
+        "Start with `netops-agent run` (a demo network with a shift's worth of incidents), "
+        "then `netops-agent show-db` to see what was recorded."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="Suite file or built-in suite name.")] = "demo",
+    seed: Annotated[int | None, typer.Option(help="Override the topology seed.")] = None,
+    db: DbOption = None,
+    log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
+    runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped data/runbooks.yaml).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Diagnose and plan; change nothing.")] = False,
+    top_k: Annotated[int, typer.Option(min=1, max=20, help="Runbooks diagnosed per retrieval round.")] = 3,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the twin, inject the scenario's faults, and let the agent work every incident.
+
+    Each run starts the lab and its records afresh in the database (use --db to keep
+    several runs side by side); the runbook index is rebuilt only when runbooks change.
+    """
+    from netops_agent.agent import AgentConfig
+    from netops_agent.cli import render
+    from netops_agent.evaluation.scenario import load_suite
+    from netops_agent.runner import RunOptions, run_suite
+    from netops_agent.store import Store
+
+    cfg = settings(db, log)
+    setup_logging(cfg.log_path, verbose)
+    suite = load_suite(scenario)
+    opts = RunOptions(runbooks=runbooks, seed=seed, agent=AgentConfig(top_k=top_k, dry_run=dry_run))
+    with Store(cfg.db_path) as store:
+        if as_json:
+            report = run_suite(store, suite, opts)
+        else:
+            with console.status(f"Running suite [bold]{suite.name}[/] ({len(suite.cases)} case(s))..."):
+                report = run_suite(store, suite, opts)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        render.run_report(report.as_dict(), cfg.db_path, cfg.log_path)
+
+
+@app.command("show-db")
+def show_db(
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Show rows of one table.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show with --table.")] = 20,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List every table with its row count, or show rows of one table."""
+    from netops_agent.cli import render
+    from netops_agent.store import Store
+
+    cfg = settings(db)
+    with Store(cfg.db_path, read_only=True) as store:
+        if table is None:
+            counts = store.table_counts()
+            print_json(counts) if as_json else render.table_counts(counts, cfg.db_path)
+            return
+        store.require_table(table)
+        rows = store.query(f'SELECT * FROM "{table}" LIMIT ?', [limit])
+        print_json(rows) if as_json else render.rows(table, rows)
+
+
+@app.command()
+def retrieve(
+    text: Annotated[str, typer.Argument(help="Symptom text, e.g. 'BGP peer down, prefixes withdrawn'.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many runbooks to return.")] = 3,
+    db: DbOption = None,
+    runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped one).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank runbooks for a symptom description (TF-IDF + cosine similarity in DuckDB)."""
+    from netops_agent.cli import render
+    from netops_agent.knowledge import TfidfRetriever
+    from netops_agent.runner import ensure_index
+    from netops_agent.store import Store
+
+    with Store(settings(db).db_path) as store:
+        ensure_index(store, runbooks)
+        hits = TfidfRetriever(store).retrieve(text, k=top_k)
+    data = [{"id": h.id, "title": h.title, "score": h.score, "fault_types": h.fault_types} for h in hits]
+    print_json(data) if as_json else render.hits(text, data)
+
+
+@app.command()
+def faults(as_json: JsonOption = False) -> None:
+    """List the fault catalog: slug, target kind, expected outcome, description."""
+    from netops_agent.catalog import CATALOG
+    from netops_agent.cli import render
+
+    data = [{"slug": f.slug, "target": f.target, "outcome": f.outcome, "severity": f.severity.value,
+             "description": f.description} for f in CATALOG.values()]
+    print_json(data) if as_json else render.faults(data)
+
+
+def _register_subcommands() -> None:
+    from netops_agent.cli import lab as lab_cli
+
+    app.add_typer(lab_cli.app, name="lab")
+
+
+def main() -> None:
+    """Entry point: every NetopsError becomes a clear message and a non-zero exit code."""
+    _register_subcommands()
+    try:
+        app(standalone_mode=False)
+    except NetopsError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

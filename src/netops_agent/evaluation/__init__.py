@@ -1,0 +1,1 @@
+"""Evaluation: scenario suites, the harness that scores the loop, baselines and reports."""

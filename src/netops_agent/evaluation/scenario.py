@@ -1,0 +1,168 @@
+"""Scenario suites (format v1, see docs): load, validate, and resolve built-in names.
+
+Unknown keys, unknown fault types, impossible targets and duplicate case ids are
+rejected before anything runs, with the file, the case id and the field named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from netops_agent.catalog import CATALOG
+from netops_agent.errors import InputFileError
+from netops_agent.lab.sim.topology import PROFILES
+from netops_agent.models import FaultSpec
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "data" / "suites"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Topology(_Strict):
+    profile: str = "small"
+    seed: int = 42
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, v: str) -> str:
+        if v not in PROFILES:
+            raise ValueError(f"unknown profile {v!r}; choose one of {', '.join(PROFILES)}")
+        return v
+
+
+class Noise(_Strict):
+    transient_spikes: int = Field(0, ge=0, le=50)
+    counter_jitter: float = Field(0.0, ge=0.0, le=0.5)
+
+
+class Expect(_Strict):
+    outcome: Literal["resolved", "escalated", "no_action"] | None = None
+
+
+class Fault(FaultSpec):
+    @field_validator("type")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in CATALOG:
+            raise ValueError(f"unknown fault type {v!r}; known: {', '.join(CATALOG)}")
+        return v
+
+
+class Case(_Strict):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    seed: int = 0
+    faults: list[Fault] = Field(default_factory=list)
+    noise: Noise = Field(default_factory=Noise)
+    expect: Expect = Field(default_factory=Expect)
+    topology: Topology | None = None  # per-case override (an extension of v1)
+
+    def expected_outcome(self) -> str:
+        """The outcome a correct agent ends with: the case's, else the catalog's."""
+        if self.expect.outcome:
+            return self.expect.outcome
+        if not self.faults:
+            return "no_action"
+        outcomes = {CATALOG[f.type].outcome for f in self.faults}
+        return "escalated" if "escalated" in outcomes else "resolved"
+
+
+class Suite(_Strict):
+    name: str
+    version: int = 1
+    description: str = ""
+    topology: Topology = Field(default_factory=Topology)
+    backend: Literal["sim", "frr"] = "sim"
+    cases: list[Case] = Field(min_length=1)
+    source: str = Field("", exclude=True)
+    digest: str = Field("", exclude=True)
+
+    def topology_for(self, case: Case) -> Topology:
+        return case.topology or self.topology
+
+
+def builtin_suites() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise InputFileError(str(p), "file not found",
+                                 fix=f"pass a suite file or a built-in name: {', '.join(builtin_suites())}")
+        return p
+    builtin = SUITES_DIR / f"{name_or_path}.yaml"
+    if not builtin.exists():
+        raise InputFileError(name_or_path, "no such built-in suite",
+                             fix=f"built-in suites: {', '.join(builtin_suites())}; or pass a YAML file")
+    return builtin
+
+
+def load_suite(name_or_path: str) -> Suite:
+    path = resolve(name_or_path)
+    text = path.read_text()
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InputFileError(str(path), "a suite is a mapping with 'name' and 'cases'")
+    try:
+        suite = Suite.model_validate(raw)
+    except ValidationError as exc:
+        raise _suite_error(path, raw, exc) from None
+    seen: set[str] = set()
+    for case in suite.cases:
+        if case.id in seen:
+            raise InputFileError(str(path), f"duplicate case id {case.id!r}", where=f"case {case.id}",
+                                 fix="case ids must be unique within a suite")
+        seen.add(case.id)
+    suite.source = str(path)
+    suite.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    _check_targets(suite, path)
+    return suite
+
+
+def _suite_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> InputFileError:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    where = ".".join(str(x) for x in loc)
+    if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int):
+        cases = raw.get("cases") or []
+        cid = cases[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(cases) and isinstance(cases[loc[1]], dict) else f"#{loc[1] + 1}"
+        where = f"case {cid}, field {'.'.join(str(x) for x in loc[2:])}"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    return InputFileError(str(path), msg, where=where, fix="see the scenario format in docs/scenarios.md")
+
+
+def _check_targets(suite: Suite, path: Path) -> None:
+    """Reject impossible explicit targets before anything runs."""
+    from netops_agent.errors import LabError
+    from netops_agent.lab.sim.faults import SimFaults
+    from netops_agent.lab.sim.lab import SimLab
+
+    if suite.backend != "sim":
+        return
+    labs: dict[tuple[str, int], SimLab] = {}
+    for case in suite.cases:
+        explicit = [f for f in case.faults if f.target != "auto"]
+        if not explicit:
+            continue
+        topo = suite.topology_for(case)
+        lab = labs.get((topo.profile, topo.seed)) or SimLab.build(topo.profile, topo.seed)
+        labs[(topo.profile, topo.seed)] = lab
+        fx = SimFaults(lab)
+        for n, f in enumerate(explicit):
+            try:
+                fx._check(CATALOG[f.type].target, f.type, dict(f.target))  # type: ignore[arg-type]
+            except LabError as exc:
+                raise InputFileError(str(path), str(exc), where=f"case {case.id}, faults[{n}].target") from None

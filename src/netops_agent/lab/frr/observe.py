@@ -1,0 +1,188 @@
+"""Reading the FRR lab's real state: sessions, adjacencies, links, qdiscs, ACL rules.
+
+These helpers back `FrrLab.status()`, the wait for convergence at bring-up,
+`state_hash()` and the fault injector's `fault_present()` checks. They read the
+routers directly (vtysh JSON, `ip -j`, `tc -j`, `nft -j`) and parse with the same
+normalising parsers the tools use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from netops_agent.errors import LabError
+from netops_agent.lab.base import CommandOutput
+from netops_agent.lab.frr.daemons import daemons_alive, vtysh
+from netops_agent.lab.frr.state import LabState, RouterState
+from netops_agent.lab.frr.system import run
+from netops_agent.lab.frr.translate import NFT_TABLE
+from netops_agent.tools.frr_parsers import (
+    parse_show_ip_bgp_summary,
+    parse_show_ip_ospf_neighbor,
+)
+
+
+def vtysh_json(router: RouterState, command: str) -> Any:
+    """Run a `... json` show command; None if the daemon does not answer."""
+    proc = vtysh(router, [command])
+    if proc.returncode != 0:
+        return None
+    try:
+        return json.loads(proc.stdout or "null")
+    except json.JSONDecodeError:
+        return None
+
+
+def bgp_rows(router: RouterState) -> list[dict[str, Any]]:
+    data = vtysh_json(router, "show bgp summary json")
+    if data is None:
+        return []
+    return parse_show_ip_bgp_summary(CommandOutput(ok=True, text="", fmt="json", data=data))
+
+
+def ospf_rows(router: RouterState) -> list[dict[str, Any]]:
+    data = vtysh_json(router, "show ip ospf neighbor json")
+    if data is None:
+        return []
+    return parse_show_ip_ospf_neighbor(CommandOutput(ok=True, text="", fmt="json", data=data))
+
+
+def expected_counts(state: LabState, device: str) -> tuple[int, int]:
+    """(BGP sessions, OSPF adjacencies) the inventory says this router should have."""
+    inv = state.inventory
+    sessions = sum(1 for s in inv.bgp_sessions if s.device == device)
+    adjacencies = sum(1 for link in inv.links if device in (link.a_device, link.b_device))
+    return sessions, adjacencies
+
+
+def router_status(state: LabState, name: str) -> dict[str, Any]:
+    router = state.routers[name]
+    alive = daemons_alive(router)
+    want_bgp, want_ospf = expected_counts(state, name)
+    bgp = bgp_rows(router) if alive.get("bgpd") else []
+    ospf = ospf_rows(router) if alive.get("ospfd") else []
+    return {
+        "router": name,
+        "namespace": router.ns,
+        "daemons": alive,
+        "bgp_established": sum(1 for r in bgp if r["state"] == "Established"),
+        "bgp_sessions": want_bgp,
+        "ospf_full": sum(1 for r in ospf if r["state"] == "FULL"),
+        "ospf_adjacencies": want_ospf,
+    }
+
+
+def wait_converged(state: LabState, timeout: float, started: float) -> dict[str, float]:
+    """Poll until every BGP session is Established and every OSPF adjacency FULL.
+
+    Returns seconds since `started` at which BGP and OSPF were complete. Raises
+    `LabError` naming the routers that are still short when `timeout` expires.
+    """
+    done: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [router_status(state, name) for name in state.routers]
+        now = time.monotonic() - started
+        if "bgp_established_s" not in done and all(
+            r["bgp_established"] >= r["bgp_sessions"] for r in rows
+        ):
+            done["bgp_established_s"] = round(now, 3)
+        if "ospf_full_s" not in done and all(r["ospf_full"] >= r["ospf_adjacencies"] for r in rows):
+            done["ospf_full_s"] = round(now, 3)
+        if len(done) == 2:
+            return done
+        if time.monotonic() > deadline:
+            short = [
+                f"{r['router']}: BGP {r['bgp_established']}/{r['bgp_sessions']} Established, "
+                f"OSPF {r['ospf_full']}/{r['ospf_adjacencies']} FULL, daemons "
+                + ",".join(d for d, ok in r["daemons"].items() if ok)
+                for r in rows
+                if r["bgp_established"] < r["bgp_sessions"] or r["ospf_full"] < r["ospf_adjacencies"]
+            ]
+            raise LabError(
+                f"the FRR lab did not converge within {timeout:.0f}s:\n  "
+                + "\n  ".join(short)
+                + "\n  see the daemon logs in /var/run/frr/<namespace>/*.log"
+            )
+        time.sleep(0.2)
+
+
+# --- kernel state ------------------------------------------------------------------------
+
+
+def links(ns: str) -> list[dict[str, Any]]:
+    proc = run(["ip", "-n", ns, "-j", "link", "show"], check=False)
+    return json.loads(proc.stdout or "[]") if proc.returncode == 0 else []
+
+
+def link(ns: str, ifname: str) -> dict[str, Any] | None:
+    for row in links(ns):
+        if row.get("ifname") == ifname:
+            return row
+    return None
+
+
+def qdiscs(ns: str, stats: bool = False) -> list[dict[str, Any]]:
+    argv = ["tc", "-n", ns, *(["-s"] if stats else []), "-j", "qdisc", "show"]
+    proc = run(argv, check=False)
+    return json.loads(proc.stdout or "[]") if proc.returncode == 0 else []
+
+
+def route_dev(ns: str, destination: str) -> str:
+    """The interface the kernel uses towards `destination` ('' if unroutable)."""
+    proc = run(["ip", "-n", ns, "-j", "route", "get", destination], check=False)
+    if proc.returncode != 0:
+        return ""
+    rows = json.loads(proc.stdout or "[]")
+    return str(rows[0].get("dev", "")) if rows else ""
+
+
+def nft_rules(ns: str) -> list[dict[str, Any]]:
+    """Rules of the lab's ACL table in a namespace (empty if the table is absent)."""
+    proc = run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", NFT_TABLE], check=False)
+    if proc.returncode != 0:
+        return []
+    items = json.loads(proc.stdout or "{}").get("nftables", [])
+    return [item["rule"] for item in items if "rule" in item]
+
+
+def nft_drops(ns: str, ifname: str, prefix: str) -> bool:
+    """Is there a rule dropping traffic to `prefix` on `ifname` (either direction)?"""
+    for rule in nft_rules(ns):
+        exprs = rule.get("expr", [])
+        verdict_drop = any("drop" in e for e in exprs)
+        on_iface = any(
+            e.get("match", {}).get("right") == ifname
+            and e["match"].get("left", {}).get("meta", {}).get("key") in ("iifname", "oifname")
+            for e in exprs
+        )
+        if verdict_drop and on_iface and _matches_prefix(exprs, prefix):
+            return True
+    return False
+
+
+def _matches_prefix(exprs: list[dict[str, Any]], prefix: str) -> bool:
+    want_net, want_len = prefix.split("/")
+    for e in exprs:
+        m = e.get("match", {})
+        if m.get("left", {}).get("payload", {}).get("field") != "daddr":
+            continue
+        right = m.get("right")
+        if isinstance(right, dict) and "prefix" in right:
+            net, length = right["prefix"].get("addr"), right["prefix"].get("len")
+            if net == want_net and str(length) == want_len:
+                return True
+        elif right == want_net and want_len == "32":
+            return True
+    return False
+
+
+def nft_text(ns: str) -> str:
+    """The ACL table as text with counters removed (for hashing)."""
+    proc = run(["ip", "netns", "exec", ns, "nft", "list", "table", "inet", NFT_TABLE], check=False)
+    if proc.returncode != 0:
+        return ""
+    return re.sub(r"counter packets \d+ bytes \d+", "counter", proc.stdout)

@@ -1,0 +1,133 @@
+"""Run scenarios end to end: build the twin, inject faults, raise incidents, let the agent work.
+
+This is the orchestration behind `netops-agent run` and the evaluation harness. It
+is the only place (with the harness) that touches ground truth: it injects faults,
+and hands the agent nothing but the lab's tools and the incidents.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netops_agent.agent import Agent, AgentConfig, Outcome
+from netops_agent.audit import StoreRecorder
+from netops_agent.evaluation.scenario import Case, Suite
+from netops_agent.knowledge import TfidfRetriever, build_index, load_runbooks, stored_runbooks
+from netops_agent.lab.sim import noc, persist
+from netops_agent.lab.sim.faults import SimFaults
+from netops_agent.lab.sim.lab import SimLab
+from netops_agent.models import Incident, InjectedFault
+from netops_agent.policy import Policy
+from netops_agent.store import Store
+from netops_agent.tickets import TicketService
+
+log = logging.getLogger("netops_agent.runner")
+
+BASELINE_S = 60.0  # healthy telemetry before faults
+SETTLE_S = 120.0  # symptoms develop before monitoring raises incidents
+
+
+@dataclass
+class RunOptions:
+    runbooks: Path | None = None
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    policy: Policy = field(default_factory=Policy)
+    seed: int | None = None  # overrides the suite's topology seed
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    lab: SimLab
+    faults: list[InjectedFault]
+    incidents: list[Incident]
+    outcomes: list[Outcome]
+    hash_before_agent: str = ""
+
+
+@dataclass
+class RunReport:
+    suite: Suite
+    cases: list[CaseResult]
+    wall_s: float
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [o for c in self.cases for o in c.outcomes]
+
+    def as_dict(self) -> dict[str, object]:
+        outs = self.outcomes
+        return {
+            "suite": self.suite.name,
+            "incidents": [o.as_dict() for o in outs],
+            "summary": {
+                "incidents": len(outs),
+                "resolved": sum(o.outcome == "resolved" for o in outs),
+                "escalated": sum(o.outcome == "escalated" for o in outs),
+                "no_action": sum(o.outcome == "no_action" for o in outs),
+                "tool_calls": sum(o.tool_calls for o in outs),
+                "wall_s": round(self.wall_s, 3),
+            },
+        }
+
+
+def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, object]:
+    """Load and validate runbooks; rebuild the TF-IDF index only if they changed."""
+    books = load_runbooks(runbooks)
+    build_index(store, books)
+    return stored_runbooks(store)  # type: ignore[return-value]
+
+
+def build_case(suite: Suite, case: Case, seed: int | None = None) -> tuple[SimLab, list[InjectedFault]]:
+    topo = suite.topology_for(case)
+    lab = SimLab.build(topo.profile, topo.seed if seed is None else seed, jitter=case.noise.counter_jitter)
+    lab.advance(BASELINE_S)
+    fx = SimFaults(lab)
+    faults = [fx.inject(spec, seed=case.seed) for spec in case.faults]
+    lab.advance(SETTLE_S)
+    return lab, faults
+
+
+def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> RunReport:
+    """Run every case of a suite; the store keeps all incidents and the last case's twin."""
+    options = options or RunOptions()
+    started = time.perf_counter()
+    store.reset_run()
+    runbooks = ensure_index(store, options.runbooks)
+    retriever = TfidfRetriever(store)
+    tickets = TicketService(store)
+    results = []
+    counter = 0
+    for case in suite.cases:
+        lab, faults = build_case(suite, case, options.seed)
+        persist.save(lab, store, fresh=True)
+        incidents = noc.incidents_for(lab, faults, seed=case.seed)
+        for inc in incidents:
+            counter += 1
+            inc.id = f"IM-{counter:04d}"
+        agent = Agent(lab, retriever=retriever, runbooks=runbooks, tickets=tickets,  # type: ignore[arg-type]
+                      recorder=StoreRecorder(store), policy=options.policy, config=options.agent)
+        outcomes = []
+        hash_before = lab.state_hash()
+        for inc in incidents:
+            ticket_id = open_incident(store, tickets, inc, lab)
+            outcomes.append(agent.handle(inc, ticket_id))
+            persist.flush(lab, store)
+        persist.save(lab, store)
+        results.append(CaseResult(case, lab, faults, incidents, outcomes, hash_before))
+    return RunReport(suite, results, time.perf_counter() - started)
+
+
+def open_incident(store: Store, tickets: TicketService, inc: Incident, lab: SimLab) -> str:
+    """Record the incident and open its ticket together."""
+    with store.transaction():
+        store.insert("incidents", {
+            "id": inc.id, "title": inc.title, "summary": inc.summary, "severity": inc.severity.value,
+            "device": inc.device, "interface": inc.interface, "peer": inc.peer,
+            "suspects": [s.model_dump() for s in inc.suspects], "alerts": inc.alerts,
+            "status": "open", "opened_at": lab.now(),
+        })
+        return tickets.open(inc, lab.now())

@@ -1,0 +1,97 @@
+"""Ticket lifecycle in DuckDB: every transition and work note is a `ticket_events` row
+written in the same transaction as the ticket change it describes.
+
+new -> in_progress -> resolved | escalated | awaiting_approval | closed (no fault found)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from netops_agent.errors import NetopsError, NotFoundError
+from netops_agent.models import Incident
+from netops_agent.store import Store
+
+STATES = ("new", "in_progress", "awaiting_approval", "resolved", "escalated", "closed")
+FINAL = {"resolved", "escalated", "closed"}
+ALLOWED = {
+    "new": {"in_progress", "escalated", "closed"},
+    "in_progress": {"resolved", "escalated", "awaiting_approval", "closed"},
+    "awaiting_approval": {"in_progress", "escalated"},
+    "resolved": set(),
+    "escalated": set(),
+    "closed": set(),
+}
+AGENT = "netops-agent"
+
+
+class TicketSink(Protocol):
+    def open(self, incident: Incident, at: datetime) -> str: ...
+
+    def transition(self, ticket_id: str, to_state: str, note: str, at: datetime, **fields: Any) -> None: ...
+
+    def work_note(self, ticket_id: str, note: str, at: datetime, data: Any = None) -> None: ...
+
+
+class TicketService:
+    """Tickets stored in the same DuckDB file as everything else."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def open(self, incident: Incident, at: datetime, *, group: str = "network-operations") -> str:
+        seq = self.store.scalar("SELECT nextval('ticket_seq')")
+        ticket_id = f"INC{int(seq):07d}"
+        with self.store.transaction():
+            self.store.insert("tickets", {
+                "id": ticket_id, "incident_id": incident.id, "state": "new",
+                "severity": incident.severity.value, "assignment_group": group,
+                "short_description": incident.title, "created_at": at, "updated_at": at,
+            })
+            self._event(ticket_id, at, "opened", None, "new", incident.summary, data={
+                "incident": incident.id, "device": incident.device, "interface": incident.interface})
+        return ticket_id
+
+    def get(self, ticket_id: str) -> dict[str, Any]:
+        row = self.store.query_one("SELECT * FROM tickets WHERE id = ?", [ticket_id])
+        if row is None:
+            raise NotFoundError(f"no ticket {ticket_id}; list them with `netops-agent show-db --table tickets`")
+        return row
+
+    def transition(self, ticket_id: str, to_state: str, note: str, at: datetime, *,
+                   author: str = AGENT, data: Any = None, **fields: Any) -> None:
+        """Move a ticket to `to_state` with a note; extra fields update the ticket row."""
+        with self.store.transaction():
+            current = self.get(ticket_id)["state"]
+            if to_state not in ALLOWED[current]:
+                raise NetopsError(f"ticket {ticket_id}: cannot go from {current} to {to_state}")
+            sets = {"state": to_state, "updated_at": at, **fields}
+            if to_state in FINAL:
+                sets["closed_at"] = at
+            cols = ", ".join(f"{k} = ?" for k in sets)
+            values = [_json(v) for v in sets.values()]
+            self.store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*values, ticket_id])
+            self._event(ticket_id, at, "transition", current, to_state, note, author=author, data=data)
+
+    def work_note(self, ticket_id: str, note: str, at: datetime, *, data: Any = None,
+                  kind: str = "work_note", author: str = AGENT) -> None:
+        with self.store.transaction():
+            state = self.get(ticket_id)["state"]
+            self._event(ticket_id, at, kind, state, state, note, author=author, data=data)
+
+    def events(self, ticket_id: str) -> list[dict[str, Any]]:
+        return self.store.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id])
+
+    def _event(self, ticket_id: str, at: datetime, kind: str, from_state: str | None, to_state: str,
+               note: str, *, author: str = AGENT, data: Any = None) -> None:
+        self.store.insert("ticket_events", {
+            "ticket_id": ticket_id, "ts": at, "kind": kind, "from_state": from_state,
+            "to_state": to_state, "note": note, "author": author, "data": data,
+        })
+
+
+def _json(v: Any) -> Any:
+    import json
+
+    return json.dumps(v, default=str) if isinstance(v, (dict, list)) else v
