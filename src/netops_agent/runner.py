@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from netops_agent.agent import Agent, AgentConfig, Outcome
 from netops_agent.audit import StoreRecorder
+from netops_agent.errors import ConfigError
 from netops_agent.evaluation.scenario import Case, Suite
-from netops_agent.knowledge import TfidfRetriever, build_index, load_runbooks, stored_runbooks
+from netops_agent.knowledge import Runbook, TfidfRetriever, build_index, load_runbooks, stored_runbooks
 from netops_agent.lab.sim import noc, persist
 from netops_agent.lab.sim.faults import SimFaults
 from netops_agent.lab.sim.lab import SimLab
@@ -36,6 +39,8 @@ class RunOptions:
     agent: AgentConfig = field(default_factory=AgentConfig)
     policy: Policy = field(default_factory=Policy)
     seed: int | None = None  # overrides the suite's topology seed
+    agent_name: str = "default"  # a key of AGENTS
+    intake: str = "noc"  # a key of INTAKES
 
 
 @dataclass
@@ -74,11 +79,53 @@ class RunReport:
         }
 
 
-def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, object]:
+@dataclass
+class Services:
+    """What every case shares: the store, the runbooks and their index, the ticket system."""
+
+    store: Store
+    runbooks: dict[str, Runbook]
+    retriever: TfidfRetriever
+    tickets: TicketService
+
+    @classmethod
+    def open(cls, store: Store, runbooks: Path | None = None) -> Services:
+        books = ensure_index(store, runbooks)
+        return cls(store, books, TfidfRetriever(store), TicketService(store))
+
+
+# Incident sources: (lab, injected faults, case, services) -> incidents. The harness and
+# the scenario runner are the only callers that may pass ground truth in.
+IntakeFn = Callable[[SimLab, list[InjectedFault], Case, Services], list[Incident]]
+# Agent factories: (lab, services, options) -> an object with handle(incident, ticket_id).
+AgentFactory = Callable[[SimLab, Services, RunOptions], Any]
+
+
+def _noc_intake(lab: SimLab, faults: list[InjectedFault], case: Case, svc: Services) -> list[Incident]:
+    return noc.incidents_for(lab, faults, seed=case.seed)
+
+
+def _default_agent(lab: SimLab, svc: Services, options: RunOptions) -> Agent:
+    return Agent(lab, retriever=svc.retriever, runbooks=svc.runbooks, tickets=svc.tickets,
+                 recorder=StoreRecorder(svc.store), policy=options.policy, config=options.agent)
+
+
+INTAKES: dict[str, IntakeFn] = {"noc": _noc_intake}
+AGENTS: dict[str, AgentFactory] = {"default": _default_agent}
+
+
+def _lookup(registry: dict[str, Any], name: str, what: str) -> Any:
+    try:
+        return registry[name]
+    except KeyError:
+        raise ConfigError(f"unknown {what} {name!r}; choose one of: {', '.join(registry)}") from None
+
+
+def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, Runbook]:
     """Load and validate runbooks; rebuild the TF-IDF index only if they changed."""
     books = load_runbooks(runbooks)
     build_index(store, books)
-    return stored_runbooks(store)  # type: ignore[return-value]
+    return stored_runbooks(store)
 
 
 def build_case(suite: Suite, case: Case, seed: int | None = None) -> tuple[SimLab, list[InjectedFault]]:
@@ -91,33 +138,37 @@ def build_case(suite: Suite, case: Case, seed: int | None = None) -> tuple[SimLa
     return lab, faults
 
 
+def run_case(svc: Services, suite: Suite, case: Case, options: RunOptions, *,
+             first_incident: int = 1) -> CaseResult:
+    """One case in a fresh twin: faults in, incidents raised, the agent works each one."""
+    intake = _lookup(INTAKES, options.intake, "intake")
+    make_agent = _lookup(AGENTS, options.agent_name, "agent")
+    lab, faults = build_case(suite, case, options.seed)
+    persist.save(lab, svc.store, fresh=True)
+    incidents = intake(lab, faults, case, svc)
+    for n, inc in enumerate(incidents, start=first_incident):
+        inc.id = f"IM-{n:04d}"
+    agent = make_agent(lab, svc, options)
+    hash_before = lab.state_hash()
+    outcomes = []
+    for inc in incidents:
+        ticket_id = open_incident(svc.store, svc.tickets, inc, lab)
+        outcomes.append(agent.handle(inc, ticket_id))
+        persist.flush(lab, svc.store)
+    persist.save(lab, svc.store)
+    return CaseResult(case, lab, faults, incidents, outcomes, hash_before)
+
+
 def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> RunReport:
     """Run every case of a suite; the store keeps all incidents and the last case's twin."""
     options = options or RunOptions()
     started = time.perf_counter()
     store.reset_run()
-    runbooks = ensure_index(store, options.runbooks)
-    retriever = TfidfRetriever(store)
-    tickets = TicketService(store)
-    results = []
-    counter = 0
+    svc = Services.open(store, options.runbooks)
+    results: list[CaseResult] = []
     for case in suite.cases:
-        lab, faults = build_case(suite, case, options.seed)
-        persist.save(lab, store, fresh=True)
-        incidents = noc.incidents_for(lab, faults, seed=case.seed)
-        for inc in incidents:
-            counter += 1
-            inc.id = f"IM-{counter:04d}"
-        agent = Agent(lab, retriever=retriever, runbooks=runbooks, tickets=tickets,  # type: ignore[arg-type]
-                      recorder=StoreRecorder(store), policy=options.policy, config=options.agent)
-        outcomes = []
-        hash_before = lab.state_hash()
-        for inc in incidents:
-            ticket_id = open_incident(store, tickets, inc, lab)
-            outcomes.append(agent.handle(inc, ticket_id))
-            persist.flush(lab, store)
-        persist.save(lab, store)
-        results.append(CaseResult(case, lab, faults, incidents, outcomes, hash_before))
+        first = sum(len(r.incidents) for r in results) + 1
+        results.append(run_case(svc, suite, case, options, first_incident=first))
     return RunReport(suite, results, time.perf_counter() - started)
 
 

@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ntc_templates.parse import parse_output
 
 from netops_agent.lab.sim.cli import run_command
@@ -459,3 +461,62 @@ def test_golden(device: str, command: str, update_golden: bool) -> None:
         if not update_golden:
             pytest.fail(f"golden file {path.name} was missing; written, re-run to compare")
     assert out.text == path.read_text()
+
+
+WORDS = [
+    "show",
+    "sh",
+    "ip",
+    "int",
+    "interfaces",
+    "Gi0/0",
+    "gi",
+    "0/1",
+    "status",
+    "brief",
+    "bgp",
+    "summary",
+    "ospf",
+    "neighbor",
+    "route",
+    "10.0.0.1",
+    "999.1.1.1",
+    "logging",
+    "processes",
+    "cpu",
+    "sorted",
+    "memory",
+    "statistics",
+    "access-lists",
+    "running-config",
+    "interface",
+    "version",
+    "transceiver",
+    "ping",
+    "traceroute",
+    "size",
+    "repeat",
+    "df-bit",
+    "source",
+    "Loopback0",
+    "1500",
+    "0",
+    "-1",
+    "|",
+    "include",
+    "section",
+    "begin",
+    "exclude",
+    "(",
+    "x",
+]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(WORDS), min_size=0, max_size=7))
+def test_any_word_salad_never_raises(lab: SimLab, words: list[str]) -> None:
+    out = run_command(lab, LEAF, " ".join(words))
+    assert isinstance(out.text, str)
+    assert out.ok or out.text.startswith(("%", " "))
