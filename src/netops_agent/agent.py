@@ -60,16 +60,28 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.incident.id, "ticket_id": self.ticket_id,
-            "severity": self.incident.severity.value, "summary": self.incident.summary,
-            "runbook": self.runbook, "diagnosis": self.diagnosis, "outcome": self.outcome,
-            "validated": self.validated, "escalated": self.escalated, "reason": self.reason,
-            "device": self.incident.device, "interface": self.incident.interface,
+            "id": self.incident.id,
+            "ticket_id": self.ticket_id,
+            "severity": self.incident.severity.value,
+            "summary": self.incident.summary,
+            "runbook": self.runbook,
+            "diagnosis": self.diagnosis,
+            "outcome": self.outcome,
+            "validated": self.validated,
+            "escalated": self.escalated,
+            "reason": self.reason,
+            "device": self.incident.device,
+            "interface": self.incident.interface,
             "alerts": self.incident.alerts,
             "suspects": [s.model_dump() for s in self.incident.suspects],
-            "retrieved": [{"id": h.id, "score": h.score, "fault_types": h.fault_types} for h in self.retrieved],
-            "evidence": self.evidence, "actions": self.actions, "validation": self.validation,
-            "rolled_back": self.rolled_back, "tool_calls": self.tool_calls,
+            "retrieved": [
+                {"id": h.id, "score": h.score, "fault_types": h.fault_types} for h in self.retrieved
+            ],
+            "evidence": self.evidence,
+            "actions": self.actions,
+            "validation": self.validation,
+            "rolled_back": self.rolled_back,
+            "tool_calls": self.tool_calls,
             "time_to_mitigate_sim_s": self.time_to_mitigate_s,
         }
 
@@ -97,8 +109,13 @@ class Agent:
     # --- the loop --------------------------------------------------------------------------------
     def handle(self, incident: Incident, ticket_id: str) -> Outcome:
         started = self.lab.now()
-        ex = ToolExecutor(self.lab, self.recorder, incident_id=incident.id,
-                          dry_run=self.config.dry_run, gate=self.policy.gate)
+        ex = ToolExecutor(
+            self.lab,
+            self.recorder,
+            incident_id=incident.id,
+            dry_run=self.config.dry_run,
+            gate=self.policy.gate,
+        )
         ev = Evaluator(ex)
         out = Outcome(incident, ticket_id)
         self._note(ticket_id, "in_progress", f"Agent picked up {incident.id}: {incident.title}")
@@ -107,34 +124,49 @@ class Agent:
         found = self._diagnose(incident, out, ev)
         out.tool_calls = ex.calls
         if found is None:
-            return self._escalate(out, ex, "no runbook was confirmed by the evidence gathered; "
-                                  "a network engineer needs to investigate", "network-operations")
+            return self._escalate(
+                out,
+                ex,
+                "no runbook was confirmed by the evidence gathered; a network engineer needs to investigate",
+                "network-operations",
+            )
         rb, ctx = found
         out.runbook = rb.id
         out.diagnosis = {"type": rb.fault_types[0], "target": {k: ctx.get(k) for k in SCOPE_KEYS[rb.scope]}}
-        self.tickets.work_note(ticket_id, f"Diagnosis: {rb.title} ({out.diagnosis['type']}) "
-                               f"confirmed by {len(out.evidence)} check(s)", self.lab.now(),
-                               data={"runbook": rb.id, "diagnosis": out.diagnosis, "evidence": out.evidence})
+        self.tickets.work_note(
+            ticket_id,
+            f"Diagnosis: {rb.title} ({out.diagnosis['type']}) confirmed by {len(out.evidence)} check(s)",
+            self.lab.now(),
+            data={"runbook": rb.id, "diagnosis": out.diagnosis, "evidence": out.evidence},
+        )
         if not rb.remediation:
             assert rb.escalate is not None
             return self._escalate(out, ex, rb.escalate.reason, rb.escalate.group)
         plan = self._plan(rb, ctx)
         if plan is None:
-            return self._escalate(out, ex, "the runbook's remediation needs context this incident lacks",
-                                  rb.assignment_group)
+            return self._escalate(
+                out, ex, "the runbook's remediation needs context this incident lacks", rb.assignment_group
+            )
         if self.policy.severity_needs_human(incident.severity):
-            return self._escalate(out, ex, f"severity {incident.severity.value}: policy hands "
-                                  f"{incident.severity.value}-severity incidents to a human; proposed plan: "
-                                  + "; ".join(f"{d}: {t} {p}" for t, d, p in plan), rb.assignment_group,
-                                  data={"plan": plan})
+            return self._escalate(
+                out,
+                ex,
+                f"severity {incident.severity.value}: policy hands "
+                f"{incident.severity.value}-severity incidents to a human; proposed plan: "
+                + "; ".join(f"{d}: {t} {p}" for t, d, p in plan),
+                rb.assignment_group,
+                data={"plan": plan},
+            )
         return self._act(out, ex, ev, rb, ctx, plan, started)
 
-    def _diagnose(self, incident: Incident, out: Outcome, ev: Evaluator) -> tuple[Runbook, dict[str, Any]] | None:
+    def _diagnose(
+        self, incident: Incident, out: Outcome, ev: Evaluator
+    ) -> tuple[Runbook, dict[str, Any]] | None:
         contexts = contexts_for(incident, self.lab.inventory())
         k = max(self.config.top_k, 1)
         for start in range(0, len(out.retrieved), k):
             confirmed: list[tuple[int, int, Runbook, dict[str, Any], list[CheckResult]]] = []
-            for rank, hit in enumerate(out.retrieved[start:start + k], start=start):
+            for rank, hit in enumerate(out.retrieved[start : start + k], start=start):
                 rb = self.runbooks[hit.id]
                 for ctx in contexts:
                     trial = dict(ctx)
@@ -169,13 +201,29 @@ class Agent:
         except MissingContext:
             return None
 
-    def _act(self, out: Outcome, ex: ToolExecutor, ev: Evaluator, rb: Runbook, ctx: dict[str, Any],
-             plan: list[tuple[str, str, dict[str, Any]]], started: Any) -> Outcome:
+    def _act(
+        self,
+        out: Outcome,
+        ex: ToolExecutor,
+        ev: Evaluator,
+        rb: Runbook,
+        ctx: dict[str, Any],
+        plan: list[tuple[str, str, dict[str, Any]]],
+        started: Any,
+    ) -> Outcome:
         tid = out.ticket_id
         for tool, device, params in plan:
             res = ex.run(tool, device, **params)
-            out.actions.append({"tool": tool, "device": device, "params": params,
-                                "status": res.status.value, "command": res.command, "error": res.error})
+            out.actions.append(
+                {
+                    "tool": tool,
+                    "device": device,
+                    "params": params,
+                    "status": res.status.value,
+                    "command": res.command,
+                    "error": res.error,
+                }
+            )
             if res.status == ToolStatus.dry_run:
                 continue
             if not res.ok:
@@ -185,13 +233,29 @@ class Agent:
         if self.config.dry_run:
             out.outcome, out.reason = "no_action", "dry-run: diagnosis and plan only, nothing changed"
             out.tool_calls = ex.calls
-            self.tickets.work_note(tid, f"Dry run: would apply {len(plan)} step(s)", self.lab.now(),
-                                   data={"actions": out.actions})
-            self.tickets.transition(tid, "closed", out.reason, self.lab.now(), runbook_id=rb.id,
-                                    diagnosis=out.diagnosis, resolution=out.reason)
+            self.tickets.work_note(
+                tid,
+                f"Dry run: would apply {len(plan)} step(s)",
+                self.lab.now(),
+                data={"actions": out.actions},
+            )
+            self.tickets.transition(
+                tid,
+                "closed",
+                out.reason,
+                self.lab.now(),
+                runbook_id=rb.id,
+                diagnosis=out.diagnosis,
+                resolution=out.reason,
+            )
             return out
-        self.tickets.work_note(tid, f"Applied {len(plan)} change(s) from {rb.id}", self.lab.now(),
-                               kind="change", data={"actions": out.actions})
+        self.tickets.work_note(
+            tid,
+            f"Applied {len(plan)} change(s) from {rb.id}",
+            self.lab.now(),
+            kind="change",
+            data={"actions": out.actions},
+        )
         self.lab.advance(self.config.convergence_s)
         checks = [ev.check(c, dict(ctx), fresh=True) for c in rb.validation]
         out.validation = [c.as_dict() for c in checks]
@@ -200,32 +264,57 @@ class Agent:
             out.outcome, out.validated = "resolved", True
             out.time_to_mitigate_s = (self.lab.now() - started).total_seconds()
             out.reason = f"{rb.title}: fixed and verified by {len(checks)} fresh check(s)"
-            self.tickets.transition(tid, "resolved", out.reason, self.lab.now(), runbook_id=rb.id,
-                                    diagnosis=out.diagnosis, resolution=out.reason,
-                                    data={"validation": out.validation})
+            self.tickets.transition(
+                tid,
+                "resolved",
+                out.reason,
+                self.lab.now(),
+                runbook_id=rb.id,
+                diagnosis=out.diagnosis,
+                resolution=out.reason,
+                data={"validation": out.validation},
+            )
             log.info("[%s] resolved: %s", out.incident.id, out.reason)
             return out
         failed = [c for c in checks if not c.holds]
         self._rollback(out, ex)
-        reason = "validation failed after the fix: " + "; ".join(
-            f"{c.check} (observed {c.observed})" for c in failed) + \
-            ("; changes rolled back" if out.rolled_back else "")
+        reason = (
+            "validation failed after the fix: "
+            + "; ".join(f"{c.check} (observed {c.observed})" for c in failed)
+            + ("; changes rolled back" if out.rolled_back else "")
+        )
         return self._escalate(out, ex, reason, rb.assignment_group)
 
     def _rollback(self, out: Outcome, ex: ToolExecutor) -> None:
         for device, before in list(ex.changed_devices.items()):
             res = ex.run("rollback_config", device, snapshot=before)
-            out.actions.append({"tool": "rollback_config", "device": device, "params": {},
-                                "status": res.status.value, "command": res.command, "error": res.error})
+            out.actions.append(
+                {
+                    "tool": "rollback_config",
+                    "device": device,
+                    "params": {},
+                    "status": res.status.value,
+                    "command": res.command,
+                    "error": res.error,
+                }
+            )
             out.rolled_back = out.rolled_back or res.ok
         ex.changed_devices.clear()
 
     def _escalate(self, out: Outcome, ex: ToolExecutor, reason: str, group: str, data: Any = None) -> Outcome:
         out.outcome, out.escalated, out.reason = "escalated", True, reason
         out.tool_calls = ex.calls
-        self.tickets.transition(out.ticket_id, "escalated", reason, self.lab.now(),
-                                escalation_reason=reason, assignment_group=group, runbook_id=out.runbook,
-                                diagnosis=out.diagnosis, data=data)
+        self.tickets.transition(
+            out.ticket_id,
+            "escalated",
+            reason,
+            self.lab.now(),
+            escalation_reason=reason,
+            assignment_group=group,
+            runbook_id=out.runbook,
+            diagnosis=out.diagnosis,
+            data=data,
+        )
         log.warning("[%s] escalated to %s: %s", out.incident.id, group, reason)
         return out
 

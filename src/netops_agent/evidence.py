@@ -48,8 +48,12 @@ def fill(value: Any, ctx: dict[str, Any]) -> Any:
 
 def contexts_for(incident: Incident, inv: Inventory) -> list[dict[str, Any]]:
     """Context variables for an incident, in each orientation worth trying."""
-    base: dict[str, Any] = {"device": incident.device, "interface": incident.interface,
-                            "peer": incident.peer, "prefix": incident.prefix}
+    base: dict[str, Any] = {
+        "device": incident.device,
+        "interface": incident.interface,
+        "peer": incident.peer,
+        "prefix": incident.prefix,
+    }
     dev = inv.device(incident.device)
     base["asn"] = dev.asn
     base["loopback"] = dev.loopback
@@ -65,12 +69,19 @@ def contexts_for(incident: Incident, inv: Inventory) -> list[dict[str, Any]]:
     _link_vars(base, inv)
     out = [base]
     if base.get("peer_device"):
-        swapped = {**base, "device": base["peer_device"], "interface": base["peer_interface"],
-                   "peer_device": base["device"], "peer_interface": base["interface"],
-                   "peer": base.get("local_ip"), "local_ip": base.get("peer")}
+        swapped = {
+            **base,
+            "device": base["peer_device"],
+            "interface": base["peer_interface"],
+            "peer_device": base["device"],
+            "peer_interface": base["interface"],
+            "peer": base.get("local_ip"),
+            "local_ip": base.get("peer"),
+        }
         sdev = inv.device(swapped["device"])
-        swapped.update(asn=sdev.asn, loopback=sdev.loopback, nbr_device=base["device"],
-                       nbr_interface=base["interface"])
+        swapped.update(
+            asn=sdev.asn, loopback=sdev.loopback, nbr_device=base["device"], nbr_interface=base["interface"]
+        )
         out.append(swapped)
     return out
 
@@ -107,8 +118,12 @@ class CheckResult:
     tool_calls: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "holds": self.holds, "observed": _plain(self.observed),
-                "detail": self.detail}
+        return {
+            "check": self.check,
+            "holds": self.holds,
+            "observed": _plain(self.observed),
+            "detail": self.detail,
+        }
 
 
 def _plain(v: Any) -> Any:
@@ -134,7 +149,10 @@ class Evaluator:
         return result
 
     def check(self, chk: Check, ctx: dict[str, Any], *, fresh: bool = False) -> CheckResult:
-        label = chk.note or f"{chk.tool} {chk.field or ''} {chk.op} {chk.value if chk.value is not None else ''}".strip()
+        label = (
+            chk.note
+            or f"{chk.tool} {chk.field or ''} {chk.op} {chk.value if chk.value is not None else ''}".strip()
+        )
         try:
             result = self.run_step(chk, ctx, fresh=fresh)
             if chk.op == "unreachable":
@@ -150,8 +168,7 @@ class Evaluator:
                 if first is None or second is None:
                     return CheckResult(label, False, None, "field not found")
                 grew = float(second) > float(first)
-                return CheckResult(label, grew if chk.op == "increases" else not grew,
-                                   f"{first} -> {second}")
+                return CheckResult(label, grew if chk.op == "increases" else not grew, f"{first} -> {second}")
             rows = _select(result.parsed, chk, ctx)
             if chk.op in ("absent", "present"):
                 holds = (not rows) if chk.op == "absent" else bool(rows)
@@ -213,7 +230,11 @@ def _compare(op: str, observed: Any, expected: Any) -> bool:
 
 def _eq(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
-        return bool(a) == bool(b) if isinstance(a, bool) and isinstance(b, bool) else str(a).lower() == str(b).lower()
+        return (
+            bool(a) == bool(b)
+            if isinstance(a, bool) and isinstance(b, bool)
+            else str(a).lower() == str(b).lower()
+        )
     try:
         return float(a) == float(b)
     except (TypeError, ValueError):

@@ -19,8 +19,9 @@ err_console = Console(stderr=True)
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="DuckDB file (default outputs/netops.duckdb, or $NETOPS_DB).",
-                 show_default=False),
+    typer.Option(
+        "--db", help="DuckDB file (default outputs/netops.duckdb, or $NETOPS_DB).", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 

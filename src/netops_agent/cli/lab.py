@@ -9,12 +9,17 @@ import typer
 from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings
 from netops_agent.errors import ConfigError
 
-app = typer.Typer(help=(
-    "Bring up a lab, look around with show commands, inject faults, then let the agent "
-    "solve them with `netops-agent solve`. State persists in the DuckDB file between commands."
-), no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Bring up a lab, look around with show commands, inject faults, then let the agent "
+        "solve them with `netops-agent solve`. State persists in the DuckDB file between commands."
+    ),
+    no_args_is_help=True,
+)
 
-Backend = Annotated[str, typer.Option("--backend", "-b", help="sim (digital twin) or frr (real FRR routers).")]
+Backend = Annotated[
+    str, typer.Option("--backend", "-b", help="sim (digital twin) or frr (real FRR routers).")
+]
 
 
 @app.command()
@@ -36,13 +41,21 @@ def up(
     with Store(settings(db).db_path) as store:
         store.reset_run()
         persist.save(lab, store, fresh=True)
-    info = {"backend": "sim", "profile": profile, "seed": seed, "devices": len(lab.inv.devices),
-            "links": len(lab.inv.links), "bgp_sessions": len(lab.inv.bgp_sessions)}
+    info = {
+        "backend": "sim",
+        "profile": profile,
+        "seed": seed,
+        "devices": len(lab.inv.devices),
+        "links": len(lab.inv.links),
+        "bgp_sessions": len(lab.inv.bgp_sessions),
+    }
     if as_json:
         print_json(info)
     else:
-        console.print(f"[green]lab up[/]: {info['devices']} devices, {info['links']} links, "
-                      f"{info['bgp_sessions']} BGP sessions (profile {profile}, seed {seed})")
+        console.print(
+            f"[green]lab up[/]: {info['devices']} devices, {info['links']} links, "
+            f"{info['bgp_sessions']} BGP sessions (profile {profile}, seed {seed})"
+        )
 
 
 @app.command()
@@ -60,12 +73,18 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     for dev in lab.inv.devices:
         ifs = [s for (n, _), s in d.iface.items() if n == dev.name]
         bgp = [s for (n, _), s in d.bgp.items() if n == dev.name]
-        rows.append({
-            "device": dev.name, "role": dev.role, "reachable": lab.reachable(dev.name),
-            "interfaces_up": sum(s.oper_up for s in ifs), "interfaces": len(ifs),
-            "ospf_full": sum(1 for (n, _), s in d.ospf.items() if n == dev.name and s == "FULL"),
-            "bgp_established": sum(s.state == "Established" for s in bgp), "bgp_sessions": len(bgp),
-        })
+        rows.append(
+            {
+                "device": dev.name,
+                "role": dev.role,
+                "reachable": lab.reachable(dev.name),
+                "interfaces_up": sum(s.oper_up for s in ifs),
+                "interfaces": len(ifs),
+                "ospf_full": sum(1 for (n, _), s in d.ospf.items() if n == dev.name and s == "FULL"),
+                "bgp_established": sum(s.state == "Established" for s in bgp),
+                "bgp_sessions": len(bgp),
+            }
+        )
     if as_json:
         print_json({"clock": lab.now().isoformat(), "devices": rows})
         return
@@ -73,11 +92,21 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     for col in ("device", "role", "reachable", "interfaces up", "OSPF full", "BGP established"):
         t.add_column(col)
     for r in rows:
-        bad = not r["reachable"] or r["interfaces_up"] < r["interfaces"] or r["bgp_established"] < r["bgp_sessions"]
+        bad = (
+            not r["reachable"]
+            or r["interfaces_up"] < r["interfaces"]
+            or r["bgp_established"] < r["bgp_sessions"]
+        )
         style = "yellow" if bad else ""
-        t.add_row(r["device"], r["role"], "yes" if r["reachable"] else "[red]no[/]",
-                  f"{r['interfaces_up']}/{r['interfaces']}", str(r["ospf_full"]),
-                  f"{r['bgp_established']}/{r['bgp_sessions']}", style=style)
+        t.add_row(
+            r["device"],
+            r["role"],
+            "yes" if r["reachable"] else "[red]no[/]",
+            f"{r['interfaces_up']}/{r['interfaces']}",
+            str(r["ospf_full"]),
+            f"{r['bgp_established']}/{r['bgp_sessions']}",
+            style=style,
+        )
     console.print(t)
 
 
@@ -130,8 +159,10 @@ def inject(
     if as_json:
         print_json(injected.model_dump(mode="json"))
     else:
-        console.print(f"[yellow]injected[/] {injected.type} ({injected.id}); symptoms are developing. "
-                      "Look around with `netops-agent lab exec`, then run `netops-agent solve`.")
+        console.print(
+            f"[yellow]injected[/] {injected.type} ({injected.id}); symptoms are developing. "
+            "Look around with `netops-agent lab exec`, then run `netops-agent solve`."
+        )
 
 
 @app.command()

@@ -16,8 +16,15 @@ SEV_STYLE = {"low": "dim", "medium": "white", "high": "bold yellow", "critical":
 
 def run_report(report: dict[str, Any], db: Path, log: Path) -> None:
     t = Table(title=f"netops-agent run: suite {report['suite']}", show_lines=False, expand=True)
-    for col, kw in [("Incident", {}), ("Sev", {}), ("Where", {"overflow": "fold"}),
-                    ("Diagnosis", {}), ("Runbook", {}), ("Outcome", {}), ("Reason", {"ratio": 3})]:
+    for col, kw in [
+        ("Incident", {}),
+        ("Sev", {}),
+        ("Where", {"overflow": "fold"}),
+        ("Diagnosis", {}),
+        ("Runbook", {}),
+        ("Outcome", {}),
+        ("Reason", {"ratio": 3}),
+    ]:
         t.add_column(col, **kw)
     for inc in report["incidents"]:
         diag = inc["diagnosis"] or {}
@@ -34,12 +41,15 @@ def run_report(report: dict[str, Any], db: Path, log: Path) -> None:
         )
     console.print(t)
     s = report["summary"]
-    console.print(Panel.fit(
-        f"[bold]{s['incidents']}[/] incidents: [green]{s['resolved']} resolved[/] (validated), "
-        f"[yellow]{s['escalated']} escalated[/], {s['no_action']} no action; "
-        f"{s['tool_calls']} tool calls in {s['wall_s']:.2f} s\n"
-        f"database [cyan]{db}[/] (netops-agent show-db) · log [cyan]{log}[/]",
-        title="summary"))
+    console.print(
+        Panel.fit(
+            f"[bold]{s['incidents']}[/] incidents: [green]{s['resolved']} resolved[/] (validated), "
+            f"[yellow]{s['escalated']} escalated[/], {s['no_action']} no action; "
+            f"{s['tool_calls']} tool calls in {s['wall_s']:.2f} s\n"
+            f"database [cyan]{db}[/] (netops-agent show-db) · log [cyan]{log}[/]",
+            title="summary",
+        )
+    )
 
 
 def table_counts(counts: dict[str, int], db: Path) -> None:
@@ -82,6 +92,11 @@ def faults(data: list[dict[str, Any]]) -> None:
     for col in ("slug", "target", "outcome", "severity", "description"):
         t.add_column(col, overflow="fold")
     for f in data:
-        t.add_row(f["slug"], f["target"], f"[{OUTCOME_STYLE.get(f['outcome'], '')}]{f['outcome']}[/]",
-                  f["severity"], f["description"])
+        t.add_row(
+            f["slug"],
+            f["target"],
+            f"[{OUTCOME_STYLE.get(f['outcome'], '')}]{f['outcome']}[/]",
+            f["severity"],
+            f["description"],
+        )
     console.print(t)

@@ -95,13 +95,19 @@ def resolve(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
         if not p.exists():
-            raise InputFileError(str(p), "file not found",
-                                 fix=f"pass a suite file or a built-in name: {', '.join(builtin_suites())}")
+            raise InputFileError(
+                str(p),
+                "file not found",
+                fix=f"pass a suite file or a built-in name: {', '.join(builtin_suites())}",
+            )
         return p
     builtin = SUITES_DIR / f"{name_or_path}.yaml"
     if not builtin.exists():
-        raise InputFileError(name_or_path, "no such built-in suite",
-                             fix=f"built-in suites: {', '.join(builtin_suites())}; or pass a YAML file")
+        raise InputFileError(
+            name_or_path,
+            "no such built-in suite",
+            fix=f"built-in suites: {', '.join(builtin_suites())}; or pass a YAML file",
+        )
     return builtin
 
 
@@ -121,8 +127,12 @@ def load_suite(name_or_path: str) -> Suite:
     seen: set[str] = set()
     for case in suite.cases:
         if case.id in seen:
-            raise InputFileError(str(path), f"duplicate case id {case.id!r}", where=f"case {case.id}",
-                                 fix="case ids must be unique within a suite")
+            raise InputFileError(
+                str(path),
+                f"duplicate case id {case.id!r}",
+                where=f"case {case.id}",
+                fix="case ids must be unique within a suite",
+            )
         seen.add(case.id)
     suite.source = str(path)
     suite.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -136,7 +146,11 @@ def _suite_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> Input
     where = ".".join(str(x) for x in loc)
     if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int):
         cases = raw.get("cases") or []
-        cid = cases[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(cases) and isinstance(cases[loc[1]], dict) else f"#{loc[1] + 1}"
+        cid = (
+            cases[loc[1]].get("id", f"#{loc[1] + 1}")
+            if loc[1] < len(cases) and isinstance(cases[loc[1]], dict)
+            else f"#{loc[1] + 1}"
+        )
         where = f"case {cid}, field {'.'.join(str(x) for x in loc[2:])}"
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
@@ -165,4 +179,6 @@ def _check_targets(suite: Suite, path: Path) -> None:
             try:
                 fx._check(CATALOG[f.type].target, f.type, dict(f.target))  # type: ignore[arg-type]
             except LabError as exc:
-                raise InputFileError(str(path), str(exc), where=f"case {case.id}, faults[{n}].target") from None
+                raise InputFileError(
+                    str(path), str(exc), where=f"case {case.id}, faults[{n}].target"
+                ) from None

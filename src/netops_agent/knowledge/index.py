@@ -36,8 +36,14 @@ class Retriever(Protocol):
 
 
 def _vectorizer(**kw: object) -> TfidfVectorizer:
-    return TfidfVectorizer(lowercase=True, stop_words="english", ngram_range=(1, 2),
-                           sublinear_tf=True, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9_-]+\b", **kw)
+    return TfidfVectorizer(
+        lowercase=True,
+        stop_words="english",
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9_-]+\b",
+        **kw,
+    )
 
 
 def content_hash(runbooks: list[Runbook]) -> str:
@@ -54,19 +60,29 @@ def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -
     matrix = vec.fit_transform([rb.text() for rb in runbooks]).tocoo()
     terms = vec.get_feature_names_out()
     with store.transaction():
-        store.replace_table("runbooks", pa.table({
-            "id": [rb.id for rb in runbooks],
-            "title": [rb.title for rb in runbooks],
-            "fault_types": pa.array([rb.fault_types for rb in runbooks], pa.list_(pa.string())),
-            "symptoms": [rb.symptoms for rb in runbooks],
-            "body": [json.dumps(rb.model_dump(mode="json")) for rb in runbooks],
-        }))
+        store.replace_table(
+            "runbooks",
+            pa.table(
+                {
+                    "id": [rb.id for rb in runbooks],
+                    "title": [rb.title for rb in runbooks],
+                    "fault_types": pa.array([rb.fault_types for rb in runbooks], pa.list_(pa.string())),
+                    "symptoms": [rb.symptoms for rb in runbooks],
+                    "body": [json.dumps(rb.model_dump(mode="json")) for rb in runbooks],
+                }
+            ),
+        )
         store.replace_table("runbook_vocab", pa.table({"term": terms, "idf": vec.idf_}))
-        store.replace_table("runbook_vectors", pa.table({
-            "runbook_id": np.array([rb.id for rb in runbooks])[matrix.row],
-            "term": terms[matrix.col],
-            "weight": matrix.data,
-        }))
+        store.replace_table(
+            "runbook_vectors",
+            pa.table(
+                {
+                    "runbook_id": np.array([rb.id for rb in runbooks])[matrix.row],
+                    "term": terms[matrix.col],
+                    "weight": matrix.data,
+                }
+            ),
+        )
         store.set_meta(HASH_KEY, digest)
     return True
 
@@ -94,11 +110,15 @@ class TfidfRetriever:
             rows = self.store.query(
                 "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
                 "FROM runbook_vectors v JOIN query_vec q USING (term) JOIN runbooks r ON r.id = v.runbook_id "
-                "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?", [k])
+                "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?",
+                [k],
+            )
         finally:
             self.store.unregister("query_vec")
         return [Hit(r["id"], r["title"], round(float(r["score"]), 4), list(r["fault_types"])) for r in rows]
 
 
 def stored_runbooks(store: Store) -> dict[str, Runbook]:
-    return {r["id"]: Runbook.model_validate_json(r["body"]) for r in store.query("SELECT id, body FROM runbooks")}
+    return {
+        r["id"]: Runbook.model_validate_json(r["body"]) for r in store.query("SELECT id, body FROM runbooks")
+    }

@@ -20,8 +20,23 @@ from netops_agent.catalog import CATALOG
 from netops_agent.errors import InputFileError
 
 ContextVar = Literal["device", "peer_device", "nbr_device"]
-Op = Literal["eq", "ne", "in", "gt", "lt", "ge", "le", "contains", "absent", "present",
-             "increases", "steady", "unreachable", "reachable", "nonempty"]
+Op = Literal[
+    "eq",
+    "ne",
+    "in",
+    "gt",
+    "lt",
+    "ge",
+    "le",
+    "contains",
+    "absent",
+    "present",
+    "increases",
+    "steady",
+    "unreachable",
+    "reachable",
+    "nonempty",
+]
 
 
 class Strict(BaseModel):
@@ -130,8 +145,9 @@ def load_runbooks(path: Path | None = None) -> list[Runbook]:
     except yaml.YAMLError as exc:
         raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict) or "runbooks" not in raw:
-        raise InputFileError(str(path), "expected a mapping with a 'runbooks' list",
-                             fix="start the file with 'runbooks:'")
+        raise InputFileError(
+            str(path), "expected a mapping with a 'runbooks' list", fix="start the file with 'runbooks:'"
+        )
     items = raw.get("runbooks") or []
     for n, item in enumerate(items):
         rid = item.get("id", f"#{n + 1}") if isinstance(item, dict) else f"#{n + 1}"
@@ -140,8 +156,12 @@ def load_runbooks(path: Path | None = None) -> list[Runbook]:
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(x) for x in err["loc"])
-            raise InputFileError(str(path), err["msg"], where=f"runbook {rid}, field {where}",
-                                 fix="see docs/architecture.md (Runbooks) for the schema") from None
+            raise InputFileError(
+                str(path),
+                err["msg"],
+                where=f"runbook {rid}, field {where}",
+                fix="see docs/architecture.md (Runbooks) for the schema",
+            ) from None
     try:
         book = RunbookFile.model_validate(raw)
     except ValidationError as exc:

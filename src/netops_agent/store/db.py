@@ -68,9 +68,7 @@ class Store:
                 continue
             with self.transaction():
                 self.execute(sql)
-                self.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()]
-                )
+                self.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
             applied.append(version)
         return applied
 
@@ -104,7 +102,7 @@ class Store:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         cur = self._run(sql, params)
         cols = [d[0] for d in cur.description or []]
-        return [dict(zip(cols, row)) for row in cur.fetchall()]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     def query_one(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, Any] | None:
         rows = self.query(sql, params)

@@ -91,8 +91,24 @@ MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.
 MIGRATIONS.sort(key=lambda m: m[0])
 
 # Tables that describe one lab and the work done on it; `run` starts them afresh.
-RUN_TABLES = [*schema_intake.RUN_TABLES, *schema_safety.RUN_TABLES,
-    "sites", "devices", "interfaces", "links", "bgp_sessions", "prefixes", "device_config",
-    "lab_state", "interface_counters", "ground_truth", "telemetry", "events", "incidents",
-    "tickets", "ticket_events", "tool_calls", "changes",
+RUN_TABLES = [
+    *schema_intake.RUN_TABLES,
+    *schema_safety.RUN_TABLES,
+    "sites",
+    "devices",
+    "interfaces",
+    "links",
+    "bgp_sessions",
+    "prefixes",
+    "device_config",
+    "lab_state",
+    "interface_counters",
+    "ground_truth",
+    "telemetry",
+    "events",
+    "incidents",
+    "tickets",
+    "ticket_events",
+    "tool_calls",
+    "changes",
 ]

@@ -44,23 +44,49 @@ class TicketService:
         seq = self.store.scalar("SELECT nextval('ticket_seq')")
         ticket_id = f"INC{int(seq):07d}"
         with self.store.transaction():
-            self.store.insert("tickets", {
-                "id": ticket_id, "incident_id": incident.id, "state": "new",
-                "severity": incident.severity.value, "assignment_group": group,
-                "short_description": incident.title, "created_at": at, "updated_at": at,
-            })
-            self._event(ticket_id, at, "opened", None, "new", incident.summary, data={
-                "incident": incident.id, "device": incident.device, "interface": incident.interface})
+            self.store.insert(
+                "tickets",
+                {
+                    "id": ticket_id,
+                    "incident_id": incident.id,
+                    "state": "new",
+                    "severity": incident.severity.value,
+                    "assignment_group": group,
+                    "short_description": incident.title,
+                    "created_at": at,
+                    "updated_at": at,
+                },
+            )
+            self._event(
+                ticket_id,
+                at,
+                "opened",
+                None,
+                "new",
+                incident.summary,
+                data={"incident": incident.id, "device": incident.device, "interface": incident.interface},
+            )
         return ticket_id
 
     def get(self, ticket_id: str) -> dict[str, Any]:
         row = self.store.query_one("SELECT * FROM tickets WHERE id = ?", [ticket_id])
         if row is None:
-            raise NotFoundError(f"no ticket {ticket_id}; list them with `netops-agent show-db --table tickets`")
+            raise NotFoundError(
+                f"no ticket {ticket_id}; list them with `netops-agent show-db --table tickets`"
+            )
         return row
 
-    def transition(self, ticket_id: str, to_state: str, note: str, at: datetime, *,
-                   author: str = AGENT, data: Any = None, **fields: Any) -> None:
+    def transition(
+        self,
+        ticket_id: str,
+        to_state: str,
+        note: str,
+        at: datetime,
+        *,
+        author: str = AGENT,
+        data: Any = None,
+        **fields: Any,
+    ) -> None:
         """Move a ticket to `to_state` with a note; extra fields update the ticket row."""
         with self.store.transaction():
             current = self.get(ticket_id)["state"]
@@ -74,8 +100,16 @@ class TicketService:
             self.store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*values, ticket_id])
             self._event(ticket_id, at, "transition", current, to_state, note, author=author, data=data)
 
-    def work_note(self, ticket_id: str, note: str, at: datetime, *, data: Any = None,
-                  kind: str = "work_note", author: str = AGENT) -> None:
+    def work_note(
+        self,
+        ticket_id: str,
+        note: str,
+        at: datetime,
+        *,
+        data: Any = None,
+        kind: str = "work_note",
+        author: str = AGENT,
+    ) -> None:
         with self.store.transaction():
             state = self.get(ticket_id)["state"]
             self._event(ticket_id, at, kind, state, state, note, author=author, data=data)
@@ -83,12 +117,31 @@ class TicketService:
     def events(self, ticket_id: str) -> list[dict[str, Any]]:
         return self.store.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id])
 
-    def _event(self, ticket_id: str, at: datetime, kind: str, from_state: str | None, to_state: str,
-               note: str, *, author: str = AGENT, data: Any = None) -> None:
-        self.store.insert("ticket_events", {
-            "ticket_id": ticket_id, "ts": at, "kind": kind, "from_state": from_state,
-            "to_state": to_state, "note": note, "author": author, "data": data,
-        })
+    def _event(
+        self,
+        ticket_id: str,
+        at: datetime,
+        kind: str,
+        from_state: str | None,
+        to_state: str,
+        note: str,
+        *,
+        author: str = AGENT,
+        data: Any = None,
+    ) -> None:
+        self.store.insert(
+            "ticket_events",
+            {
+                "ticket_id": ticket_id,
+                "ts": at,
+                "kind": kind,
+                "from_state": from_state,
+                "to_state": to_state,
+                "note": note,
+                "author": author,
+                "data": data,
+            },
+        )
 
 
 def _json(v: Any) -> Any:

@@ -67,16 +67,37 @@ class ToolExecutor:
             params = tool.params.model_validate(raw_params)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            return self._finish(tool, device, "", raw_params, started,
-                                ToolStatus.error, error=f"invalid parameters: {problems}")
+            return self._finish(
+                tool,
+                device,
+                "",
+                raw_params,
+                started,
+                ToolStatus.error,
+                error=f"invalid parameters: {problems}",
+            )
         if tool.changes_network and self.gate is not None:
             decision = self.gate(tool, device, params)
             if decision.action != "allow":
-                return self._finish(tool, device, "", params.model_dump(), started, ToolStatus.denied,
-                                    error=f"{decision.action}: {decision.reason}")
+                return self._finish(
+                    tool,
+                    device,
+                    "",
+                    params.model_dump(),
+                    started,
+                    ToolStatus.denied,
+                    error=f"{decision.action}: {decision.reason}",
+                )
         if self.lab.platform not in tool.build:
-            return self._finish(tool, device, "", params.model_dump(), started, ToolStatus.error,
-                                error=f"tool {tool.name} has no {self.lab.platform} implementation")
+            return self._finish(
+                tool,
+                device,
+                "",
+                params.model_dump(),
+                started,
+                ToolStatus.error,
+                error=f"tool {tool.name} has no {self.lab.platform} implementation",
+            )
         if tool.kind == Kind.config:
             return self._configure(tool, device, params, started)
         command = tool.build[self.lab.platform](params)
@@ -95,17 +116,32 @@ class ToolExecutor:
     def _configure(self, tool: Tool, device: str, params: Any, started: float) -> ToolResult:
         before = self.running_config(device)
         if before is None:
-            return self._finish(tool, device, "", params.model_dump(), started, ToolStatus.unreachable,
-                                error="could not read the running config before the change")
+            return self._finish(
+                tool,
+                device,
+                "",
+                params.model_dump(),
+                started,
+                ToolStatus.unreachable,
+                error="could not read the running config before the change",
+            )
         lines = self._lines(tool, device, params, before)
         text = "\n".join(lines)
         if not lines:
-            return self._finish(tool, device, text, params.model_dump(), started, ToolStatus.ok,
-                                parsed={"accepted": True, "lines": [], "note": "already as intended"})
+            return self._finish(
+                tool,
+                device,
+                text,
+                params.model_dump(),
+                started,
+                ToolStatus.ok,
+                parsed={"accepted": True, "lines": [], "note": "already as intended"},
+            )
         if self.dry_run:
             self._record_change(tool, device, text, before, "", "dry_run")
-            return self._finish(tool, device, text, params.model_dump(), started, ToolStatus.dry_run,
-                                parsed={"lines": lines})
+            return self._finish(
+                tool, device, text, params.model_dump(), started, ToolStatus.dry_run, parsed={"lines": lines}
+            )
         out = self.lab.configure(device, lines)
         after = self.running_config(device) if out.ok else before
         self.changed_devices.setdefault(device, before)
@@ -127,46 +163,115 @@ class ToolExecutor:
             return remediation_lines(running, built["rollback"])
         raise AssertionError(f"tool {tool.name} built {built!r}")
 
-    def _record_change(self, tool: Tool, device: str, lines: str, before: str, after: str,
-                       status: str) -> None:
-        self.recorder.change({
-            "ts": self.lab.now(), "incident_id": self.incident_id, "device": device,
-            "tool": tool.name, "risk": tool.risk.value, "lines": lines,
-            "before_config": before, "after_config": after, "status": status,
-            "kind": tool.kind.value,
-        })
+    def _record_change(
+        self, tool: Tool, device: str, lines: str, before: str, after: str, status: str
+    ) -> None:
+        self.recorder.change(
+            {
+                "ts": self.lab.now(),
+                "incident_id": self.incident_id,
+                "device": device,
+                "tool": tool.name,
+                "risk": tool.risk.value,
+                "lines": lines,
+                "before_config": before,
+                "after_config": after,
+                "status": status,
+                "kind": tool.kind.value,
+            }
+        )
 
     # --- results -----------------------------------------------------------------------------------
-    def _result(self, tool: Tool, device: str, command: str, params: Any, out: CommandOutput,
-                started: float) -> ToolResult:
+    def _result(
+        self, tool: Tool, device: str, command: str, params: Any, out: CommandOutput, started: float
+    ) -> ToolResult:
         if not out.reachable:
-            return self._finish(tool, device, command, params.model_dump(), started,
-                                ToolStatus.unreachable, raw=out.text, error=out.error)
+            return self._finish(
+                tool,
+                device,
+                command,
+                params.model_dump(),
+                started,
+                ToolStatus.unreachable,
+                raw=out.text,
+                error=out.error,
+            )
         if not out.ok:
-            return self._finish(tool, device, command, params.model_dump(), started,
-                                ToolStatus.error, raw=out.text, error=out.error or out.text)
+            return self._finish(
+                tool,
+                device,
+                command,
+                params.model_dump(),
+                started,
+                ToolStatus.error,
+                raw=out.text,
+                error=out.error or out.text,
+            )
         try:
             parsed = tool.parse[self.lab.platform](out, params)
             if tool.compare_golden:
                 parsed = config_diff(out.text, self.lab.golden_config(device))
         except Exception as exc:  # a parser bug or unexpected output is data, not a crash
-            return self._finish(tool, device, command, params.model_dump(), started, ToolStatus.error,
-                                raw=out.text, error=f"could not parse output: {exc}")
-        return self._finish(tool, device, command, params.model_dump(), started, ToolStatus.ok,
-                            raw=out.text, parsed=parsed)
+            return self._finish(
+                tool,
+                device,
+                command,
+                params.model_dump(),
+                started,
+                ToolStatus.error,
+                raw=out.text,
+                error=f"could not parse output: {exc}",
+            )
+        return self._finish(
+            tool, device, command, params.model_dump(), started, ToolStatus.ok, raw=out.text, parsed=parsed
+        )
 
-    def _finish(self, tool: Tool, device: str, command: str, params: dict[str, Any], started: float,
-                status: ToolStatus, *, raw: str = "", parsed: Any = None, error: str = "") -> ToolResult:
+    def _finish(
+        self,
+        tool: Tool,
+        device: str,
+        command: str,
+        params: dict[str, Any],
+        started: float,
+        status: ToolStatus,
+        *,
+        raw: str = "",
+        parsed: Any = None,
+        error: str = "",
+    ) -> ToolResult:
         self.calls += 1
-        result = ToolResult(tool=tool.name, device=device, command=command, status=status, raw=raw,
-                            parsed=parsed, error=error,
-                            duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        log.info("[%s] %s %s -> %s%s", self.incident_id or "-", device, command or tool.name,
-                 status.value, f" ({error})" if error else "")
-        self.recorder.tool_call({
-            "ts": self.lab.now(), "incident_id": self.incident_id, "device": device,
-            "tool": tool.name, "command": command, "params": params, "risk": tool.risk.value,
-            "status": status.value, "raw_output": raw, "parsed": parsed, "error": error,
-            "duration_ms": result.duration_ms,
-        })
+        result = ToolResult(
+            tool=tool.name,
+            device=device,
+            command=command,
+            status=status,
+            raw=raw,
+            parsed=parsed,
+            error=error,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        log.info(
+            "[%s] %s %s -> %s%s",
+            self.incident_id or "-",
+            device,
+            command or tool.name,
+            status.value,
+            f" ({error})" if error else "",
+        )
+        self.recorder.tool_call(
+            {
+                "ts": self.lab.now(),
+                "incident_id": self.incident_id,
+                "device": device,
+                "tool": tool.name,
+                "command": command,
+                "params": params,
+                "risk": tool.risk.value,
+                "status": status.value,
+                "raw_output": raw,
+                "parsed": parsed,
+                "error": error,
+                "duration_ms": result.duration_ms,
+            }
+        )
         return result

@@ -249,9 +249,7 @@ def config_section(text: str, section: str) -> str:
     inside = False
     for line in lines:
         if not line.startswith(" ") and line not in ("exit", "!"):
-            inside = line == section or (
-                section.startswith("router ospf") and line == "router ospf"
-            )
+            inside = line == section or (section.startswith("router ospf") and line == "router ospf")
         if inside:
             out.append(line)
             if line == "exit":

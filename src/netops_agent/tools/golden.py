@@ -49,6 +49,11 @@ def config_diff(running: str, intended: str) -> list[dict[str, str]]:
             continue
         text = line.strip()
         op = "extra" if text.startswith("no ") else "missing"
-        rows.append({"section": section if line.startswith(" ") else "global", "op": op,
-                     "line": text[3:] if op == "extra" else text})
+        rows.append(
+            {
+                "section": section if line.startswith(" ") else "global",
+                "op": op,
+                "line": text[3:] if op == "extra" else text,
+            }
+        )
     return rows

@@ -189,7 +189,15 @@ def _render_bgp(bgp: BgpConfig) -> list[str]:
 
 # --- the config-mode engine ----------------------------------------------------------------
 
-_SKIP_PREFIXES = ("!", "version", "service ", "logging ", "end", "Building configuration", "Current configuration")
+_SKIP_PREFIXES = (
+    "!",
+    "version",
+    "service ",
+    "logging ",
+    "end",
+    "Building configuration",
+    "Current configuration",
+)
 
 
 def parse(text: str, hostname: str = "") -> DeviceConfig:

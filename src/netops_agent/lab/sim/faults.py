@@ -43,12 +43,18 @@ class SimFaults:
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
         ft = fault_type(spec.type)
         rng = random.Random(f"{seed}-{spec.type}-{len(self.faults)}")
-        target = self._pick(ft.target, spec.type, rng) if spec.target == "auto" else \
-            self._check(ft.target, spec.type, dict(spec.target))
+        target = (
+            self._pick(ft.target, spec.type, rng)
+            if spec.target == "auto"
+            else self._check(ft.target, spec.type, dict(spec.target))
+        )
         params = _INJECT[spec.type](self, target, rng)
         fault = InjectedFault(
-            id=f"F{len(self.faults) + 1}", type=spec.type, target=target,
-            severity=spec.severity or ft.severity, params=params or {},
+            id=f"F{len(self.faults) + 1}",
+            type=spec.type,
+            target=target,
+            severity=spec.severity or ft.severity,
+            params=params or {},
         )
         self.faults.append(fault)
         self.lab.commit()
@@ -82,9 +88,12 @@ class SimFaults:
             return {"device": rng.choice(sorted(cands)), "interface": "Vlan200"}
         # Fabric cables whose leaf/edge end is the named one; neither end already faulty.
         links = [
-            link for link in inv.links
-            if link.a_device not in busy and link.b_device not in busy
-            and role[link.a_device] != "spine" and role[link.b_device] == "spine"
+            link
+            for link in inv.links
+            if link.a_device not in busy
+            and link.b_device not in busy
+            and role[link.a_device] != "spine"
+            and role[link.b_device] == "spine"
         ]
         if not links:
             raise FaultTargetError(f"no free link left for {slug}")
@@ -93,8 +102,12 @@ class SimFaults:
         if kind == "bgp_session":
             s = inv.session(link.a_device, _peer_ip(self.lab, link))
             assert s is not None
-            target = {"device": s.device, "peer": s.peer_ip, "peer_device": s.peer_device,
-                      "interface": link.a_interface}
+            target = {
+                "device": s.device,
+                "peer": s.peer_ip,
+                "peer_device": s.peer_device,
+                "interface": link.a_interface,
+            }
         return target
 
     def _check(self, kind: str, slug: str, target: dict[str, Any]) -> dict[str, Any]:
@@ -123,14 +136,21 @@ class SimFaults:
         link = inv.link_of(dev, itf.name)
         if slug == "acl_blocking":
             if itf.kind != "svi":
-                raise FaultTargetError(f"acl_blocking needs a customer SVI (VlanNNN) on a leaf, not {itf.name}")
+                raise FaultTargetError(
+                    f"acl_blocking needs a customer SVI (VlanNNN) on a leaf, not {itf.name}"
+                )
             return {"device": dev, "interface": itf.name}
         if link is None:
             raise FaultTargetError(f"{slug}: {dev} {itf.name} is not cabled to another device")
         if link.a_device != dev:  # keep the named end as 'device'
             peer_dev, peer_if = link.peer_of(dev)
-            return {"device": dev, "interface": itf.name, "peer_device": peer_dev,
-                    "peer_interface": peer_if, "link": link.id}
+            return {
+                "device": dev,
+                "interface": itf.name,
+                "peer_device": peer_dev,
+                "peer_interface": peer_if,
+                "link": link.id,
+            }
         return _link_target(link)
 
     # --- ground truth ---------------------------------------------------------------------------
@@ -139,8 +159,13 @@ class SimFaults:
 
 
 def _link_target(link: Link) -> dict[str, Any]:
-    return {"device": link.a_device, "interface": link.a_interface, "peer_device": link.b_device,
-            "peer_interface": link.b_interface, "link": link.id}
+    return {
+        "device": link.a_device,
+        "interface": link.a_interface,
+        "peer_device": link.b_device,
+        "peer_interface": link.b_interface,
+        "link": link.id,
+    }
 
 
 def _peer_ip(lab: SimLab, link: Link) -> str:
@@ -189,34 +214,50 @@ def _inject_err_disabled(fx: SimFaults, t: dict[str, Any], rng: random.Random) -
     k = key(t["device"], t["interface"])
     cause = rng.choice(["bpduguard", "link-flap", "udld"])
     fx.lab.cond.err_disabled[k] = {"cause": cause, "persistent": False}
-    fx.lab.log(t["device"], "%PM-4-ERR_DISABLE",
-               f"{cause} error detected on {t['interface']}, putting {t['interface']} in err-disable state")
+    fx.lab.log(
+        t["device"],
+        "%PM-4-ERR_DISABLE",
+        f"{cause} error detected on {t['interface']}, putting {t['interface']} in err-disable state",
+    )
     return {"cause": cause}
 
 
 def _inject_mem_leak(fx: SimFaults, t: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     since = fx.lab.clock - timedelta(minutes=25)
     fx.lab.cond.mem_leak[t["device"]] = {"rate": 1.6, "since": since.isoformat()}
-    fx.lab.log(t["device"], "%SYS-2-MALLOCFAIL",
-               "Memory allocation of 65536 bytes failed from 0x6089A3C4, alignment 32 "
-               "Pool: Processor  Free: 412876  Cause: Memory fragmentation")
+    fx.lab.log(
+        t["device"],
+        "%SYS-2-MALLOCFAIL",
+        "Memory allocation of 65536 bytes failed from 0x6089A3C4, alignment 32 "
+        "Pool: Processor  Free: 412876  Cause: Memory fragmentation",
+    )
     return {"process": "BGP Router", "rate_pct_per_min": 1.6}
 
 
 _INJECT: dict[str, Callable[[SimFaults, dict[str, Any], random.Random], dict[str, Any] | None]] = {
-    "interface_admin_down": lambda fx, t, r: _cfg(fx, t["device"], [f"interface {t['interface']}", " shutdown"]),
+    "interface_admin_down": lambda fx, t, r: _cfg(
+        fx, t["device"], [f"interface {t['interface']}", " shutdown"]
+    ),
     "link_failure": lambda fx, t, r: fx.lab.cond.cut_links.append(t["link"]),
     "optic_degradation": lambda fx, t, r: fx.lab.cond.optic_rx_dbm.__setitem__(
-        key(t["device"], t["interface"]), DEGRADED_DBM),
-    "duplex_mismatch": lambda fx, t, r: _cfg(fx, t["device"], [f"interface {t['interface']}", " duplex full"]),
+        key(t["device"], t["interface"]), DEGRADED_DBM
+    ),
+    "duplex_mismatch": lambda fx, t, r: _cfg(
+        fx, t["device"], [f"interface {t['interface']}", " duplex full"]
+    ),
     "mtu_mismatch": lambda fx, t, r: _cfg(fx, t["device"], [f"interface {t['interface']}", " mtu 9000"]),
-    "ospf_timer_mismatch": lambda fx, t, r: _cfg(fx, t["device"], [
-        f"interface {t['interface']}", " ip ospf hello-interval 5", " ip ospf dead-interval 20"]),
+    "ospf_timer_mismatch": lambda fx, t, r: _cfg(
+        fx,
+        t["device"],
+        [f"interface {t['interface']}", " ip ospf hello-interval 5", " ip ospf dead-interval 20"],
+    ),
     "bgp_neighbor_shutdown": lambda fx, t, r: _cfg(fx, t["device"], _bgp_lines(fx, t, "shutdown")),
-    "bgp_asn_mismatch": lambda fx, t, r: _cfg(fx, t["device"], _bgp_lines(
-        fx, t, f"remote-as {fx.lab.inv.device(t['peer_device']).asn + 7}")),
+    "bgp_asn_mismatch": lambda fx, t, r: _cfg(
+        fx, t["device"], _bgp_lines(fx, t, f"remote-as {fx.lab.inv.device(t['peer_device']).asn + 7}")
+    ),
     "bgp_max_prefix": lambda fx, t, r: fx.lab.cond.peer_prefixes.__setitem__(
-        key(t["device"], t["peer"]), 6200),
+        key(t["device"], t["peer"]), 6200
+    ),
     "route_missing": _inject_route_missing,
     "acl_blocking": _inject_acl,
     "high_cpu_process": lambda fx, t, r: fx.lab.cond.cpu_hogs.__setitem__(t["device"], {HOG_PROCESS: 81.0}),
@@ -266,17 +307,23 @@ def _max_prefix_present(lab: SimLab, t: dict[str, Any], p: dict[str, Any]) -> bo
 _PRESENT: dict[str, Callable[[SimLab, dict[str, Any], dict[str, Any]], bool]] = {
     "interface_admin_down": lambda lab, t, p: _itf(lab, t).shutdown,
     "link_failure": lambda lab, t, p: t["link"] in lab.cond.cut_links,
-    "optic_degradation": lambda lab, t, p: lab.cond.optic_rx_dbm.get(key(t["device"], t["interface"]), 0) <= -12,
+    "optic_degradation": lambda lab, t, p: (
+        lab.cond.optic_rx_dbm.get(key(t["device"], t["interface"]), 0) <= -12
+    ),
     "duplex_mismatch": _duplex_differs,
     "mtu_mismatch": lambda lab, t, p: _itf(lab, t).mtu != _itf(lab, t, "peer").mtu,
-    "ospf_timer_mismatch": lambda lab, t, p: (_itf(lab, t).ospf_hello, _itf(lab, t).ospf_dead)
-    != (_itf(lab, t, "peer").ospf_hello, _itf(lab, t, "peer").ospf_dead),
+    "ospf_timer_mismatch": lambda lab, t, p: (
+        (_itf(lab, t).ospf_hello, _itf(lab, t).ospf_dead)
+        != (_itf(lab, t, "peer").ospf_hello, _itf(lab, t, "peer").ospf_dead)
+    ),
     "bgp_neighbor_shutdown": lambda lab, t, p: _session_cfg(lab, t) is None or _session_cfg(lab, t).shutdown,
-    "bgp_asn_mismatch": lambda lab, t, p: _session_cfg(lab, t) is None
-    or _session_cfg(lab, t).remote_as != lab.inv.device(t["peer_device"]).asn,
+    "bgp_asn_mismatch": lambda lab, t, p: (
+        _session_cfg(lab, t) is None or _session_cfg(lab, t).remote_as != lab.inv.device(t["peer_device"]).asn
+    ),
     "bgp_max_prefix": _max_prefix_present,
-    "route_missing": lambda lab, t, p: p["prefix"] not in {
-        f"{r.prefix}/{r.prefixlen}" for r in lab.configs[t["device"]].statics},
+    "route_missing": lambda lab, t, p: (
+        p["prefix"] not in {f"{r.prefix}/{r.prefixlen}" for r in lab.configs[t["device"]].statics}
+    ),
     "acl_blocking": _acl_present,
     "high_cpu_process": lambda lab, t, p: HOG_PROCESS in lab.cond.cpu_hogs.get(t["device"], {}),
     "memory_leak": lambda lab, t, p: t["device"] in lab.cond.mem_leak,

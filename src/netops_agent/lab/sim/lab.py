@@ -37,9 +37,18 @@ COMMAND_S = 2.0  # a CLI round-trip on the twin's clock
 CONFIG_S = 3.0
 TIMEOUT_TEXT = "% Connection timed out; remote host not responding"
 BASE_PROCESSES = [
-    ("Check heaps", 0.2), ("IP Input", 1.1), ("ARP Input", 0.3), ("OSPF-1 Hello", 0.4),
-    ("BGP Router", 0.9), ("BGP I/O", 0.3), ("SNMP ENGINE", 0.5), ("IP SNMP", 0.2),
-    ("Net Background", 0.1), ("CDP Protocol", 0.1), ("Exec", 0.0), ("TCP Timer", 0.1),
+    ("Check heaps", 0.2),
+    ("IP Input", 1.1),
+    ("ARP Input", 0.3),
+    ("OSPF-1 Hello", 0.4),
+    ("BGP Router", 0.9),
+    ("BGP I/O", 0.3),
+    ("SNMP ENGINE", 0.5),
+    ("IP SNMP", 0.2),
+    ("Net Background", 0.1),
+    ("CDP Protocol", 0.1),
+    ("Exec", 0.0),
+    ("TCP Timer", 0.1),
 ]
 
 
@@ -80,7 +89,8 @@ class SimLab:
         self.history: list[LogEvent] = []  # loaded from the store (for show logging)
         self.telemetry: list[pa.Table] = []  # new since the last save
         self.spikes: dict[str, float] = {}  # key(dev, if) -> until epoch seconds (benign noise)
-        self._derived: Derived | None = None
+        self._derived: Derived | None = derive(inv, self.configs, self.cond)  # eager: the
+        # first commit() must compare against the state before the first change
         self._cache: dict[str, object] = {}
         self.ground_truth: list[InjectedFault] = []  # read only by faults.py and the harness
 
@@ -210,8 +220,9 @@ class SimLab:
 
     def sample(self) -> pa.Table:
         cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
-        return sample(self.inv, self.idx, self.rates, self.counters, cpu, mem, self.clock,
-                      self.rng, self.jitter)
+        return sample(
+            self.inv, self.idx, self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter
+        )
 
     def state_hash(self) -> str:
         body = {

@@ -31,8 +31,13 @@ from netops_agent.models import (
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
 
-_INVENTORY = [("sites", Site), ("devices", Device), ("interfaces", Interface), ("links", Link),
-              ("bgp_sessions", BgpSession)]
+_INVENTORY = [
+    ("sites", Site),
+    ("devices", Device),
+    ("interfaces", Interface),
+    ("links", Link),
+    ("bgp_sessions", BgpSession),
+]
 
 
 def _rows_table(rows: list, model: type) -> pa.Table:
@@ -46,48 +51,76 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
         if fresh:
             for table, model in _INVENTORY:
                 store.replace_table(table, _rows_table(getattr(lab.inv, table), model))
-            store.replace_table("prefixes", pa.table({
-                "device": [d for d, ps in lab.inv.prefixes.items() for _ in ps],
-                "prefix": [p for ps in lab.inv.prefixes.values() for p in ps],
-            }))
+            store.replace_table(
+                "prefixes",
+                pa.table(
+                    {
+                        "device": [d for d, ps in lab.inv.prefixes.items() for _ in ps],
+                        "prefix": [p for ps in lab.inv.prefixes.values() for p in ps],
+                    }
+                ),
+            )
         names = sorted(lab.configs)
-        store.replace_table("device_config", pa.table({
-            "device": names,
-            "golden": [ios.render(lab.golden[d]) for d in names],
-            "running": [ios.render(lab.configs[d]) for d in names],
-            "updated_at": pa.array([lab.clock] * len(names), pa.timestamp("us")),
-        }))
+        store.replace_table(
+            "device_config",
+            pa.table(
+                {
+                    "device": names,
+                    "golden": [ios.render(lab.golden[d]) for d in names],
+                    "running": [ios.render(lab.configs[d]) for d in names],
+                    "updated_at": pa.array([lab.clock] * len(names), pa.timestamp("us")),
+                }
+            ),
+        )
         state = {"conditions": lab.cond.to_json(), "jitter": lab.jitter, "spikes": lab.spikes}
         store.execute("DELETE FROM lab_state")
-        store.insert("lab_state", {
-            "id": 1, "backend": "sim", "profile": lab.profile, "seed": lab.seed,
-            "clock": lab.clock, "state": state, "created_at": utcnow(),
-        })
+        store.insert(
+            "lab_state",
+            {
+                "id": 1,
+                "backend": "sim",
+                "profile": lab.profile,
+                "seed": lab.seed,
+                "clock": lab.clock,
+                "state": state,
+                "created_at": utcnow(),
+            },
+        )
         counters = {"device": [k[0] for k in lab.idx.keys], "interface": [k[1] for k in lab.idx.keys]}
         counters |= {c: lab.counters[:, i] for i, c in enumerate(COUNTERS)}
         store.replace_table("interface_counters", pa.table(counters))
-        store.replace_table("ground_truth", pa.table({
-            "id": [f.id for f in lab.ground_truth],
-            "type": [f.type for f in lab.ground_truth],
-            "target": [json.dumps(f.target) for f in lab.ground_truth],
-            "severity": [f.severity.value for f in lab.ground_truth],
-            "params": [json.dumps(f.params) for f in lab.ground_truth],
-            "injected_at": pa.array([lab.clock] * len(lab.ground_truth), pa.timestamp("us")),
-        }))
+        store.replace_table(
+            "ground_truth",
+            pa.table(
+                {
+                    "id": [f.id for f in lab.ground_truth],
+                    "type": [f.type for f in lab.ground_truth],
+                    "target": [json.dumps(f.target) for f in lab.ground_truth],
+                    "severity": [f.severity.value for f in lab.ground_truth],
+                    "params": [json.dumps(f.params) for f in lab.ground_truth],
+                    "injected_at": pa.array([lab.clock] * len(lab.ground_truth), pa.timestamp("us")),
+                }
+            ),
+        )
         flush(lab, store)
 
 
 def flush(lab: SimLab, store: Store) -> None:
     """Append new syslog events and telemetry samples, then forget them in memory."""
     if lab.events:
-        store.append_arrow("events", pa.table({
-            "ts": pa.array([e.ts for e in lab.events], pa.timestamp("us")),
-            "device": [e.device for e in lab.events],
-            "facility": [e.facility for e in lab.events],
-            "severity": pa.array([e.severity for e in lab.events], pa.int32()),
-            "mnemonic": [e.mnemonic for e in lab.events],
-            "message": [e.message for e in lab.events],
-        }))
+        store.append_arrow(
+            "events",
+            pa.table(
+                {
+                    "ts": pa.array([e.ts for e in lab.events], pa.timestamp("us")),
+                    "device": [e.device for e in lab.events],
+                    "facility": [e.facility for e in lab.events],
+                    "severity": pa.array([e.severity for e in lab.events], pa.int32()),
+                    "mnemonic": [e.mnemonic for e in lab.events],
+                    "message": [e.message for e in lab.events],
+                }
+            ),
+        )
         lab.history.extend(lab.events)
         lab.events = []
     for batch in lab.telemetry:
@@ -112,14 +145,26 @@ def load(store: Store) -> SimLab:
         "SELECT c.* FROM interface_counters c JOIN interfaces i "
         "ON c.device = i.device AND c.interface = i.name"
     )
-    lab = SimLab(inv, golden, profile=row["profile"], seed=int(row["seed"]), running=running,
-                 conditions=Conditions.from_json(state["conditions"]), clock=_naive(row["clock"]),
-                 jitter=float(state.get("jitter", 0.0)))
+    lab = SimLab(
+        inv,
+        golden,
+        profile=row["profile"],
+        seed=int(row["seed"]),
+        running=running,
+        conditions=Conditions.from_json(state["conditions"]),
+        clock=_naive(row["clock"]),
+        jitter=float(state.get("jitter", 0.0)),
+    )
     lab.spikes = state.get("spikes", {})
     _restore_counters(lab, counters_tbl)
     lab.ground_truth = [  # type: ignore[attr-defined]
-        InjectedFault(id=r["id"], type=r["type"], target=json.loads(r["target"]),
-                      severity=r["severity"], params=json.loads(r["params"]))
+        InjectedFault(
+            id=r["id"],
+            type=r["type"],
+            target=json.loads(r["target"]),
+            severity=r["severity"],
+            params=json.loads(r["params"]),
+        )
         for r in store.query("SELECT * FROM ground_truth ORDER BY injected_at, id")
     ]
     lab.history = [
@@ -141,7 +186,7 @@ def load_inventory(store: Store) -> Inventory:
 
 
 def _restore_counters(lab: SimLab, tbl: pa.Table) -> None:
-    pos = [lab.idx.pos[(d, i)] for d, i in zip(tbl["device"].to_pylist(), tbl["interface"].to_pylist())]
+    pos = [lab.idx.pos[(d, i)] for d, i in zip(tbl["device"].to_pylist(), tbl["interface"].to_pylist(), strict=True)]
     for j, c in enumerate(COUNTERS):
         lab.counters[pos, j] = np.asarray(tbl[c].to_numpy(zero_copy_only=False))
 

@@ -9,6 +9,7 @@ MTU (with DF set), ACLs, loss from errors or congestion, queueing latency.
 from __future__ import annotations
 
 import ipaddress
+from itertools import pairwise
 from dataclasses import dataclass
 
 import networkx as nx
@@ -62,8 +63,9 @@ class Routing:
             (ad, ai), (bd, bi) = link.ends()
             ends = {ad: (ai, bi), bd: (bi, ai)}
             if d.ospf.get((ad, ai)) == "FULL":
-                cost = max(configs[ad].interfaces[ai].ospf_cost or 1,
-                           configs[bd].interfaces[bi].ospf_cost or 1)
+                cost = max(
+                    configs[ad].interfaces[ai].ospf_cost or 1, configs[bd].interfaces[bi].ospf_cost or 1
+                )
                 self.ospf.add_edge(ad, bd, ends=ends, weight=cost)
         peer = {(s.device, s.peer_ip): s for s in inv.bgp_sessions}
         links = {link.id: link for link in inv.links}
@@ -91,7 +93,7 @@ class Routing:
 
     def _hops(self, graph: nx.Graph, path: list[str]) -> list[Hop]:
         hops = []
-        for u, v in zip(path, path[1:]):
+        for u, v in pairwise(path):
             out_if, in_if = graph.edges[u, v]["ends"][u]
             hops.append(Hop(u, out_if, v, in_if, self._ip_of(v, in_if)))
         return hops
@@ -133,20 +135,32 @@ class Routing:
                     out.append(Route("C", str(net.network_address), net.prefixlen, "", name))
                 out.append(Route("L", itf.ip, 32, "", name))
         for r in cfg.statics:
-            out.append(Route("S", r.prefix, r.prefixlen, r.nexthop if r.nexthop != "Null0" else "",
-                             "Null0" if r.nexthop == "Null0" else "", 1, 0))
+            out.append(
+                Route(
+                    "S",
+                    r.prefix,
+                    r.prefixlen,
+                    r.nexthop if r.nexthop != "Null0" else "",
+                    "Null0" if r.nexthop == "Null0" else "",
+                    1,
+                    0,
+                )
+            )
         out.extend(self._ospf_routes(dev))
         out.extend(self._bgp_routes(dev))
         return out
 
     def _first_hops(self, graph: nx.Graph, dev: str, weight: str | None) -> dict[str, tuple[Hop, int]]:
-        paths = nx.single_source_dijkstra_path(graph, dev, weight=weight) if weight else \
-            nx.single_source_shortest_path(graph, dev)
+        paths = (
+            nx.single_source_dijkstra_path(graph, dev, weight=weight)
+            if weight
+            else nx.single_source_shortest_path(graph, dev)
+        )
         out = {}
         for target, nodes in paths.items():
             if len(nodes) < 2:
                 continue
-            cost = sum(graph.edges[u, v].get("weight", 1) for u, v in zip(nodes, nodes[1:]))
+            cost = sum(graph.edges[u, v].get("weight", 1) for u, v in pairwise(nodes))
             out[target] = (self._hops(graph, nodes[:2])[0], cost)
         return out
 
@@ -162,8 +176,9 @@ class Routing:
                 continue
             seen.add(str(net))
             hop, cost = first[owner]
-            out.append(Route("O", str(net.network_address), net.prefixlen, hop.next_ip,
-                             hop.out_if, 110, cost + 1))
+            out.append(
+                Route("O", str(net.network_address), net.prefixlen, hop.next_ip, hop.out_if, 110, cost + 1)
+            )
         return out
 
     def _bgp_routes(self, dev: str) -> list[Route]:
@@ -172,31 +187,47 @@ class Routing:
         for net, owner in self.origin:
             if owner != dev and owner in first:
                 hop, _ = first[owner]
-                out.append(Route("B", str(net.network_address), net.prefixlen, hop.next_ip,
-                                 hop.out_if, 20, 0))
+                out.append(
+                    Route("B", str(net.network_address), net.prefixlen, hop.next_ip, hop.out_if, 20, 0)
+                )
         return out
 
     # --- packets ---------------------------------------------------------------------------
     def ping(
-        self, src: str, dst_ip: str, idx: InterfaceIndex, rates: Rates, rng: np.random.Generator,
-        *, count: int = 5, size: int = 100, df: bool = False,
+        self,
+        src: str,
+        dst_ip: str,
+        idx: InterfaceIndex,
+        rates: Rates,
+        rng: np.random.Generator,
+        *,
+        count: int = 5,
+        size: int = 100,
+        df: bool = False,
     ) -> PingResult:
         found = self.path(src, dst_ip)
         if found is None:
             return PingResult(count, 0, [], "U")
         hops, _ = found
         for h in hops:
-            mtu = min(self.configs[h.device].interfaces[h.out_if].mtu,
-                      self.configs[h.next_device].interfaces[h.next_in_if].mtu)
+            mtu = min(
+                self.configs[h.device].interfaces[h.out_if].mtu,
+                self.configs[h.next_device].interfaces[h.next_in_if].mtu,
+            )
             if df and size > mtu:
                 return PingResult(count, 0, [], "M")
-            if not self._acl_permits(h.device, h.out_if, "out", dst_ip) or \
-               not self._acl_permits(h.next_device, h.next_in_if, "in", dst_ip):
+            if not self._acl_permits(h.device, h.out_if, "out", dst_ip) or not self._acl_permits(
+                h.next_device, h.next_in_if, "in", dst_ip
+            ):
                 return PingResult(count, 0, [], "U")
         last = hops[-1].next_device if hops else src
         for net, dev, name in self.connected:  # a host behind an SVI: the SVI's outbound ACL
-            if dev == last and ipaddress.IPv4Address(dst_ip) in net and dst_ip not in self.addr \
-               and not self._acl_permits(dev, name, "out", dst_ip):
+            if (
+                dev == last
+                and ipaddress.IPv4Address(dst_ip) in net
+                and dst_ip not in self.addr
+                and not self._acl_permits(dev, name, "out", dst_ip)
+            ):
                 return PingResult(count, 0, [], "U")
         loss, latency = 0.0, 0.0
         for h in hops:

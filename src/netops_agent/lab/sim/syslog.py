@@ -49,15 +49,20 @@ def diff_events(
             continue
         if old.oper_up != new.oper_up or old.admin_up != new.admin_up:
             if not new.admin_up:
-                yield make(ts, dev, "%LINK-5-CHANGED",
-                           f"Interface {name}, changed state to administratively down")
+                yield make(
+                    ts, dev, "%LINK-5-CHANGED", f"Interface {name}, changed state to administratively down"
+                )
             elif old.oper_up != new.oper_up:
                 word = "up" if new.oper_up else "down"
                 yield make(ts, dev, "%LINK-3-UPDOWN", f"Interface {name}, changed state to {word}")
             if old.oper_up != new.oper_up:
                 word = "up" if new.oper_up else "down"
-                yield make(ts, dev, "%LINEPROTO-5-UPDOWN",
-                           f"Line protocol on Interface {name}, changed state to {word}")
+                yield make(
+                    ts,
+                    dev,
+                    "%LINEPROTO-5-UPDOWN",
+                    f"Line protocol on Interface {name}, changed state to {word}",
+                )
     yield from _ospf_events(inv, before, after, ts, down)
     yield from _bgp_events(inv, before, after, ts, down)
 
@@ -84,8 +89,7 @@ def _ospf_events(
             reason = "Neighbor Down: Too many retransmissions"
         else:
             reason = "Neighbor Down: Dead timer expired"
-        yield make(ts, dev, "%OSPF-5-ADJCHG",
-                   f"Process 1, Nbr {nbr} on {name} from {old} to {new}, {reason}")
+        yield make(ts, dev, "%OSPF-5-ADJCHG", f"Process 1, Nbr {nbr} on {name} from {old} to {new}, {reason}")
 
 
 def _bgp_events(
@@ -120,13 +124,29 @@ def _notification(
     ts: datetime, dev: str, ip: str, kind: str, prefixes: int, remote_as: int | None
 ) -> Iterator[LogEvent]:
     if kind == "bad_as_sent":
-        yield make(ts, dev, "%BGP-3-NOTIFICATION",
-                   f"sent to neighbor {ip} active 2/2 (peer in wrong AS) 2 bytes {remote_as or 0:04X}")
+        yield make(
+            ts,
+            dev,
+            "%BGP-3-NOTIFICATION",
+            f"sent to neighbor {ip} active 2/2 (peer in wrong AS) 2 bytes {remote_as or 0:04X}",
+        )
     elif kind == "bad_as_received":
-        yield make(ts, dev, "%BGP-3-NOTIFICATION",
-                   f"received from neighbor {ip} active 2/2 (peer in wrong AS) 2 bytes")
+        yield make(
+            ts,
+            dev,
+            "%BGP-3-NOTIFICATION",
+            f"received from neighbor {ip} active 2/2 (peer in wrong AS) 2 bytes",
+        )
     elif kind == "maxpfx":
-        yield make(ts, dev, "%BGP-3-MAXPFXEXCEED",
-                   f"Number of prefixes received from {ip} (afi 0) reaches {prefixes or 0}, max limit exceeded")
-        yield make(ts, dev, "%BGP-3-NOTIFICATION",
-                   f"sent to neighbor {ip} 6/1 (Maximum Number of Prefixes Reached) 7 bytes")
+        yield make(
+            ts,
+            dev,
+            "%BGP-3-MAXPFXEXCEED",
+            f"Number of prefixes received from {ip} (afi 0) reaches {prefixes or 0}, max limit exceeded",
+        )
+        yield make(
+            ts,
+            dev,
+            "%BGP-3-NOTIFICATION",
+            f"sent to neighbor {ip} 6/1 (Maximum Number of Prefixes Reached) 7 bytes",
+        )

@@ -19,8 +19,15 @@ from netops_agent.lab.sim.state import Conditions, Derived
 from netops_agent.models import Inventory, Link
 
 COUNTERS = (
-    "in_octets", "out_octets", "in_packets", "out_packets", "in_errors", "in_crc",
-    "in_discards", "out_discards", "late_collisions",
+    "in_octets",
+    "out_octets",
+    "in_packets",
+    "out_packets",
+    "in_errors",
+    "in_crc",
+    "in_discards",
+    "out_discards",
+    "late_collisions",
 )
 C = {name: i for i, name in enumerate(COUNTERS)}
 AVG_PACKET_BYTES = 700.0
@@ -52,8 +59,11 @@ class InterfaceIndex:
         self.speed_bps = np.array([i.speed_mbps * 1e6 for i in inv.interfaces])
         self.kind = np.array([i.kind for i in inv.interfaces])
         rng = np.random.default_rng(7)
-        self.base_util = np.where(self.kind == "p2p", rng.uniform(0.05, 0.35, len(self.keys)),
-                                  np.where(self.kind == "svi", 0.1, 0.0))
+        self.base_util = np.where(
+            self.kind == "p2p",
+            rng.uniform(0.05, 0.35, len(self.keys)),
+            np.where(self.kind == "svi", 0.1, 0.0),
+        )
         self.devices = np.array([d for d, _ in self.keys])
         self.names = np.array([n for _, n in self.keys])
 
@@ -104,7 +114,13 @@ def compute_rates(
     per_s[~oper] = 0.0
     bkeys = list(d.bgp)
     return Rates(
-        per_s, in_util, out_util, oper, admin, latency, np.where(oper, loss, 0.0),
+        per_s,
+        in_util,
+        out_util,
+        oper,
+        admin,
+        latency,
+        np.where(oper, loss, 0.0),
         bgp_device=np.array([k[0] for k in bkeys], dtype=object),
         bgp_peer=np.array([k[1] for k in bkeys], dtype=object),
         bgp_up=np.array([d.bgp[k].state == "Established" for k in bkeys], dtype=float),
@@ -117,19 +133,24 @@ def _carriers(
     """Where a traffic surge on `link` flows: on the link itself unless its OSPF cost was
     raised and the sending device has other up uplinks at default cost to carry it."""
     a = (link.a_device, link.a_interface)
-    raised = (configs[link.a_device].interfaces[link.a_interface].ospf_cost or 1) > 1 or \
-        (configs[link.b_device].interfaces[link.b_interface].ospf_cost or 1) > 1
+    raised = (configs[link.a_device].interfaces[link.a_interface].ospf_cost or 1) > 1 or (
+        configs[link.b_device].interfaces[link.b_interface].ospf_cost or 1
+    ) > 1
     if raised:
         others = [
-            lk for lk in inv.links
-            if lk.id != link.id and link.a_device in (lk.a_device, lk.b_device)
+            lk
+            for lk in inv.links
+            if lk.id != link.id
+            and link.a_device in (lk.a_device, lk.b_device)
             and d.ospf.get((link.a_device, _local_if(lk, link.a_device))) == "FULL"
             and (configs[link.a_device].interfaces[_local_if(lk, link.a_device)].ospf_cost or 1) == 1
         ]
         if others:
             share = 1.0 / len(others)
-            return [((link.a_device, _local_if(lk, link.a_device)), lk.peer_of(link.a_device), share)
-                    for lk in others]
+            return [
+                ((link.a_device, _local_if(lk, link.a_device)), lk.peer_of(link.a_device), share)
+                for lk in others
+            ]
     return [(a, (link.b_device, link.b_interface), 1.0)]
 
 
@@ -145,12 +166,14 @@ def _peer_duplex(inv: Inventory, d: Derived, dev: str, name: str) -> str:
 
 
 def device_gauges(
-    inv: Inventory, cond: Conditions, now: datetime, base_cpu: dict[str, float],
+    inv: Inventory,
+    cond: Conditions,
+    now: datetime,
+    base_cpu: dict[str, float],
     base_mem: dict[str, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     """CPU and memory utilisation (percent) per device, in inventory order."""
-    cpu = np.array([base_cpu[dv.name] + sum(cond.cpu_hogs.get(dv.name, {}).values())
-                    for dv in inv.devices])
+    cpu = np.array([base_cpu[dv.name] + sum(cond.cpu_hogs.get(dv.name, {}).values()) for dv in inv.devices])
     mem = np.array([base_mem[dv.name] for dv in inv.devices])
     for n, dv in enumerate(inv.devices):
         leak = cond.mem_leak.get(dv.name)
@@ -203,10 +226,12 @@ def sample(
         metrics.append(np.full(len(rates.bgp_device), "bgp-session-established", dtype=object))
         values.append(rates.bgp_up)
     dev_col = np.concatenate(devices)
-    return pa.table({
-        "ts": pa.array(np.full(len(dev_col), np.datetime64(ts, "us")), pa.timestamp("us")),
-        "device": pa.array(dev_col, pa.string()).dictionary_encode(),
-        "entity": pa.array(np.concatenate(entities), pa.string()).dictionary_encode(),
-        "metric": pa.array(np.concatenate(metrics), pa.string()).dictionary_encode(),
-        "value": pa.array(np.concatenate(values), pa.float64()),
-    })
+    return pa.table(
+        {
+            "ts": pa.array(np.full(len(dev_col), np.datetime64(ts, "us")), pa.timestamp("us")),
+            "device": pa.array(dev_col, pa.string()).dictionary_encode(),
+            "entity": pa.array(np.concatenate(entities), pa.string()).dictionary_encode(),
+            "metric": pa.array(np.concatenate(metrics), pa.string()).dictionary_encode(),
+            "value": pa.array(np.concatenate(values), pa.float64()),
+        }
+    )

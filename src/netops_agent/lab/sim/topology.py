@@ -80,19 +80,30 @@ class _Builder:
         if asn is None:
             asn, self._asn = self._asn, self._asn + 1
         dev = Device.model_construct(
-            name=name, site=site, role=role, platform="cisco_ios", asn=asn,
-            loopback=loopback, router_id=loopback,
+            name=name,
+            site=site,
+            role=role,
+            platform="cisco_ios",
+            asn=asn,
+            loopback=loopback,
+            router_id=loopback,
         )
         self.devices.append(dev)
         cfg = DeviceConfig(hostname=name, ospf=OspfConfig(1, loopback), bgp=BgpConfig(asn, loopback))
-        cfg.interfaces["Loopback0"] = InterfaceConfig(
-            "Loopback0", ip=loopback, prefixlen=32, ospf_area=0
-        )
+        cfg.interfaces["Loopback0"] = InterfaceConfig("Loopback0", ip=loopback, prefixlen=32, ospf_area=0)
         self.configs[name] = cfg
-        self.interfaces.append(Interface.model_construct(
-            device=name, name="Loopback0", kind="loopback", ip=loopback, prefixlen=32,
-            mtu=1500, description="router-id", speed_mbps=8000,
-        ))
+        self.interfaces.append(
+            Interface.model_construct(
+                device=name,
+                name="Loopback0",
+                kind="loopback",
+                ip=loopback,
+                prefixlen=32,
+                mtu=1500,
+                description="router-id",
+                speed_mbps=8000,
+            )
+        )
         self._next_port[name] = 0
         return dev
 
@@ -108,32 +119,61 @@ class _Builder:
         self._p2p = net.broadcast_address + 1
         a_ip, b_ip = str(net.network_address), str(net.broadcast_address)
         link_id = f"{a.name}:{a_if}--{b.name}:{b_if}"
-        self.links.append(Link.model_construct(
-            id=link_id, a_device=a.name, a_interface=a_if, b_device=b.name,
-            b_interface=b_if, subnet=str(net),
-        ))
+        self.links.append(
+            Link.model_construct(
+                id=link_id,
+                a_device=a.name,
+                a_interface=a_if,
+                b_device=b.name,
+                b_interface=b_if,
+                subnet=str(net),
+            )
+        )
         for dev, ifn, ip, peer, peer_if, peer_ip in (
             (a, a_if, a_ip, b, b_if, b_ip),
             (b, b_if, b_ip, a, a_if, a_ip),
         ):
             desc = f"to {peer.name} {peer_if}"
-            self.interfaces.append(Interface.model_construct(
-                device=dev.name, name=ifn, kind="p2p", ip=ip, prefixlen=31,
-                mtu=FABRIC_MTU, description=desc, speed_mbps=1000,
-            ))
+            self.interfaces.append(
+                Interface.model_construct(
+                    device=dev.name,
+                    name=ifn,
+                    kind="p2p",
+                    ip=ip,
+                    prefixlen=31,
+                    mtu=FABRIC_MTU,
+                    description=desc,
+                    speed_mbps=1000,
+                )
+            )
             self.configs[dev.name].interfaces[ifn] = InterfaceConfig(
-                ifn, description=desc, ip=ip, prefixlen=31, mtu=FABRIC_MTU,
-                ospf_area=0, ospf_p2p=True,
+                ifn,
+                description=desc,
+                ip=ip,
+                prefixlen=31,
+                mtu=FABRIC_MTU,
+                ospf_area=0,
+                ospf_p2p=True,
             )
             bgp = self.configs[dev.name].bgp
             assert bgp is not None
             bgp.neighbors[peer_ip] = BgpNeighborConfig(
-                peer_ip, remote_as=peer.asn, description=peer.name, max_prefix=5000,
+                peer_ip,
+                remote_as=peer.asn,
+                description=peer.name,
+                max_prefix=5000,
             )
-            self.sessions.append(BgpSession.model_construct(
-                device=dev.name, peer_device=peer.name, local_ip=ip, peer_ip=peer_ip,
-                local_as=dev.asn, remote_as=peer.asn, link_id=link_id,
-            ))
+            self.sessions.append(
+                BgpSession.model_construct(
+                    device=dev.name,
+                    peer_device=peer.name,
+                    local_ip=ip,
+                    peer_ip=peer_ip,
+                    local_as=dev.asn,
+                    remote_as=peer.asn,
+                    link_id=link_id,
+                )
+            )
 
     def customer_svis(self, leaf: Device, index: int) -> None:
         cfg = self.configs[leaf.name]
@@ -146,12 +186,24 @@ class _Builder:
             gw = str(net.network_address + 1)
             name = f"Vlan{vlan}"
             cfg.interfaces[name] = InterfaceConfig(
-                name, description=f"customer vlan {vlan}", ip=gw, prefixlen=24, acl_out=CUSTOMER_ACL,
+                name,
+                description=f"customer vlan {vlan}",
+                ip=gw,
+                prefixlen=24,
+                acl_out=CUSTOMER_ACL,
             )
-            self.interfaces.append(Interface.model_construct(
-                device=leaf.name, name=name, kind="svi", ip=gw, prefixlen=24, mtu=1500,
-                description=f"customer vlan {vlan}", speed_mbps=1000,
-            ))
+            self.interfaces.append(
+                Interface.model_construct(
+                    device=leaf.name,
+                    name=name,
+                    kind="svi",
+                    ip=gw,
+                    prefixlen=24,
+                    mtu=1500,
+                    description=f"customer vlan {vlan}",
+                    speed_mbps=1000,
+                )
+            )
             cfg.bgp.networks.append((str(net.network_address), 24))
             nets.append(str(net))
         self.prefixes[leaf.name] = nets
@@ -165,10 +217,18 @@ class _Builder:
         name = self.next_port(edge.name)
         desc = "to provider (service handoff)"
         cfg.interfaces[name] = InterfaceConfig(name, description=desc, ip=local, prefixlen=31)
-        self.interfaces.append(Interface.model_construct(
-            device=edge.name, name=name, kind="uplink", ip=local, prefixlen=31, mtu=1500,
-            description=desc, speed_mbps=1000,
-        ))
+        self.interfaces.append(
+            Interface.model_construct(
+                device=edge.name,
+                name=name,
+                kind="uplink",
+                ip=local,
+                prefixlen=31,
+                mtu=1500,
+                description=desc,
+                speed_mbps=1000,
+            )
+        )
         net = ipaddress.IPv4Network(f"198.18.{index}.0/24")
         cfg.statics.append(StaticRoute(str(net.network_address), 24, provider))
         cfg.bgp.networks.append((str(net.network_address), 24))
@@ -183,12 +243,11 @@ def generate(profile_name: str = "small", seed: int = 42) -> tuple[Inventory, di
     leaf_index = edge_index = 0
     for s in range(prof.sites):
         site = f"site{s + 1}"
-        b.sites.append(Site.model_construct(
-            name=site, slug=site, region=REGIONS[s % len(REGIONS)]
-        ))
+        b.sites.append(Site.model_construct(name=site, slug=site, region=REGIONS[s % len(REGIONS)]))
         spine_asn = 65000 + 100 * (s + 1)
-        spines = [b.add_device(f"{site}-spine{i + 1}", site, "spine", asn=spine_asn)
-                  for i in range(prof.spines)]
+        spines = [
+            b.add_device(f"{site}-spine{i + 1}", site, "spine", asn=spine_asn) for i in range(prof.spines)
+        ]
         leaves = [b.add_device(f"{site}-leaf{i + 1}", site, "leaf") for i in range(prof.leaves)]
         edges = [b.add_device(f"{site}-edge{i + 1}", site, "edge") for i in range(prof.edges)]
         for dev in leaves + edges:
@@ -208,7 +267,11 @@ def generate(profile_name: str = "small", seed: int = 42) -> tuple[Inventory, di
     if prof.devices > 65534 - 65001:
         raise ConfigError("profile too large for 2-byte private ASNs")
     inv = Inventory.model_construct(
-        sites=b.sites, devices=b.devices, interfaces=b.interfaces, links=b.links,
-        bgp_sessions=b.sessions, prefixes=b.prefixes,
+        sites=b.sites,
+        devices=b.devices,
+        interfaces=b.interfaces,
+        links=b.links,
+        bgp_sessions=b.sessions,
+        prefixes=b.prefixes,
     )
     return inv, b.configs
