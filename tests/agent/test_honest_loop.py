@@ -1,0 +1,108 @@
+"""The loop is honest: a fix that does not change the cause fails validation, is rolled
+back and escalated; wrong fixes for look-alike faults leave the fault in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from netops_agent.knowledge.schema import default_path
+from netops_agent.lab.sim.faults import SimFaults
+from netops_agent.tools.registry import TOOLS
+from tests.helpers import one_case
+
+
+def test_noop_remediation_fails_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replace `no neighbor X shutdown` with a harmless line: the session stays down."""
+    tool = TOOLS.get("bgp_neighbor_no_shutdown")
+    monkeypatch.setitem(tool.build, "cisco_ios", lambda p: {"bgp": "bgp log-neighbor-changes"})
+    result, store = one_case({"type": "bgp_neighbor_shutdown"})
+    [out] = result.outcomes
+    assert out.diagnosis["type"] == "bgp_neighbor_shutdown"
+    assert out.outcome == "escalated" and not out.validated
+    assert "validation failed" in out.reason
+    assert SimFaults(result.lab).fault_present(result.faults[0])
+    assert store.scalar("SELECT state FROM tickets WHERE id = ?", [out.ticket_id]) == "escalated"
+
+
+def _runbooks_with(tmp_path: Path, rb_id: str, remediation: list[dict], drop_escalate: bool = True) -> Path:
+    """A copy of the shipped runbooks where one runbook applies a different fix."""
+    data = yaml.safe_load(default_path().read_text())
+    for rb in data["runbooks"]:
+        if rb["id"] == rb_id:
+            rb["remediation"] = remediation
+            if drop_escalate:
+                rb.pop("escalate", None)
+            rb.setdefault("validation", rb["evidence"][:1])
+    path = tmp_path / "runbooks.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+OPTIC_VALIDATION = [
+    {
+        "tool": "show_interfaces",
+        "params": {"interface": "{interface}"},
+        "where": {"interface": "{interface}"},
+        "field": "crc",
+        "op": "steady",
+        "interval_s": 10,
+    }
+]
+
+
+@pytest.mark.parametrize(
+    ("fault", "rb_id", "wrong_fix", "validation"),
+    [
+        # bouncing an interface with a degraded optic: errors return
+        ("optic_degradation", "RB-OPTIC-DEGRADED",
+         [{"tool": "bounce_interface", "params": {"interface": "{interface}"}}], OPTIC_VALIDATION),
+        # "no shutdown" on a cut cable: still down
+        ("link_failure", "RB-LINK-FAILURE",
+         [{"tool": "interface_no_shutdown", "params": {"interface": "{interface}"}}],
+         [{"tool": "show_interfaces", "params": {"interface": "{interface}"},
+           "where": {"interface": "{interface}"}, "field": "protocol_status", "op": "eq", "value": "up"}]),
+        # bouncing an err-disabled look-alike that is really a device down: nothing answers
+        ("device_unreachable", "RB-DEVICE-UNREACHABLE",
+         [{"tool": "bounce_interface", "device": "{nbr_device}", "params": {"interface": "{nbr_interface}"}}],
+         [{"tool": "show_interfaces", "device": "{nbr_device}", "params": {"interface": "{nbr_interface}"},
+           "where": {"interface": "{nbr_interface}"}, "field": "protocol_status", "op": "eq", "value": "up"}]),
+        # raising the OSPF cost does nothing for a duplex mismatch
+        ("duplex_mismatch", "RB-DUPLEX-MISMATCH",
+         [{"tool": "set_ospf_cost", "params": {"interface": "{interface}", "cost": 100}}], None),
+    ],
+)
+def test_wrong_fix_for_look_alike_does_not_validate(
+    tmp_path: Path, fault: str, rb_id: str, wrong_fix: list[dict], validation: list[dict] | None
+) -> None:
+    path = _runbooks_with(tmp_path, rb_id, wrong_fix)
+    if validation is not None:
+        data = yaml.safe_load(path.read_text())
+        next(rb for rb in data["runbooks"] if rb["id"] == rb_id)["validation"] = validation
+        path.write_text(yaml.safe_dump(data))
+    result, store = one_case({"type": fault, "severity": "medium"}, runbooks=path)
+    [out] = result.outcomes
+    assert out.runbook == rb_id
+    assert out.outcome == "escalated" and not out.validated, out.reason
+    assert "validation failed" in out.reason
+    assert SimFaults(result.lab).fault_present(result.faults[0])
+    # the agent's own change was rolled back: the twin is exactly as before it acted
+    assert store.scalar("SELECT count(*) FROM changes WHERE tool = 'rollback_config'") >= 1
+    assert result.lab.state_hash() == result.hash_before_agent
+
+
+def test_restoring_bgp_neighbour_over_a_dead_link_does_not_help() -> None:
+    """The session's transport is a cut cable: `no neighbor shutdown` changes nothing."""
+    from netops_agent.lab.sim.lab import SimLab
+    from netops_agent.models import FaultSpec
+
+    lab = SimLab.build("small", 42)
+    f = SimFaults(lab).inject(FaultSpec(type="link_failure"), seed=1)
+    s = lab.inv.session(f.target["device"], lab.configs[f.target["peer_device"]].interfaces[
+        f.target["peer_interface"]].ip or "")
+    assert s is not None and lab.derived.bgp[(s.device, s.peer_ip)].state != "Established"
+    lab.configure(s.device, [f"router bgp {lab.inv.device(s.device).asn}", f" no neighbor {s.peer_ip} shutdown"])
+    assert lab.derived.bgp[(s.device, s.peer_ip)].state != "Established"
+    assert SimFaults(lab).fault_present(f)

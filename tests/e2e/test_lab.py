@@ -1,0 +1,19 @@
+"""The interactive lab: up, inject, look around with show commands, solve, down."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Cli
+
+
+def test_lab_session(cli: Cli) -> None:
+    info = cli.json("lab", "up", "--profile", "small")
+    assert info["devices"] == 8
+    status = cli.json("lab", "status")
+    assert all(d["reachable"] for d in status["devices"])
+    cli("lab", "inject", "bgp_neighbor_shutdown", "--device", "site1-leaf1", "--peer", "10.0.0.1")
+    out = cli("lab", "exec", "site1-leaf1", "show ip bgp summary").stdout
+    assert "Idle (Admin)" in out
+    logs = cli("lab", "exec", "site1-leaf1", "show logging").stdout
+    assert "%BGP-5-ADJCHANGE" in logs and "%SYS-5-CONFIG_I" in logs
+    cli("lab", "down")
+    assert cli.json("show-db")["devices"] == 0
