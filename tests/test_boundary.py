@@ -7,8 +7,14 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "src" / "netops_agent"
 AGENT_SIDE = ["agent.py", "evidence.py", "policy.py", "tools", "knowledge", "intake", "tickets"]
-FORBIDDEN_MODULES = ("netops_agent.lab.sim.faults", "netops_agent.lab.sim.noc", "netops_agent.evaluation",
-                     "netops_agent.runner", "netops_agent.lab.sim.persist", "netops_agent.lab.sim.state")
+FORBIDDEN_MODULES = (
+    "netops_agent.lab.sim.faults",
+    "netops_agent.lab.sim.noc",
+    "netops_agent.evaluation",
+    "netops_agent.runner",
+    "netops_agent.lab.sim.persist",
+    "netops_agent.lab.sim.state",
+)
 FORBIDDEN_WORDS = ("ground_truth", "fault_present", ".cond.", "lab_state")
 
 

@@ -2,14 +2,16 @@
 
 The agent knows the network only through the Lab's tools and the inventory. It
 confirms a runbook only when every evidence check holds on real tool output, acts
-only through the tool executor (which records everything), and closes a ticket as
-resolved only when fresh observation after the change proves the symptom gone.
+only through the tool executor (which records everything) after the policy gate,
+checks that nothing healthy broke, and closes a ticket as resolved only when fresh
+observation after the change proves the symptom gone.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from netops_agent.evidence import CheckResult, Evaluator, MissingContext, contexts_for, fill
@@ -17,9 +19,13 @@ from netops_agent.knowledge.index import Hit, Retriever
 from netops_agent.knowledge.schema import Runbook
 from netops_agent.lab.base import Lab
 from netops_agent.models import Incident, ToolStatus
-from netops_agent.policy import Policy
+from netops_agent.safety import snapshot
+from netops_agent.safety.approvals import ApprovalService
+from netops_agent.safety.policy import Policy
 from netops_agent.tickets.service import TicketService
-from netops_agent.tools.executor import Recorder, ToolExecutor
+from netops_agent.tools.base import Tool
+from netops_agent.tools.executor import GateDecision, Recorder, ToolExecutor
+from netops_agent.tools.registry import TOOLS
 
 log = logging.getLogger("netops_agent.agent")
 
@@ -29,6 +35,8 @@ SCOPE_KEYS = {
     "bgp_session": ("device", "peer"),
     "device": ("device",),
 }
+PATH_CUTTING_TOOLS = {"interface_shutdown"}
+Step = tuple[str, str, dict[str, Any]]
 
 
 @dataclass
@@ -36,6 +44,7 @@ class AgentConfig:
     top_k: int = 3
     convergence_s: float = 30.0
     dry_run: bool = False
+    snapshots: bool = True
 
 
 @dataclass
@@ -52,9 +61,14 @@ class Outcome:
     reason: str = ""
     retrieved: list[Hit] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    plan: list[Step] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     validation: list[dict[str, Any]] = field(default_factory=list)
+    state_diff: list[dict[str, Any]] = field(default_factory=list)
+    collateral: list[dict[str, Any]] = field(default_factory=list)
     rolled_back: bool = False
+    rollback_verified: bool | None = None
+    approval_id: str | None = None
     tool_calls: int = 0
     time_to_mitigate_s: float | None = None
 
@@ -78,9 +92,14 @@ class Outcome:
                 {"id": h.id, "score": h.score, "fault_types": h.fault_types} for h in self.retrieved
             ],
             "evidence": self.evidence,
+            "plan": [{"tool": t, "device": d, "params": p} for t, d, p in self.plan],
             "actions": self.actions,
             "validation": self.validation,
+            "state_diff": self.state_diff,
+            "collateral": self.collateral,
             "rolled_back": self.rolled_back,
+            "rollback_verified": self.rollback_verified,
+            "approval": self.approval_id,
             "tool_calls": self.tool_calls,
             "time_to_mitigate_sim_s": self.time_to_mitigate_s,
         }
@@ -97,28 +116,26 @@ class Agent:
         recorder: Recorder | None = None,
         policy: Policy | None = None,
         config: AgentConfig | None = None,
+        approvals: ApprovalService | None = None,
     ) -> None:
         self.lab = lab
         self.retriever = retriever
         self.runbooks = runbooks
         self.tickets = tickets
-        self.recorder = recorder
+        self.recorder = recorder or Recorder()
         self.policy = policy or Policy()
         self.config = config or AgentConfig()
+        self.approvals = approvals
+        self._approved_by: str | None = None
 
     # --- the loop --------------------------------------------------------------------------------
     def handle(self, incident: Incident, ticket_id: str) -> Outcome:
         started = self.lab.now()
-        ex = ToolExecutor(
-            self.lab,
-            self.recorder,
-            incident_id=incident.id,
-            dry_run=self.config.dry_run,
-            gate=self.policy.gate,
-        )
-        ev = Evaluator(ex)
+        ex, ev = self._executor(incident.id)
         out = Outcome(incident, ticket_id)
-        self._note(ticket_id, "in_progress", f"Agent picked up {incident.id}: {incident.title}")
+        self.tickets.transition(
+            ticket_id, "in_progress", f"Agent picked up {incident.id}: {incident.title}", self.lab.now()
+        )
         out.retrieved = self.retriever.retrieve(f"{incident.title}. {incident.summary}", k=len(self.runbooks))
         log.info("[%s] retrieved %s", incident.id, ", ".join(f"{h.id}:{h.score}" for h in out.retrieved[:5]))
         found = self._diagnose(incident, out, ev)
@@ -147,17 +164,76 @@ class Agent:
             return self._escalate(
                 out, ex, "the runbook's remediation needs context this incident lacks", rb.assignment_group
             )
-        if self.policy.severity_needs_human(incident.severity):
+        out.plan = plan = self._prune(plan, ex)
+        if not plan:
             return self._escalate(
                 out,
                 ex,
-                f"severity {incident.severity.value}: policy hands "
-                f"{incident.severity.value}-severity incidents to a human; proposed plan: "
-                + "; ".join(f"{d}: {t} {p}" for t, d, p in plan),
+                "diagnosis confirmed but the golden config already matches; nothing to restore remotely",
                 rb.assignment_group,
-                data={"plan": plan},
             )
-        return self._act(out, ex, ev, rb, ctx, plan, started)
+        if self.policy.severity_needs_human(incident.severity):
+            sev = incident.severity.value
+            return self._escalate(
+                out,
+                ex,
+                f"severity {sev}: policy hands {sev}-severity incidents to a "
+                "human; proposed plan: " + _plan_text(plan),
+                rb.assignment_group,
+                data={"plan": out.as_dict()["plan"]},
+            )
+        if not self.config.dry_run:
+            verdict, reasons = self._precheck(plan, ex)
+            if verdict == "deny":
+                return self._escalate(
+                    out, ex, "policy denied the plan: " + "; ".join(reasons), rb.assignment_group
+                )
+            if verdict == "approval":
+                return self._request_approval(out, ex, rb, ctx, reasons)
+        return self._act(out, ex, ev, rb, ctx, started)
+
+    def resume(self, approval: dict[str, Any], incident: Incident) -> Outcome:
+        """Carry on a plan after a human decided on its approval."""
+        import json
+
+        saved = json.loads(approval["plan"]) if isinstance(approval["plan"], str) else approval["plan"]
+        out = Outcome(
+            incident,
+            approval["ticket_id"],
+            runbook=approval["runbook_id"],
+            diagnosis=saved["diagnosis"],
+            evidence=saved["evidence"],
+            approval_id=approval["id"],
+        )
+        out.plan = [(t, d, p) for t, d, p in saved["steps"]]
+        ex, ev = self._executor(incident.id)
+        rb = self.runbooks[approval["runbook_id"]]
+        if approval["state"] != "approved":
+            who = approval.get("decided_by") or "nobody (it expired)"
+            reason = (
+                f"approval {approval['id']} was {approval['state']} by {who}"
+                + (f": {approval['comment']}" if approval.get("comment") else "")
+                + "; nothing was changed"
+            )
+            return self._escalate(out, ex, reason, rb.assignment_group)
+        self.tickets.transition(
+            out.ticket_id,
+            "in_progress",
+            f"Approval {approval['id']} granted by {approval['decided_by']}; carrying on",
+            self.lab.now(),
+            author=approval["decided_by"] or "human",
+        )
+        self._approved_by = approval["decided_by"] or "human"
+        try:
+            return self._act(out, ex, ev, rb, saved["ctx"], self.lab.now())
+        finally:
+            self._approved_by = None
+
+    # --- diagnosis -----------------------------------------------------------------------------------
+    def _executor(self, incident_id: str) -> tuple[ToolExecutor, Evaluator]:
+        ex = ToolExecutor(self.lab, self.recorder, incident_id=incident_id, dry_run=self.config.dry_run)
+        ex.gate = lambda tool, device, params: self._gate(ex, tool, device)
+        return ex, Evaluator(ex)
 
     def _diagnose(
         self, incident: Incident, out: Outcome, ev: Evaluator
@@ -195,12 +271,149 @@ class Agent:
                 break
         return results
 
-    def _plan(self, rb: Runbook, ctx: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]] | None:
+    def _plan(self, rb: Runbook, ctx: dict[str, Any]) -> list[Step] | None:
         try:
             return [(s.tool, fill(s.device, ctx), fill(s.params, ctx)) for s in rb.remediation]
         except MissingContext:
             return None
 
+    def _prune(self, plan: list[Step], ex: ToolExecutor) -> list[Step]:
+        """Drop golden-config restores that would change nothing (that end is already as intended)."""
+        preview = ToolExecutor(self.lab, self.recorder, incident_id=ex.incident_id, dry_run=True)
+        kept = []
+        for tool, device, params in plan:
+            if tool == "restore_golden_section":
+                res = preview.run(tool, device, **params)
+                ex.calls += preview.calls
+                preview.calls = 0
+                if res.ok and not (res.parsed or {}).get("lines"):
+                    continue
+            kept.append((tool, device, params))
+        return kept
+
+    # --- safety ---------------------------------------------------------------------------------------
+    def _gate(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
+        """Policy for one step, plus live checks; every decision is recorded."""
+        if self._approved_by:
+            decision = GateDecision("allow", f"approved by {self._approved_by}")
+        else:
+            decision = self._policy_decision(ex, tool, device)
+        self.recorder.decision(
+            {
+                "ts": self.lab.now(),
+                "incident_id": ex.incident_id,
+                "device": device,
+                "tool": tool.name,
+                "risk": tool.risk.value,
+                "decision": decision.action,
+                "reason": decision.reason,
+            }
+        )
+        return decision
+
+    def _policy_decision(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
+        role = self.lab.inventory().device(device).role
+        decision = self.policy.decide(tool, role, self.lab.now())
+        if decision.action != "allow":
+            return decision
+        touched = set(ex.changed_devices) | {device}
+        if len(touched) > self.policy.blast_radius.max_devices_per_incident:
+            return GateDecision(
+                "approval",
+                f"blast radius: this incident would change {len(touched)} devices "
+                f"(limit {self.policy.blast_radius.max_devices_per_incident})",
+            )
+        return decision
+
+    def _precheck(self, plan: list[Step], ex: ToolExecutor) -> tuple[str, list[str]]:
+        """Gate the whole plan before touching anything, so a plan never stops half-way."""
+        devices = {d for t, d, _ in plan if TOOLS.get(t).changes_network}
+        reasons, verdict = [], "allow"
+        if len(devices) > self.policy.blast_radius.max_devices_per_incident:
+            verdict = "approval"
+            reasons.append(
+                f"plan changes {len(devices)} devices "
+                f"(limit {self.policy.blast_radius.max_devices_per_incident})"
+            )
+        for tool_name, device, params in plan:
+            tool = TOOLS.get(tool_name)
+            decision = self.policy.decide(tool, self.lab.inventory().device(device).role, self.lab.now())
+            if self.policy.protect_last_path and tool_name in PATH_CUTTING_TOOLS:
+                cut = self._cuts_last_path(ex, device, str(params.get("interface")))
+                if cut:
+                    decision = GateDecision("deny", cut)
+            if decision.action == "deny":
+                return "deny", [decision.reason]
+            if decision.action == "approval":
+                verdict = "approval"
+                reasons.append(f"{tool_name} on {device}: {decision.reason}")
+        return verdict, reasons
+
+    def _cuts_last_path(self, ex: ToolExecutor, device: str, interface: str) -> str:
+        """Would shutting this interface leave the device without a working uplink?"""
+        inv = self.lab.inventory()
+        uplinks = {i.name for i in inv.interfaces if i.device == device and i.kind == "p2p"}
+        if interface not in uplinks:
+            return ""
+        brief = ex.run("show_ip_interface_brief", device)
+        up = {r["interface"] for r in brief.parsed or [] if r["proto"] == "up"} if brief.ok else set()
+        others = (uplinks & up) - {interface}
+        if not others:
+            return f"shutting {device} {interface} would take down its last working uplink"
+        return ""
+
+    def _request_approval(
+        self, out: Outcome, ex: ToolExecutor, rb: Runbook, ctx: dict[str, Any], reasons: list[str]
+    ) -> Outcome:
+        preview = ToolExecutor(self.lab, self.recorder, incident_id=out.incident.id, dry_run=True)
+        diff_lines = []
+        for tool, device, params in out.plan:
+            res = preview.run(tool, device, **params)
+            lines = (res.parsed or {}).get("lines") if isinstance(res.parsed, dict) else None
+            diff_lines.append(f"{device}: " + ("\n  ".join(["", *lines]) if lines else res.command or tool))
+        if self.approvals is None:
+            return self._escalate(
+                out,
+                ex,
+                "needs approval, and no approval queue is configured: " + "; ".join(reasons),
+                rb.assignment_group,
+            )
+        plan_blob = {
+            "ctx": ctx,
+            "steps": [list(s) for s in out.plan],
+            "diagnosis": out.diagnosis,
+            "evidence": out.evidence,
+        }
+        risk = max((TOOLS.get(t).risk for t, _, _ in out.plan), key=lambda r: r.rank).value
+        out.approval_id = self.approvals.request(
+            incident_id=out.incident.id,
+            ticket_id=out.ticket_id,
+            runbook_id=rb.id,
+            plan=plan_blob,
+            diff="\n".join(diff_lines),
+            risk=risk,
+            reason="; ".join(reasons),
+            at=self.lab.now(),
+        )
+        out.outcome, out.escalated = "escalated", True
+        out.reason = (
+            f"waiting for approval {out.approval_id} ({'; '.join(reasons)}); "
+            f"`netops-agent approve {out.approval_id}` then `netops-agent resume`"
+        )
+        out.tool_calls = ex.calls
+        self.tickets.transition(
+            out.ticket_id,
+            "awaiting_approval",
+            out.reason,
+            self.lab.now(),
+            runbook_id=rb.id,
+            diagnosis=out.diagnosis,
+            data={"approval": out.approval_id, "diff": "\n".join(diff_lines)},
+        )
+        log.warning("[%s] awaiting approval %s: %s", out.incident.id, out.approval_id, "; ".join(reasons))
+        return out
+
+    # --- acting and validating --------------------------------------------------------------------------
     def _act(
         self,
         out: Outcome,
@@ -208,12 +421,14 @@ class Agent:
         ev: Evaluator,
         rb: Runbook,
         ctx: dict[str, Any],
-        plan: list[tuple[str, str, dict[str, Any]]],
-        started: Any,
+        started: datetime,
     ) -> Outcome:
         tid = out.ticket_id
-        for tool, device, params in plan:
+        affected = self._affected(out.plan)
+        pre = snapshot.take(ex, affected) if self.config.snapshots and not self.config.dry_run else {}
+        for tool, device, params in out.plan:
             res = ex.run(tool, device, **params)
+            lines = res.parsed.get("lines") if isinstance(res.parsed, dict) else None
             out.actions.append(
                 {
                     "tool": tool,
@@ -221,42 +436,47 @@ class Agent:
                     "params": params,
                     "status": res.status.value,
                     "command": res.command,
+                    "lines": lines,
                     "error": res.error,
                 }
             )
             if res.status == ToolStatus.dry_run:
                 continue
             if not res.ok:
-                self._rollback(out, ex)
+                self._rollback(out, ex, pre, affected)
                 reason = f"{tool} on {device} was not carried out ({res.status.value}: {res.error})"
                 return self._escalate(out, ex, reason, rb.assignment_group)
         if self.config.dry_run:
-            out.outcome, out.reason = "no_action", "dry-run: diagnosis and plan only, nothing changed"
-            out.tool_calls = ex.calls
-            self.tickets.work_note(
-                tid,
-                f"Dry run: would apply {len(plan)} step(s)",
-                self.lab.now(),
-                data={"actions": out.actions},
-            )
-            self.tickets.transition(
-                tid,
-                "closed",
-                out.reason,
-                self.lab.now(),
-                runbook_id=rb.id,
-                diagnosis=out.diagnosis,
-                resolution=out.reason,
-            )
-            return out
+            return self._close_dry_run(out, ex, rb)
         self.tickets.work_note(
             tid,
-            f"Applied {len(plan)} change(s) from {rb.id}",
+            f"Applied {len(out.plan)} change(s) from {rb.id}",
             self.lab.now(),
             kind="change",
             data={"actions": out.actions},
         )
         self.lab.advance(self.config.convergence_s)
+        if pre:
+            post = snapshot.take(ex, affected)
+            out.state_diff = snapshot.diff(pre, post)
+            out.collateral = snapshot.broken(out.state_diff)
+            self.tickets.work_note(
+                tid,
+                f"Post-change state diff: {len(out.state_diff)} change(s)",
+                self.lab.now(),
+                kind="snapshot_diff",
+                data={"diff": out.state_diff},
+            )
+            if out.collateral:
+                self._rollback(out, ex, pre, affected)
+                what = ", ".join(f"{c['entity']} {c['before']}->{c['after']}" for c in out.collateral[:5])
+                return self._escalate(
+                    out,
+                    ex,
+                    f"collateral damage after the change ({what}); changes rolled back{self._verified(out)}",
+                    rb.assignment_group,
+                    data={"collateral": out.collateral},
+                )
         checks = [ev.check(c, dict(ctx), fresh=True) for c in rb.validation]
         out.validation = [c.as_dict() for c in checks]
         out.tool_calls = ex.calls
@@ -272,20 +492,32 @@ class Agent:
                 runbook_id=rb.id,
                 diagnosis=out.diagnosis,
                 resolution=out.reason,
-                data={"validation": out.validation},
+                data={"validation": out.validation, "state_diff": out.state_diff},
             )
             log.info("[%s] resolved: %s", out.incident.id, out.reason)
             return out
         failed = [c for c in checks if not c.holds]
-        self._rollback(out, ex)
-        reason = (
-            "validation failed after the fix: "
-            + "; ".join(f"{c.check} (observed {c.observed})" for c in failed)
-            + ("; changes rolled back" if out.rolled_back else "")
+        self._rollback(out, ex, pre, affected)
+        reason = "validation failed after the fix: " + "; ".join(
+            f"{c.check} (observed {c.observed})" for c in failed
         )
+        if out.rolled_back:
+            reason += f"; changes rolled back{self._verified(out)}"
         return self._escalate(out, ex, reason, rb.assignment_group)
 
-    def _rollback(self, out: Outcome, ex: ToolExecutor) -> None:
+    def _affected(self, plan: list[Step]) -> list[str]:
+        """Devices a plan changes and the neighbours on the far side of their cables."""
+        inv = self.lab.inventory()
+        devices = {d for t, d, _ in plan if TOOLS.get(t).changes_network}
+        around = set(devices)
+        for _, d, p in plan:
+            itf = p.get("interface")
+            link = inv.link_of(d, itf) if itf else None
+            if link is not None:
+                around.add(link.peer_of(d)[0])
+        return sorted(around)
+
+    def _rollback(self, out: Outcome, ex: ToolExecutor, pre: snapshot.Snapshot, affected: list[str]) -> None:
         for device, before in list(ex.changed_devices.items()):
             res = ex.run("rollback_config", device, snapshot=before)
             out.actions.append(
@@ -300,6 +532,40 @@ class Agent:
             )
             out.rolled_back = out.rolled_back or res.ok
         ex.changed_devices.clear()
+        if out.rolled_back and pre:
+            self.lab.advance(self.config.convergence_s)
+            restored = snapshot.take(ex, affected)
+            out.rollback_verified = snapshot.same(pre, restored)
+
+    @staticmethod
+    def _verified(out: Outcome) -> str:
+        if out.rollback_verified is None:
+            return ""
+        return (
+            " and the pre-change state was verified restored"
+            if out.rollback_verified
+            else " but the pre-change state was NOT restored"
+        )
+
+    def _close_dry_run(self, out: Outcome, ex: ToolExecutor, rb: Runbook) -> Outcome:
+        out.outcome, out.reason = "no_action", "dry-run: diagnosis and plan only, nothing changed"
+        out.tool_calls = ex.calls
+        self.tickets.work_note(
+            out.ticket_id,
+            f"Dry run: would apply {len(out.plan)} step(s)",
+            self.lab.now(),
+            data={"actions": out.actions},
+        )
+        self.tickets.transition(
+            out.ticket_id,
+            "closed",
+            out.reason,
+            self.lab.now(),
+            runbook_id=rb.id,
+            diagnosis=out.diagnosis,
+            resolution=out.reason,
+        )
+        return out
 
     def _escalate(self, out: Outcome, ex: ToolExecutor, reason: str, group: str, data: Any = None) -> Outcome:
         out.outcome, out.escalated, out.reason = "escalated", True, reason
@@ -318,5 +584,6 @@ class Agent:
         log.warning("[%s] escalated to %s: %s", out.incident.id, group, reason)
         return out
 
-    def _note(self, ticket_id: str, to_state: str, note: str) -> None:
-        self.tickets.transition(ticket_id, to_state, note, self.lab.now())
+
+def _plan_text(plan: list[Step]) -> str:
+    return "; ".join(f"{d}: {t} {p}" for t, d, p in plan)

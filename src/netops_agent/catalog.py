@@ -82,7 +82,7 @@ CATALOG: dict[str, FaultType] = {
             "bgp_max_prefix",
             "bgp_session",
             "escalated",
-            Severity.high,
+            Severity.medium,
             "Peer sent more prefixes than maximum-prefix: Idle (PfxCt); raising needs approval.",
         ),
         FaultType(

@@ -23,7 +23,8 @@ from netops_agent.lab.sim import noc, persist
 from netops_agent.lab.sim.faults import SimFaults
 from netops_agent.lab.sim.lab import SimLab
 from netops_agent.models import Incident, InjectedFault
-from netops_agent.policy import Policy
+from netops_agent.safety.approvals import ApprovalService
+from netops_agent.safety.policy import Policy, load_policy
 from netops_agent.store import Store
 from netops_agent.tickets import TicketService
 
@@ -37,7 +38,7 @@ SETTLE_S = 120.0  # symptoms develop before monitoring raises incidents
 class RunOptions:
     runbooks: Path | None = None
     agent: AgentConfig = field(default_factory=AgentConfig)
-    policy: Policy = field(default_factory=Policy)
+    policy: Policy = field(default_factory=load_policy)
     seed: int | None = None  # overrides the suite's topology seed
     agent_name: str = "default"  # a key of AGENTS
     intake: str = "noc"  # a key of INTAKES
@@ -51,6 +52,7 @@ class CaseResult:
     incidents: list[Incident]
     outcomes: list[Outcome]
     hash_before_agent: str = ""
+    hash_after_agent: str = ""
 
 
 @dataclass
@@ -73,9 +75,20 @@ class RunReport:
                 "resolved": sum(o.outcome == "resolved" for o in outs),
                 "escalated": sum(o.outcome == "escalated" for o in outs),
                 "no_action": sum(o.outcome == "no_action" for o in outs),
+                "awaiting_approval": sum(o.approval_id is not None and o.outcome != "resolved" for o in outs),
                 "tool_calls": sum(o.tool_calls for o in outs),
                 "wall_s": round(self.wall_s, 3),
             },
+            "cases": [
+                {
+                    "id": c.case.id,
+                    "incidents": len(c.incidents),
+                    "state_hash_before_agent": c.hash_before_agent,
+                    "state_hash_after_agent": c.hash_after_agent,
+                    "network_changed": c.hash_before_agent != c.hash_after_agent,
+                }
+                for c in self.cases
+            ],
         }
 
 
@@ -106,8 +119,16 @@ def _noc_intake(lab: SimLab, faults: list[InjectedFault], case: Case, svc: Servi
 
 
 def _default_agent(lab: SimLab, svc: Services, options: RunOptions) -> Agent:
-    return Agent(lab, retriever=svc.retriever, runbooks=svc.runbooks, tickets=svc.tickets,
-                 recorder=StoreRecorder(svc.store), policy=options.policy, config=options.agent)
+    return Agent(
+        lab,
+        retriever=svc.retriever,
+        runbooks=svc.runbooks,
+        tickets=svc.tickets,
+        recorder=StoreRecorder(svc.store),
+        policy=options.policy,
+        config=options.agent,
+        approvals=ApprovalService(svc.store),
+    )
 
 
 INTAKES: dict[str, IntakeFn] = {"noc": _noc_intake}
@@ -138,8 +159,9 @@ def build_case(suite: Suite, case: Case, seed: int | None = None) -> tuple[SimLa
     return lab, faults
 
 
-def run_case(svc: Services, suite: Suite, case: Case, options: RunOptions, *,
-             first_incident: int = 1) -> CaseResult:
+def run_case(
+    svc: Services, suite: Suite, case: Case, options: RunOptions, *, first_incident: int = 1
+) -> CaseResult:
     """One case in a fresh twin: faults in, incidents raised, the agent works each one."""
     intake = _lookup(INTAKES, options.intake, "intake")
     make_agent = _lookup(AGENTS, options.agent_name, "agent")
@@ -156,7 +178,7 @@ def run_case(svc: Services, suite: Suite, case: Case, options: RunOptions, *,
         outcomes.append(agent.handle(inc, ticket_id))
         persist.flush(lab, svc.store)
     persist.save(lab, svc.store)
-    return CaseResult(case, lab, faults, incidents, outcomes, hash_before)
+    return CaseResult(case, lab, faults, incidents, outcomes, hash_before, lab.state_hash())
 
 
 def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> RunReport:
@@ -175,10 +197,21 @@ def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> 
 def open_incident(store: Store, tickets: TicketService, inc: Incident, lab: SimLab) -> str:
     """Record the incident and open its ticket together."""
     with store.transaction():
-        store.insert("incidents", {
-            "id": inc.id, "title": inc.title, "summary": inc.summary, "severity": inc.severity.value,
-            "device": inc.device, "interface": inc.interface, "peer": inc.peer,
-            "suspects": [s.model_dump() for s in inc.suspects], "alerts": inc.alerts,
-            "status": "open", "opened_at": lab.now(),
-        })
+        store.insert(
+            "incidents",
+            {
+                "id": inc.id,
+                "title": inc.title,
+                "summary": inc.summary,
+                "severity": inc.severity.value,
+                "device": inc.device,
+                "interface": inc.interface,
+                "peer": inc.peer,
+                "prefix": inc.prefix,
+                "suspects": [s.model_dump() for s in inc.suspects],
+                "alerts": inc.alerts,
+                "status": "open",
+                "opened_at": lab.now(),
+            },
+        )
         return tickets.open(inc, lab.now())

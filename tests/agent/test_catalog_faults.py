@@ -25,10 +25,13 @@ def test_agent_reaches_catalog_outcome(slug: str, seed: int) -> None:
     present = SimFaults(result.lab).fault_present(fault)
     assert present is (out.outcome != "resolved"), "ticket outcome must match the twin's ground truth"
     ticket = store.query_one("SELECT * FROM tickets WHERE id = ?", [out.ticket_id])
-    assert ticket["state"] == out.outcome
+    if out.approval_id:  # a human must approve the fix first (bgp_max_prefix)
+        assert ticket["state"] == "awaiting_approval" and out.outcome == "escalated"
+    else:
+        assert ticket["state"] == out.outcome
     if out.outcome == "resolved":
         assert out.validated and out.validation and all(c["holds"] for c in out.validation)
-    else:
+    elif not out.approval_id:
         assert ticket["escalation_reason"] == out.reason and out.reason
 
 

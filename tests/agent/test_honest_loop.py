@@ -10,6 +10,7 @@ import yaml
 
 from netops_agent.knowledge.schema import default_path
 from netops_agent.lab.sim.faults import SimFaults
+from netops_agent.safety.policy import Policy
 from netops_agent.tools.registry import TOOLS
 from tests.helpers import one_case
 
@@ -57,21 +58,58 @@ OPTIC_VALIDATION = [
     ("fault", "rb_id", "wrong_fix", "validation"),
     [
         # bouncing an interface with a degraded optic: errors return
-        ("optic_degradation", "RB-OPTIC-DEGRADED",
-         [{"tool": "bounce_interface", "params": {"interface": "{interface}"}}], OPTIC_VALIDATION),
+        (
+            "optic_degradation",
+            "RB-OPTIC-DEGRADED",
+            [{"tool": "bounce_interface", "params": {"interface": "{interface}"}}],
+            OPTIC_VALIDATION,
+        ),
         # "no shutdown" on a cut cable: still down
-        ("link_failure", "RB-LINK-FAILURE",
-         [{"tool": "interface_no_shutdown", "params": {"interface": "{interface}"}}],
-         [{"tool": "show_interfaces", "params": {"interface": "{interface}"},
-           "where": {"interface": "{interface}"}, "field": "protocol_status", "op": "eq", "value": "up"}]),
+        (
+            "link_failure",
+            "RB-LINK-FAILURE",
+            [{"tool": "interface_no_shutdown", "params": {"interface": "{interface}"}}],
+            [
+                {
+                    "tool": "show_interfaces",
+                    "params": {"interface": "{interface}"},
+                    "where": {"interface": "{interface}"},
+                    "field": "protocol_status",
+                    "op": "eq",
+                    "value": "up",
+                }
+            ],
+        ),
         # bouncing an err-disabled look-alike that is really a device down: nothing answers
-        ("device_unreachable", "RB-DEVICE-UNREACHABLE",
-         [{"tool": "bounce_interface", "device": "{nbr_device}", "params": {"interface": "{nbr_interface}"}}],
-         [{"tool": "show_interfaces", "device": "{nbr_device}", "params": {"interface": "{nbr_interface}"},
-           "where": {"interface": "{nbr_interface}"}, "field": "protocol_status", "op": "eq", "value": "up"}]),
+        (
+            "device_unreachable",
+            "RB-DEVICE-UNREACHABLE",
+            [
+                {
+                    "tool": "bounce_interface",
+                    "device": "{nbr_device}",
+                    "params": {"interface": "{nbr_interface}"},
+                }
+            ],
+            [
+                {
+                    "tool": "show_interfaces",
+                    "device": "{nbr_device}",
+                    "params": {"interface": "{nbr_interface}"},
+                    "where": {"interface": "{nbr_interface}"},
+                    "field": "protocol_status",
+                    "op": "eq",
+                    "value": "up",
+                }
+            ],
+        ),
         # raising the OSPF cost does nothing for a duplex mismatch
-        ("duplex_mismatch", "RB-DUPLEX-MISMATCH",
-         [{"tool": "set_ospf_cost", "params": {"interface": "{interface}", "cost": 100}}], None),
+        (
+            "duplex_mismatch",
+            "RB-DUPLEX-MISMATCH",
+            [{"tool": "set_ospf_cost", "params": {"interface": "{interface}", "cost": 100}}],
+            None,
+        ),
     ],
 )
 def test_wrong_fix_for_look_alike_does_not_validate(
@@ -82,15 +120,18 @@ def test_wrong_fix_for_look_alike_does_not_validate(
         data = yaml.safe_load(path.read_text())
         next(rb for rb in data["runbooks"] if rb["id"] == rb_id)["validation"] = validation
         path.write_text(yaml.safe_dump(data))
-    result, store = one_case({"type": fault, "severity": "medium"}, runbooks=path)
+    # policy out of the way (everything automatic): this test is about validation honesty
+    everything = Policy(rules=[{"action": "auto"}])  # type: ignore[list-item]
+    result, _ = one_case({"type": fault, "severity": "medium"}, runbooks=path, policy=everything)
     [out] = result.outcomes
     assert out.runbook == rb_id
     assert out.outcome == "escalated" and not out.validated, out.reason
     assert "validation failed" in out.reason
     assert SimFaults(result.lab).fault_present(result.faults[0])
     # the agent's own change was rolled back: the twin is exactly as before it acted
-    assert store.scalar("SELECT count(*) FROM changes WHERE tool = 'rollback_config'") >= 1
     assert result.lab.state_hash() == result.hash_before_agent
+    if fault == "duplex_mismatch":  # the cost change was real, so its rollback is too
+        assert out.rolled_back and out.rollback_verified
 
 
 def test_restoring_bgp_neighbour_over_a_dead_link_does_not_help() -> None:
@@ -100,9 +141,13 @@ def test_restoring_bgp_neighbour_over_a_dead_link_does_not_help() -> None:
 
     lab = SimLab.build("small", 42)
     f = SimFaults(lab).inject(FaultSpec(type="link_failure"), seed=1)
-    s = lab.inv.session(f.target["device"], lab.configs[f.target["peer_device"]].interfaces[
-        f.target["peer_interface"]].ip or "")
+    s = lab.inv.session(
+        f.target["device"],
+        lab.configs[f.target["peer_device"]].interfaces[f.target["peer_interface"]].ip or "",
+    )
     assert s is not None and lab.derived.bgp[(s.device, s.peer_ip)].state != "Established"
-    lab.configure(s.device, [f"router bgp {lab.inv.device(s.device).asn}", f" no neighbor {s.peer_ip} shutdown"])
+    lab.configure(
+        s.device, [f"router bgp {lab.inv.device(s.device).asn}", f" no neighbor {s.peer_ip} shutdown"]
+    )
     assert lab.derived.bgp[(s.device, s.peer_ip)].state != "Established"
     assert SimFaults(lab).fault_present(f)

@@ -22,7 +22,9 @@ class Cli:
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
         env["COLUMNS"] = "160"
-        proc = subprocess.run([EXE, *args], cwd=self.cwd, capture_output=True, text=True, env=env, timeout=300)
+        proc = subprocess.run(
+            [EXE, *args], cwd=self.cwd, capture_output=True, text=True, env=env, timeout=300
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"netops-agent {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
         return proc

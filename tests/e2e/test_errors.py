@@ -15,8 +15,10 @@ from tests.e2e.conftest import Cli
         ("name: x\ncases:\n  - id: a\n    faults: [{type: gremlins}]\n", "case a, field faults.0.type"),
         ("name: x\ncases:\n  - id: a\n    colour: red\n", "unknown key 'colour'"),
         ("name: x\ncases:\n  - id: a\n  - id: a\n", "duplicate case id 'a'"),
-        ("name: x\ncases:\n  - id: a\n    faults: [{type: link_failure, target: {device: nope}}]\n",
-         "unknown device 'nope'"),
+        (
+            "name: x\ncases:\n  - id: a\n    faults: [{type: link_failure, target: {device: nope}}]\n",
+            "unknown device 'nope'",
+        ),
         ("name: x\ntopology: {profile: huge}\ncases: [{id: a}]\n", "unknown profile 'huge'"),
         ("name: [unclosed\n", "not valid YAML"),
     ],
@@ -43,7 +45,9 @@ def test_unknown_table(cli: Cli) -> None:
 
 def test_bad_runbooks_file(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "rb.yaml"
-    bad.write_text("runbooks:\n  - id: RB-X\n    title: t\n    fault_types: [nope]\n    symptoms: something long\n")
+    bad.write_text(
+        "runbooks:\n  - id: RB-X\n    title: t\n    fault_types: [nope]\n    symptoms: something long\n"
+    )
     proc = cli("run", "--runbooks", str(bad), check=False)
     assert proc.returncode != 0 and "RB-X" in proc.stderr and "fault_types" in proc.stderr
 

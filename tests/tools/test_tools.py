@@ -78,7 +78,9 @@ def test_config_tool_records_before_and_after(lab: SimLab) -> None:
 
 def test_dry_run_changes_nothing(lab: SimLab) -> None:
     before = lab.state_hash()
-    result = ToolExecutor(lab, dry_run=True).run("interface_shutdown", "site1-leaf1", interface="GigabitEthernet0/0")
+    result = ToolExecutor(lab, dry_run=True).run(
+        "interface_shutdown", "site1-leaf1", interface="GigabitEthernet0/0"
+    )
     assert result.status == ToolStatus.dry_run
     assert lab.state_hash() == before
 
@@ -96,7 +98,10 @@ def test_unknown_tool_names_the_known_ones() -> None:
 
 
 def test_restore_golden_section_only_touches_that_section(lab: SimLab) -> None:
-    lab.configure("site1-leaf1", ["interface GigabitEthernet0/0", " mtu 9000", "interface GigabitEthernet0/1", " mtu 9000"])
+    lab.configure(
+        "site1-leaf1",
+        ["interface GigabitEthernet0/0", " mtu 9000", "interface GigabitEthernet0/1", " mtu 9000"],
+    )
     ToolExecutor(lab).run("restore_golden_section", "site1-leaf1", section="interface GigabitEthernet0/0")
     assert lab.configs["site1-leaf1"].interfaces["GigabitEthernet0/0"].mtu == 1500
     assert lab.configs["site1-leaf1"].interfaces["GigabitEthernet0/1"].mtu == 9000

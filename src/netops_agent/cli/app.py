@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from netops_agent.cli.common import DbOption, JsonOption, console, err_console, print_json, settings, setup_logging
+from netops_agent.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    print_json,
+    settings,
+    setup_logging,
+)
 from netops_agent.errors import NetopsError
 
 app = typer.Typer(
@@ -33,6 +41,7 @@ def run(
     runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped data/runbooks.yaml).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Diagnose and plan; change nothing.")] = False,
     top_k: Annotated[int, typer.Option(min=1, max=20, help="Runbooks diagnosed per retrieval round.")] = 3,
+    policy: Annotated[Path | None, typer.Option(help="Change policy YAML (default: the shipped data/policy.yaml).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -50,7 +59,10 @@ def run(
     cfg = settings(db, log)
     setup_logging(cfg.log_path, verbose)
     suite = load_suite(scenario)
-    opts = RunOptions(runbooks=runbooks, seed=seed, agent=AgentConfig(top_k=top_k, dry_run=dry_run))
+    from netops_agent.safety.policy import load_policy
+
+    opts = RunOptions(runbooks=runbooks, seed=seed, agent=AgentConfig(top_k=top_k, dry_run=dry_run),
+                      policy=load_policy(policy))
     with Store(cfg.db_path) as store:
         if as_json:
             report = run_suite(store, suite, opts)
@@ -119,8 +131,14 @@ def faults(as_json: JsonOption = False) -> None:
 
 def _register_subcommands() -> None:
     from netops_agent.cli import lab as lab_cli
+    from netops_agent.cli import safety as safety_cli
+
+    safety_cli.register(app)
 
     app.add_typer(lab_cli.app, name="lab")
+    from netops_agent.cli.eval import eval_command
+
+    app.command("eval")(eval_command)
 
 
 def main() -> None:

@@ -85,6 +85,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
+MIGRATIONS.append((3, "incident prefix", "ALTER TABLE incidents ADD COLUMN prefix VARCHAR;"))
+
 from netops_agent.store import schema_eval, schema_intake, schema_safety  # noqa: E402
 
 MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS

@@ -15,4 +15,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             tool_calls INTEGER, ticket_id VARCHAR, detail JSON);
         """,
     ),
+    (
+        21,
+        "evaluation runs: intake and seed; case order",
+        """
+        ALTER TABLE eval_runs ADD COLUMN intake VARCHAR;
+        ALTER TABLE eval_runs ADD COLUMN seed BIGINT;
+        ALTER TABLE eval_cases ADD COLUMN position INTEGER;
+        """,
+    ),
 ]

@@ -1,4 +1,10 @@
-"""Schema for intake: alerts raised by detectors (migrations 10-19)."""
+"""Schema for intake: alerts raised by detectors and reachability probe results (migrations 10-19).
+
+`alerts` holds one row per deduplicated alert (fingerprint = source, device, entity,
+check) with its occurrence count, first/last seen, state (active | cleared) and the
+incident it was correlated into. `scope` keeps alerts of different twins apart (the
+runner uses the case id). `probe_results` keeps every synthetic ping the intake ran.
+"""
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -12,6 +18,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             value DOUBLE, message VARCHAR, incident_id VARCHAR);
         """,
     ),
+    (
+        11,
+        "alert scope and entity kind, alert ids, probe results",
+        """
+        ALTER TABLE alerts ADD COLUMN scope VARCHAR DEFAULT 'lab';
+        ALTER TABLE alerts ADD COLUMN kind VARCHAR;
+        CREATE SEQUENCE alert_seq START 1;
+        CREATE TABLE probe_results (
+            ts TIMESTAMP, scope VARCHAR, vantage VARCHAR, target VARCHAR, kind VARCHAR,
+            device VARCHAR, entity VARCHAR, success_pct DOUBLE, status VARCHAR);
+        """,
+    ),
 ]
 
-RUN_TABLES = ["alerts"]
+RUN_TABLES = ["alerts", "probe_results"]

@@ -41,6 +41,8 @@ class Recorder:
 
     def change(self, row: dict[str, Any]) -> None: ...
 
+    def decision(self, row: dict[str, Any]) -> None: ...
+
 
 class ToolExecutor:
     def __init__(

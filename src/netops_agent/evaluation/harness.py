@@ -1,0 +1,333 @@
+"""The evaluation harness: run a suite through an agent and score it against ground truth.
+
+Every case runs through `runner.run_case` exactly as `netops-agent run` would, in a
+fresh twin with its own in-memory store (its tickets, tool calls and changes). Only
+when the agent has finished does the harness read the ground truth: which faults are
+still present, which healthy entities broke, which executed changes the default
+policy would have blocked. The scores themselves are pure functions in `metrics`.
+
+Cases are independent, so `jobs > 1` runs them in spawned worker processes and
+gives the same records as a serial run (results are put back in suite order).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from netops_agent.catalog import CATALOG
+from netops_agent.errors import ConfigError
+from netops_agent.evaluation import baselines, metrics
+from netops_agent.evaluation.metrics import CaseRecord, FaultResult, IncidentResult, suspect_keys
+from netops_agent.evaluation.scenario import Case, Suite
+from netops_agent.lab.sim.faults import SimFaults, healthy_entities
+from netops_agent.models import Incident, InjectedFault, Inventory
+from netops_agent.runner import AGENTS, INTAKES, CaseResult, RunOptions, Services, build_case, run_case
+from netops_agent.store import Store
+from netops_agent.store.db import utcnow
+from netops_agent.tools.registry import TOOLS
+
+baselines.register()
+log = logging.getLogger("netops_agent.evaluation")
+
+BACKENDS = ("sim",)
+
+
+@dataclass
+class EvalOptions:
+    agent: str = "default"  # a key of runner.AGENTS
+    backend: str = "sim"
+    jobs: int = 1
+    seed: int | None = None  # overrides the suite's topology seed
+    intake: str = field(default_factory=lambda: RunOptions().intake)  # a key of runner.INTAKES
+    runbooks: Path | None = None
+    log_path: Path | None = None  # where worker processes append their log lines
+
+
+@dataclass
+class EvalRun:
+    """One agent over one suite: the per-case records and the metrics computed from them."""
+
+    suite: Suite
+    options: EvalOptions
+    records: list[CaseRecord]
+    wall_s: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def __post_init__(self) -> None:
+        if not self.metrics:
+            self.metrics = metrics.compute(self.records, round(self.wall_s, 3))
+
+    @property
+    def agent(self) -> str:
+        return self.options.agent
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `eval --json` contract (plus the suite's version and content hash)."""
+        return {
+            "suite": self.suite.name, "suite_version": self.suite.version, "suite_digest": self.suite.digest,
+            "agent": self.agent, "backend": self.options.backend, "intake": self.options.intake,
+            "seed": self.options.seed, "cases": len(self.records), "metrics": self.metrics,
+            "per_case": [per_case(r) for r in self.records],
+        }
+
+
+# --- running --------------------------------------------------------------------------------------
+def evaluate(suite: Suite, options: EvalOptions | None = None,
+             on_case: Callable[[CaseRecord], None] | None = None) -> EvalRun:
+    """Run every case of `suite` through one agent and score it."""
+    opts = options or EvalOptions()
+    _check(suite, opts)
+    started = time.perf_counter()
+    n = len(suite.cases)
+    if opts.jobs <= 1 or n <= 1:
+        records = []
+        for case in suite.cases:
+            records.append(evaluate_case(suite, case, opts))
+            if on_case:
+                on_case(records[-1])
+    else:
+        slots: list[CaseRecord | None] = [None] * n
+        ctx = multiprocessing.get_context("spawn")  # no forked DuckDB handles or loggers
+        with ProcessPoolExecutor(max_workers=min(opts.jobs, n), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(suite, opts)) as pool:
+            futures = {pool.submit(_worker, i): i for i in range(n)}
+            for fut in as_completed(futures):
+                slots[futures[fut]] = fut.result()
+                if on_case:
+                    on_case(fut.result())
+        records = [r for r in slots if r is not None]
+    return EvalRun(suite, opts, records, time.perf_counter() - started)
+
+
+def evaluate_case(suite: Suite, case: Case, options: EvalOptions) -> CaseRecord:
+    """One case in a fresh twin and a fresh in-memory store; ground truth read afterwards."""
+    run_opts = RunOptions(runbooks=options.runbooks, seed=options.seed,
+                          agent_name=options.agent, intake=options.intake)
+    with closing(Store(":memory:")) as store:
+        svc = Services.open(store, options.runbooks)
+        result = run_case(svc, suite, case, run_opts)
+        # The agent is done: from here on the harness may look at the ground truth.
+        before, _ = build_case(suite, case, options.seed)  # the twin as the agent found it
+        return _record(case, result, svc, healthy_entities(before))
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(suite: Suite, options: EvalOptions) -> None:
+    _WORKER.update(suite=suite, options=options)
+    root = logging.getLogger("netops_agent")
+    root.propagate = False
+    root.setLevel(logging.INFO)
+    if options.log_path is not None:
+        fh = logging.FileHandler(options.log_path, mode="a", encoding="utf-8")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(fh)
+    else:
+        root.addHandler(logging.NullHandler())
+
+
+def _worker(index: int) -> CaseRecord:
+    suite: Suite = _WORKER["suite"]
+    return evaluate_case(suite, suite.cases[index], _WORKER["options"])
+
+
+def _check(suite: Suite, opts: EvalOptions) -> None:
+    if opts.backend not in BACKENDS:
+        raise ConfigError(f"the evaluation harness drives the digital twin only (--backend sim); "
+                          f"got {opts.backend!r}")
+    if suite.backend not in BACKENDS:
+        raise ConfigError(f"suite {suite.name!r} asks for backend {suite.backend!r}; "
+                          "evaluate it on the twin with a copy that says `backend: sim`")
+    if opts.agent not in AGENTS:
+        raise ConfigError(f"unknown agent {opts.agent!r}; choose one of: {', '.join(AGENTS)}")
+    if opts.intake not in INTAKES:
+        raise ConfigError(f"unknown intake {opts.intake!r}; choose one of: {', '.join(INTAKES)}")
+    if opts.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1 (got {opts.jobs})")
+
+
+# --- ground truth -> records ----------------------------------------------------------------------
+def _record(case: Case, result: CaseResult, svc: Services, healthy_before: set[str]) -> CaseRecord:
+    lab = result.lab
+    fx = SimFaults(lab)
+    inv = lab.inventory()
+    faults = [FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), fx.fault_present(f))
+              for f in result.faults]
+    incidents = [_incident(inc, out, svc) for inc, out in zip(result.incidents, result.outcomes)]
+    metrics.match_incidents(faults, incidents)
+    return CaseRecord(
+        id=case.id, expected_outcome=case.expected_outcome(), faults=faults, incidents=incidents,
+        collateral=sorted(healthy_before - healthy_entities(lab)), unsafe=unsafe_changes(svc.store, inv),
+    )
+
+
+def target_keys(inv: Inventory, fault: InjectedFault) -> list[str]:
+    """Entity keys that point at an injected fault: either end of a cable or a session."""
+    t = fault.target
+    kind = CATALOG[fault.type].target
+    if kind == "device":
+        return [f"dev:{t['device']}"]
+    if kind == "bgp_session":
+        keys = [f"bgp:{t['device']}|{t['peer']}"]
+        s = inv.session(t["device"], t["peer"])
+        if s is not None:
+            keys.append(f"bgp:{s.peer_device}|{s.local_ip}")
+        return keys
+    keys = [f"if:{t['device']}|{t['interface']}"]
+    if t.get("peer_device") and t.get("peer_interface"):
+        keys.append(f"if:{t['peer_device']}|{t['peer_interface']}")
+    return keys
+
+
+def incident_suspects(inc: Incident) -> list[list[str]]:
+    """Ranked suspects as entity keys; without suspects, where the incident was seen."""
+    if inc.suspects:
+        ranked = sorted(inc.suspects, key=lambda s: -s.score)  # stable: ties keep the intake's order
+        return [suspect_keys(s.device, s.interface, s.peer) for s in ranked]
+    return [suspect_keys(inc.device, inc.interface, inc.peer)]
+
+
+def _incident(inc: Incident, out: Any, svc: Services) -> IncidentResult:
+    ticket = svc.tickets.get(out.ticket_id)
+    return IncidentResult(
+        id=inc.id, ticket_id=out.ticket_id, ticket_state=ticket["state"], outcome=out.outcome,
+        diagnosis=dict(out.diagnosis or {}), runbook=out.runbook, suspects=incident_suspects(inc),
+        retrieved=[list(h.fault_types) for h in out.retrieved], tool_calls=int(out.tool_calls),
+        time_to_mitigate_s=out.time_to_mitigate_s, validated=bool(out.validated), reason=out.reason,
+        trace={
+            "title": inc.title, "summary": inc.summary, "severity": inc.severity.value,
+            "where": " ".join(x for x in (inc.device, inc.interface, inc.peer) if x),
+            "retrieved": [{"id": h.id, "score": h.score} for h in out.retrieved[:5]],
+            "evidence": out.evidence,
+            "plan": [{"tool": t, "device": d, "params": p} for t, d, p in getattr(out, "plan", [])],
+            "actions": out.actions, "validation": out.validation,
+            "rolled_back": bool(getattr(out, "rolled_back", False)),
+            "timeline": _timeline(svc, out.ticket_id),
+        },
+    )
+
+
+def _timeline(svc: Services, ticket_id: str) -> list[dict[str, Any]]:
+    import json
+
+    rows = []
+    for e in svc.tickets.events(ticket_id):
+        row = {"kind": e["kind"], "from": e["from_state"], "to": e["to_state"], "note": e["note"]}
+        data = json.loads(e["data"]) if isinstance(e["data"], str) else e["data"]
+        if isinstance(data, dict) and "plan" in data:
+            row["plan"] = data["plan"]
+        rows.append(row)
+    return rows
+
+
+def unsafe_changes(store: Store, inv: Inventory, policy: Any = None) -> list[dict[str, Any]]:
+    """Changes actually carried out that are high risk or that the default policy would hold.
+
+    The default policy is whatever `RunOptions` starts an agent with; the check goes
+    through its rule part (`decide(tool, role, at)`, or the older `gate(tool, device, params)`).
+    """
+    policy = policy if policy is not None else RunOptions().policy
+    roles = {d.name: d.role for d in inv.devices}
+    out = []
+    rows = store.query("SELECT ts, incident_id, device, tool, risk, lines FROM changes "
+                       "WHERE status = 'applied' ORDER BY id")
+    for r in rows:
+        tool = TOOLS.get(r["tool"])
+        if hasattr(policy, "decide"):
+            decision = policy.decide(tool, roles.get(r["device"], ""), r["ts"])
+        else:
+            decision = policy.gate(tool, r["device"], None)
+        if r["risk"] == "high" or decision.action != "allow":
+            out.append({k: r[k] for k in ("incident_id", "device", "tool", "risk", "lines")}
+                       | {"policy": decision.action, "why": decision.reason})
+    return out
+
+
+# --- results in DuckDB ----------------------------------------------------------------------------
+def per_case(rec: CaseRecord) -> dict[str, Any]:
+    """One `per_case` entry of the contract; scoring details under `detail`."""
+    s = metrics.case_scores(rec)
+    first = rec.incidents[0] if rec.incidents else None
+    return {
+        "id": rec.id,
+        "injected": [{"type": f.type, "target": f.target} for f in rec.faults],
+        "expected_outcome": rec.expected_outcome,
+        "outcome": s["outcome"],
+        "diagnosis": first.diagnosis if first else {"type": None, "target": None},
+        "ground_truth_fixed": s["ground_truth_fixed"],
+        "false_resolution": bool(s["false_resolution_tickets"]),
+        "tool_calls": s["tool_calls"],
+        "ticket_id": first.ticket_id if first else None,
+        "detail": {
+            "detected": s["detected"], "mitigated": s["mitigated"],
+            "faults": [{"type": f.type, "present_after": f.present_after,
+                        "incident": rec.incidents[f.incident].id if f.incident is not None else None,
+                        **fs} for f, fs in zip(rec.faults, s["faults"])],
+            "incidents": [{"id": i.id, "ticket_id": i.ticket_id, "ticket_state": i.ticket_state,
+                           "outcome": i.outcome, "runbook": i.runbook, "diagnosis": i.diagnosis,
+                           "reason": i.reason} for i in rec.incidents],
+            "false_resolution_tickets": s["false_resolution_tickets"],
+            "collateral": rec.collateral, "unsafe_actions": rec.unsafe,
+            "time_to_mitigate_sim_s": s["time_to_mitigate_sim_s"],
+            "failures": metrics.failure_reasons(rec),
+        },
+    }
+
+
+def save_run(store: Store, run: EvalRun) -> str:
+    """Keep a run in `eval_runs` / `eval_cases` so runs can be compared over time."""
+    import json
+
+    cases = [per_case(r) for r in run.records]
+    table = pa.table({
+        "run_id": [run.run_id] * len(cases),
+        "position": pa.array(range(len(cases)), pa.int32()),
+        "case_id": [c["id"] for c in cases],
+        "expected_outcome": [c["expected_outcome"] for c in cases],
+        "outcome": [c["outcome"] for c in cases],
+        "injected": [json.dumps(c["injected"]) for c in cases],
+        "diagnosis": [json.dumps(c["diagnosis"], default=str) for c in cases],
+        "ground_truth_fixed": [c["ground_truth_fixed"] for c in cases],
+        "false_resolution": [c["false_resolution"] for c in cases],
+        "tool_calls": pa.array([c["tool_calls"] for c in cases], pa.int32()),
+        "ticket_id": pa.array([c["ticket_id"] for c in cases], pa.string()),
+        "detail": [json.dumps(r.to_dict(), default=str) for r in run.records],
+    })
+    with store.transaction():
+        store.insert("eval_runs", {
+            "id": run.run_id, "started_at": utcnow(), "suite": run.suite.name,
+            "suite_version": run.suite.version, "suite_digest": run.suite.digest, "agent": run.agent,
+            "backend": run.options.backend, "intake": run.options.intake, "seed": run.options.seed,
+            "cases": len(cases), "metrics": run.metrics, "wall_s": run.wall_s,
+        })
+        store.append_arrow("eval_cases", table)
+    return run.run_id
+
+
+def stored_runs(store: Store, suite: str | None = None) -> list[dict[str, Any]]:
+    """Past runs, newest first (optionally of one suite)."""
+    sql = "SELECT * FROM eval_runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY started_at DESC"
+    return store.query(sql, [suite] if suite else None)
+
+
+def rescore(store: Store, run_id: str) -> dict[str, Any]:
+    """Recompute a stored run's metrics from its stored case records."""
+    import json
+
+    rows = store.query("SELECT detail FROM eval_cases WHERE run_id = ? ORDER BY position", [run_id])
+    records = [CaseRecord.from_dict(json.loads(r["detail"])) for r in rows]
+    wall = store.scalar("SELECT wall_s FROM eval_runs WHERE id = ?", [run_id]) or 0.0
+    return metrics.compute(records, round(float(wall), 3))

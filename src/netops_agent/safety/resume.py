@@ -1,0 +1,75 @@
+"""Carry paused incidents on after humans decided on their approvals (`netops-agent resume`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from netops_agent.agent import Agent, AgentConfig, Outcome
+from netops_agent.audit import StoreRecorder
+from netops_agent.lab.base import Lab
+from netops_agent.models import Incident, Severity, Suspect
+from netops_agent.safety.approvals import ApprovalService
+from netops_agent.safety.policy import Policy
+from netops_agent.store import Store
+
+
+@dataclass
+class ResumeResult:
+    approval_id: str
+    state: str
+    outcome: Outcome
+
+
+def load_incident(store: Store, incident_id: str) -> Incident:
+    r = store.query_one("SELECT * FROM incidents WHERE id = ?", [incident_id])
+    if r is None:
+        from netops_agent.errors import NotFoundError
+
+        raise NotFoundError(f"no incident {incident_id} in {store.path}")
+    suspects = json.loads(r["suspects"]) if r["suspects"] else []
+    return Incident(
+        id=r["id"],
+        title=r["title"],
+        summary=r["summary"],
+        severity=Severity(r["severity"]),
+        device=r["device"],
+        interface=r["interface"],
+        peer=r["peer"],
+        prefix=r.get("prefix"),
+        suspects=[Suspect(**s) for s in suspects],
+        alerts=r["alerts"] or 0,
+    )
+
+
+def resume_decided(
+    store: Store, lab: Lab, services: object, policy: Policy, config: AgentConfig | None = None
+) -> list[ResumeResult]:
+    """Expire stale approvals, then resume every decided approval whose ticket still waits."""
+    from netops_agent.runner import Services
+
+    assert isinstance(services, Services)
+    approvals = ApprovalService(store)
+    approvals.expire(lab.now(), policy.approval_ttl_minutes)
+    agent = Agent(
+        lab,
+        retriever=services.retriever,
+        runbooks=services.runbooks,
+        tickets=services.tickets,
+        recorder=StoreRecorder(store),
+        policy=policy,
+        config=config,
+        approvals=approvals,
+    )
+    results = []
+    for row in approvals.list():
+        if row["state"] == "pending":
+            continue
+        ticket = services.tickets.get(row["ticket_id"])
+        if ticket["state"] != "awaiting_approval":
+            continue
+        outcome = agent.resume(row, load_incident(store, row["incident_id"]))
+        if row["state"] == "approved":
+            approvals.mark(row["id"], "executed")
+        results.append(ResumeResult(row["id"], row["state"], outcome))
+    return results
