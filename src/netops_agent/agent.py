@@ -130,6 +130,12 @@ class Agent:
 
     # --- the loop --------------------------------------------------------------------------------
     def handle(self, incident: Incident, ticket_id: str) -> Outcome:
+        try:
+            return self._handle(incident, ticket_id)
+        finally:
+            self.recorder.flush()
+
+    def _handle(self, incident: Incident, ticket_id: str) -> Outcome:
         started = self.lab.now()
         ex, ev = self._executor(incident.id)
         out = Outcome(incident, ticket_id)
@@ -194,6 +200,12 @@ class Agent:
 
     def resume(self, approval: dict[str, Any], incident: Incident) -> Outcome:
         """Carry on a plan after a human decided on its approval."""
+        try:
+            return self._resume(approval, incident)
+        finally:
+            self.recorder.flush()
+
+    def _resume(self, approval: dict[str, Any], incident: Incident) -> Outcome:
         import json
 
         saved = json.loads(approval["plan"]) if isinstance(approval["plan"], str) else approval["plan"]

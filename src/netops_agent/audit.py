@@ -2,24 +2,53 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pyarrow as pa
 
 from netops_agent.store import Store
 from netops_agent.tools.executor import Recorder
 
 
 class StoreRecorder(Recorder):
+    """Buffers audit rows and appends them in bulk (Arrow) when an incident's step ends.
+
+    Changes are written at once, so a change is on disk before anything else happens;
+    reads and decisions are flushed together at the end of each incident.
+    """
+
+    JSON_COLUMNS = {"params", "parsed"}
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._rows: dict[str, list[dict[str, Any]]] = {"tool_calls": [], "policy_decisions": []}
 
     def tool_call(self, row: dict[str, Any]) -> None:
-        self.store.insert("tool_calls", row)
+        self._rows["tool_calls"].append(row)
 
     def change(self, row: dict[str, Any]) -> None:
+        self.flush()
         self.store.insert("changes", row)
 
     def decision(self, row: dict[str, Any]) -> None:
-        self.store.insert("policy_decisions", row)
+        self._rows["policy_decisions"].append(row)
+
+    def flush(self) -> None:
+        with self.store.transaction():
+            for table, rows in self._rows.items():
+                if not rows:
+                    continue
+                cols = list(rows[0])
+                data = {c: [_cell(r.get(c), c in self.JSON_COLUMNS) for r in rows] for c in cols}
+                self.store.append_arrow(table, pa.table(data))
+                rows.clear()
+
+
+def _cell(value: Any, as_json: bool) -> Any:
+    if as_json:
+        return None if value is None else json.dumps(value, default=str)
+    return value
 
 
 def timeline(store: Store, ref: str) -> list[dict[str, Any]]:

@@ -113,17 +113,22 @@ class Inventory(Strict):
     def device_names(self) -> list[str]:
         return [d.name for d in self.devices]
 
+    def _index(self) -> dict[str, Any]:
+        """Lookup tables built once per inventory (the inventory is never mutated)."""
+        idx = self.__dict__.get("_lookup")
+        if idx is None:
+            idx = {
+                "link": {end: lk for lk in self.links for end in lk.ends()},
+                "iface": {(i.device, i.name): i for i in self.interfaces},
+            }
+            self.__dict__["_lookup"] = idx
+        return idx
+
     def link_of(self, device: str, interface: str) -> Link | None:
-        for link in self.links:
-            if (device, interface) in link.ends():
-                return link
-        return None
+        return self._index()["link"].get((device, interface))  # type: ignore[no-any-return]
 
     def interface(self, device: str, name: str) -> Interface | None:
-        for i in self.interfaces:
-            if i.device == device and i.name == name:
-                return i
-        return None
+        return self._index()["iface"].get((device, name))  # type: ignore[no-any-return]
 
     def session(self, device: str, peer_ip: str) -> BgpSession | None:
         for s in self.bgp_sessions:

@@ -1,9 +1,9 @@
 """Pre/post snapshots of the devices a change touches, and their diff.
 
-A snapshot is a flat map of facts observed through tools (interface up/down, BGP
-session state, OSPF adjacency state, installed route prefixes, reachability of
-loopbacks); counters and timers are left out so the diff shows only what changed
-in kind. Anything healthy before and broken after is collateral damage.
+A snapshot is a flat map of facts observed through tools (device reachability,
+interface up/down, BGP session state, OSPF adjacency state); counters, timers and
+prefix counts are left out so the diff shows only what changed in kind. Anything
+healthy before and broken after is collateral damage.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from netops_agent.tools.executor import ToolExecutor
 
 Snapshot = dict[str, str]
-HEALTHY = {"up", "Established", "FULL", "present", "reachable"}
+HEALTHY = {"up", "Established", "FULL", "reachable"}
 
 
 def take(ex: ToolExecutor, devices: list[str]) -> Snapshot:
@@ -32,10 +32,6 @@ def take(ex: ToolExecutor, devices: list[str]) -> Snapshot:
         ospf = ex.run("show_ip_ospf_neighbor", dev)
         for row in ospf.parsed or [] if ospf.ok else []:
             snap[f"ospf:{dev}|{row['interface']}"] = row["state"]
-        routes = ex.run("show_ip_route", dev)
-        for row in routes.parsed or [] if routes.ok else []:
-            if row["protocol"] == "B":
-                snap[f"route:{dev}|{row['network']}/{row['prefixlen']}"] = "present"
     return snap
 
 

@@ -43,6 +43,9 @@ class Recorder:
 
     def decision(self, row: dict[str, Any]) -> None: ...
 
+    def flush(self) -> None:
+        """Write anything buffered (called at the end of each incident)."""
+
 
 class ToolExecutor:
     def __init__(

@@ -123,8 +123,8 @@ def flush(lab: SimLab, store: Store) -> None:
         )
         lab.history.extend(lab.events)
         lab.events = []
-    for batch in lab.telemetry:
-        store.append_arrow("telemetry", batch)
+    if lab.telemetry:
+        store.append_arrow("telemetry", pa.concat_tables(lab.telemetry).combine_chunks())
     lab.telemetry = []
 
 
