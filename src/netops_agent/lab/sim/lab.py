@@ -23,9 +23,11 @@ from netops_agent.lab.sim.state import Conditions, Derived, derive, key
 from netops_agent.lab.sim.syslog import LogEvent, diff_events, make
 from netops_agent.lab.sim.telemetry import (
     InterfaceIndex,
+    Layout,
     Rates,
     compute_rates,
     device_gauges,
+    layout,
     sample,
 )
 from netops_agent.lab.sim.topology import generate
@@ -220,9 +222,10 @@ class SimLab:
 
     def sample(self) -> pa.Table:
         cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
-        return sample(
-            self.inv, self.idx, self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter
-        )
+        if "layout" not in self._cache:
+            self._cache["layout"] = layout(self.inv, self.idx, self.rates)
+        lay: Layout = self._cache["layout"]  # type: ignore[assignment]
+        return sample(lay, self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter)
 
     def state_hash(self) -> str:
         body = {

@@ -183,9 +183,39 @@ def device_gauges(
     return np.minimum(cpu, 99.0), np.minimum(mem, 99.0)
 
 
+IF_METRICS = (
+    "in-octets", "out-octets", "in-errors", "in-fcs-errors", "in-discards", "out-discards",
+    "late-collisions", "oper-status", "admin-status", "in-utilization", "out-utilization",
+)
+DEVICE_METRICS = ("cpu-utilization", "memory-utilization")
+
+
+@dataclass
+class Layout:
+    """The columns of a telemetry tick that do not change between ticks (dictionary-encoded)."""
+
+    device: pa.Array
+    entity: pa.Array
+    metric: pa.Array
+    rows: int
+
+
+def layout(inv: Inventory, idx: InterfaceIndex, rates: Rates) -> Layout:
+    n, nd, nb = len(idx.keys), len(inv.devices), len(rates.bgp_device)
+    dev_names = np.array([dv.name for dv in inv.devices], dtype=object)
+    devices = np.concatenate([np.tile(idx.devices.astype(object), len(IF_METRICS)),
+                              np.tile(dev_names, len(DEVICE_METRICS)), rates.bgp_device])
+    entities = np.concatenate([np.tile(idx.names.astype(object), len(IF_METRICS)),
+                               np.full(nd * len(DEVICE_METRICS), "system", dtype=object), rates.bgp_peer])
+    metrics = np.concatenate([np.repeat(np.array(IF_METRICS, dtype=object), n),
+                              np.repeat(np.array(DEVICE_METRICS, dtype=object), nd),
+                              np.full(nb, "bgp-session-established", dtype=object)])
+    enc = lambda a: pa.array(a, pa.string()).dictionary_encode()  # noqa: E731
+    return Layout(enc(devices), enc(entities), enc(metrics), len(devices))
+
+
 def sample(
-    inv: Inventory,
-    idx: InterfaceIndex,
+    lay: Layout,
     rates: Rates,
     counters: np.ndarray,
     cpu: np.ndarray,
@@ -195,43 +225,16 @@ def sample(
     jitter: float = 0.0,
 ) -> pa.Table:
     """One telemetry tick for the whole network as a long-format Arrow table."""
-    n = len(idx.keys)
+    n = counters.shape[0]
     noise = 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0)
-    if_metrics = {
-        "in-octets": counters[:, C["in_octets"]],
-        "out-octets": counters[:, C["out_octets"]],
-        "in-errors": counters[:, C["in_errors"]],
-        "in-fcs-errors": counters[:, C["in_crc"]],
-        "in-discards": counters[:, C["in_discards"]],
-        "out-discards": counters[:, C["out_discards"]],
-        "late-collisions": counters[:, C["late_collisions"]],
-        "oper-status": np.where(rates.oper_up, 1.0, 2.0),
-        "admin-status": np.where(rates.admin_up, 1.0, 2.0),
-        "in-utilization": np.clip(rates.in_util * 100 * noise, 0, 100),
-        "out-utilization": np.clip(rates.out_util * 100 * noise, 0, 100),
-    }
-    devices = [idx.devices] * len(if_metrics)
-    entities = [idx.names] * len(if_metrics)
-    metrics = [np.full(n, m, dtype=object) for m in if_metrics]
-    values = list(if_metrics.values())
-    dev_names = np.array([dv.name for dv in inv.devices])
-    for name, vals in (("cpu-utilization", cpu), ("memory-utilization", mem)):
-        devices.append(dev_names)
-        entities.append(np.full(len(dev_names), "system", dtype=object))
-        metrics.append(np.full(len(dev_names), name, dtype=object))
-        values.append(vals)
-    if len(rates.bgp_device):
-        devices.append(rates.bgp_device)
-        entities.append(rates.bgp_peer)
-        metrics.append(np.full(len(rates.bgp_device), "bgp-session-established", dtype=object))
-        values.append(rates.bgp_up)
-    dev_col = np.concatenate(devices)
-    return pa.table(
-        {
-            "ts": pa.array(np.full(len(dev_col), np.datetime64(ts, "us")), pa.timestamp("us")),
-            "device": pa.array(dev_col, pa.string()).dictionary_encode(),
-            "entity": pa.array(np.concatenate(entities), pa.string()).dictionary_encode(),
-            "metric": pa.array(np.concatenate(metrics), pa.string()).dictionary_encode(),
-            "value": pa.array(np.concatenate(values), pa.float64()),
-        }
-    )
+    values = np.concatenate([
+        counters[:, C["in_octets"]], counters[:, C["out_octets"]], counters[:, C["in_errors"]],
+        counters[:, C["in_crc"]], counters[:, C["in_discards"]], counters[:, C["out_discards"]],
+        counters[:, C["late_collisions"]],
+        np.where(rates.oper_up, 1.0, 2.0), np.where(rates.admin_up, 1.0, 2.0),
+        np.clip(rates.in_util * 100 * noise, 0, 100), np.clip(rates.out_util * 100 * noise, 0, 100),
+        cpu, mem, rates.bgp_up,
+    ])
+    stamp = pa.array(np.full(lay.rows, np.datetime64(ts, "us")), pa.timestamp("us"))
+    return pa.Table.from_arrays([stamp, lay.device, lay.entity, lay.metric, pa.array(values, pa.float64())],
+                                names=["ts", "device", "entity", "metric", "value"])
