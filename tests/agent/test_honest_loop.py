@@ -103,6 +103,15 @@ OPTIC_VALIDATION = [
                 }
             ],
         ),
+        # bouncing a congested uplink: the surge is still there when it comes back
+        ("link_congestion", "RB-LINK-CONGESTION",
+         [{"tool": "bounce_interface", "params": {"interface": "{interface}"}}], None),
+        # resetting a session whose remote-as is wrong: it still will not establish
+        ("bgp_asn_mismatch", "RB-BGP-ASN-MISMATCH",
+         [{"tool": "clear_bgp_session", "params": {"peer": "{peer}"}}], None),
+        # steering traffic away from a dying optic: the errors continue on what remains
+        ("optic_degradation", "RB-OPTIC-DEGRADED",
+         [{"tool": "set_ospf_cost", "params": {"interface": "{interface}", "cost": 100}}], OPTIC_VALIDATION),
         # raising the OSPF cost does nothing for a duplex mismatch
         (
             "duplex_mismatch",
@@ -130,7 +139,7 @@ def test_wrong_fix_for_look_alike_does_not_validate(
     assert SimFaults(result.lab).fault_present(result.faults[0])
     # the agent's own change was rolled back: the twin is exactly as before it acted
     assert result.lab.state_hash() == result.hash_before_agent
-    if fault == "duplex_mismatch":  # the cost change was real, so its rollback is too
+    if wrong_fix[0]["tool"] == "set_ospf_cost":  # the cost change was real, so its rollback is too
         assert out.rolled_back and out.rollback_verified
 
 

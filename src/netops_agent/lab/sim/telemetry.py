@@ -210,8 +210,11 @@ def layout(inv: Inventory, idx: InterfaceIndex, rates: Rates) -> Layout:
     metrics = np.concatenate([np.repeat(np.array(IF_METRICS, dtype=object), n),
                               np.repeat(np.array(DEVICE_METRICS, dtype=object), nd),
                               np.full(nb, "bgp-session-established", dtype=object)])
-    enc = lambda a: pa.array(a, pa.string()).dictionary_encode()  # noqa: E731
-    return Layout(enc(devices), enc(entities), enc(metrics), len(devices))
+    return Layout(_encode(devices), _encode(entities), _encode(metrics), len(devices))
+
+
+def _encode(values: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.string()).dictionary_encode()
 
 
 def sample(
