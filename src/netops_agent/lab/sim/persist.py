@@ -186,7 +186,8 @@ def load_inventory(store: Store) -> Inventory:
 
 
 def _restore_counters(lab: SimLab, tbl: pa.Table) -> None:
-    pos = [lab.idx.pos[(d, i)] for d, i in zip(tbl["device"].to_pylist(), tbl["interface"].to_pylist(), strict=True)]
+    names = zip(tbl["device"].to_pylist(), tbl["interface"].to_pylist(), strict=True)
+    pos = [lab.idx.pos[key] for key in names]
     for j, c in enumerate(COUNTERS):
         lab.counters[pos, j] = np.asarray(tbl[c].to_numpy(zero_copy_only=False))
 
