@@ -241,8 +241,12 @@ def parse_show_running_config(out: CommandOutput, params: Any = None) -> dict[st
 
 
 def config_section(text: str, section: str) -> str:
-    """Lines of one section ('interface eth1', 'router bgp 65001', 'ip route', ...)."""
+    """Lines of one section: 'interface eth1', 'router bgp 65001', 'router ospf [N]',
+    'ip route', 'access-list NAME' or 'ip access-list extended NAME' (FRR keeps ACL
+    entries as top-level `access-list NAME seq ...` lines)."""
     lines = text.splitlines()
+    if section.startswith("ip access-list "):  # IOS named ACL -> FRR's top-level access-list lines
+        section = f"access-list {section.split()[-1]} "
     if section in ("ip route", "access-list") or section.startswith("access-list "):
         return "\n".join(line for line in lines if line.startswith(section))
     out: list[str] = []

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from hier_config import Platform, WorkflowRemediation, get_hconfig
 
-_SKIP = ("Building configuration", "Current configuration", "version ", "end")
+_SKIP = ("Building configuration", "Current configuration", "version ", "end", "!")
 
 
 def _clean(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if line and not line.startswith(_SKIP))
+    """Drop banners and section terminators (IOS `!`, FRR's top-level `exit`)."""
+    return "\n".join(
+        line for line in text.splitlines() if line.strip() and not line.startswith(_SKIP) and line != "exit"
+    )
 
 
 def remediation_lines(running: str, intended: str, section: str | None = None) -> list[str]:

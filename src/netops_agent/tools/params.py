@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _IFNAME = re.compile(
-    r"^(GigabitEthernet|TenGigabitEthernet|FastEthernet|Ethernet|Loopback|Vlan|Port-channel|"
-    r"eth|lo|veth|dummy)[0-9]+(/[0-9]+){0,2}(\.[0-9]+)?$"
+    r"^((GigabitEthernet|TenGigabitEthernet|FastEthernet|Ethernet|Loopback|Vlan|Port-channel|"
+    r"eth|veth|dummy)[0-9]+(/[0-9]+){0,2}(\.[0-9]+)?|lo[0-9]*)$"
 )
 _PROCESS = re.compile(r"^[A-Za-z][A-Za-z0-9 _/-]{0,31}$")
 _SECTION = re.compile(

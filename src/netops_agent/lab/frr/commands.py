@@ -15,9 +15,11 @@ or a newline, and `ip` may not change anything.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from netops_agent.errors import LabError
 from netops_agent.lab.frr.system import DAEMONS, valid_ifname, valid_ip
 
 SUPPORTED = (
@@ -144,11 +146,9 @@ def _ping_value(flag: str, value: str) -> str:
     return _checked(valid_ifname, value, "ping source interface")
 
 
-def _checked(check: object, value: str, what: str) -> str:
-    from netops_agent.errors import LabError
-
+def _checked(check: Callable[[str], str], value: str, what: str) -> str:
     try:
-        return check(value)  # type: ignore[operator,no-any-return]
+        return check(value)
     except LabError as exc:
         raise CommandRejected(f"{what}: {exc}") from None
 

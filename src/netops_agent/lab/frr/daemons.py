@@ -42,8 +42,7 @@ def prepare_dir(router: RouterState) -> None:
         gid = grp.getgrnam("frr").gr_gid
     except KeyError as exc:
         raise BackendUnavailableError(
-            "user/group 'frr' not found: install FRR with "
-            "apt-get install -y --no-install-recommends frr"
+            "user/group 'frr' not found: install FRR with apt-get install -y --no-install-recommends frr"
         ) from exc
     FRR_RUN.mkdir(parents=True, exist_ok=True)
     d = Path(router.dir)
@@ -112,7 +111,9 @@ def _wait_for(
         time.sleep(0.05)
 
 
-def vtysh(router: RouterState, commands: list[str], timeout: float = 15.0) -> subprocess.CompletedProcess[str]:
+def vtysh(
+    router: RouterState, commands: list[str], timeout: float = 15.0
+) -> subprocess.CompletedProcess[str]:
     """Run vtysh commands (each one a separate -c) against the router's daemons."""
     argv = ["vtysh", "--config_dir", str(FRR_RUN), "-N", router.ns]
     for command in commands:

@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from netops_agent.errors import LabError
 from netops_agent.lab.base import CommandOutput
-from netops_agent.lab.frr import daemons, netns, observe
+from netops_agent.lab.frr import counters, daemons, netns, observe
 from netops_agent.lab.frr.commands import CONFIG_LOG, CommandRejected, parse_command, read_logs
 from netops_agent.lab.frr.lifecycle import bring_up, tear_down
 from netops_agent.lab.frr.state import HelperProcess, LabState, RouterState, load_state, save_state
@@ -41,7 +43,6 @@ from netops_agent.lab.frr.translate import (
 from netops_agent.models import Inventory
 
 _CONTEXT_ONLY = ("interface ", "router ", "exit", "address-family ")
-_RATE_WINDOW_S = 30.0
 
 
 class FrrLab:
@@ -53,7 +54,7 @@ class FrrLab:
     def __init__(self, state: LabState, *, max_advance: float = 3.0) -> None:
         self._state = state
         self.max_advance = max_advance
-        self._samples: dict[str, tuple[float, dict[str, tuple[int, int]]]] = {}
+        self._rates = counters.RateSampler()
         self._children: list[subprocess.Popen[bytes]] = []
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -67,7 +68,15 @@ class FrrLab:
         timeout: float = 60.0,
         keep_on_failure: bool = False,
     ) -> FrrLab:
-        """Create and start the lab; `lab.timings` holds the measured bring-up seconds."""
+        """Create and start the lab, then wait until it has converged (up to `timeout` s).
+
+        `lab.timings` holds the measurements: `network_s`, `daemons_s` and `config_s`
+        per step; `bgp_established_s`, `ospf_full_s` and `routes_s` counted from the
+        first namespace created; `bringup_s` (= all BGP sessions Established) and
+        `total_s` (the whole call). On failure everything created is removed again
+        unless `keep_on_failure` (then `down()` removes it later).
+        """
+        started = time.monotonic()
         lab = cls(bring_up(inventory, Path(runtime_dir), prefix, keep_on_failure))
         try:
             lab._apply_golden_and_wait(timeout)
@@ -75,6 +84,8 @@ class FrrLab:
             if not keep_on_failure:
                 tear_down(Path(runtime_dir))
             raise
+        lab._state.timings["total_s"] = round(time.monotonic() - started, 3)
+        lab._save()
         return lab
 
     @classmethod
@@ -83,8 +94,7 @@ class FrrLab:
         state = load_state(Path(runtime_dir))
         if state is None or state.status != "up":
             raise LabError(
-                f"no FRR lab is running in {runtime_dir}; start one with "
-                "`netops-agent lab up --backend frr`"
+                f"no FRR lab is running in {runtime_dir}; start one with `netops-agent lab up --backend frr`"
             )
         missing = [ns for ns in state.namespaces() if not netns.ns_exists(ns)]
         if missing:
@@ -101,13 +111,12 @@ class FrrLab:
 
     def _apply_golden_and_wait(self, timeout: float) -> None:
         started = time.monotonic()
-        for name, router in self._state.routers.items():
-            tr = translate(self.golden_config(name).splitlines())
-            if tr.errors:
-                raise LabError(f"golden config of {name} does not translate: {tr.errors}")
-            daemons.apply_config(router, "\n".join([*daemons.BOOTSTRAP_LINES, *tr.vtysh_lines]))
-            self._apply_kernel(router, tr.kernel)
-            self._sync_acls(router)
+        self._state.frr_version = _frr_version(next(iter(self._state.routers.values())))
+        self._save()
+        with ThreadPoolExecutor(max_workers=len(self._state.routers)) as pool:
+            list(pool.map(self._load_golden, self._state.routers.values()))  # re-raises errors
+        self._save()
+        self.sync_carrier()
         self._state.timings["config_s"] = round(time.monotonic() - started, 3)
         converged = observe.wait_converged(self._state, timeout, started)
         before = self._state.timings.get("network_s", 0.0) + self._state.timings.get("daemons_s", 0.0)
@@ -116,12 +125,21 @@ class FrrLab:
         self._state.status = "up"
         self._save()
 
+    def _load_golden(self, router: RouterState) -> None:
+        """Apply one router's golden config (FRR lines via vtysh, the rest to the kernel)."""
+        tr = translate(self.golden_config(router.name).splitlines())
+        if tr.errors:
+            raise LabError(f"golden config of {router.name} does not translate: {tr.errors}")
+        daemons.apply_config(router, "\n".join([*daemons.BOOTSTRAP_LINES, *tr.vtysh_lines]))
+        self._apply_kernel(router, tr.kernel, save=False)
+        self._sync_acls(router)
+
     # --- Lab protocol ------------------------------------------------------------------
     def inventory(self) -> Inventory:
         return self._state.inventory
 
     def golden_config(self, device: str) -> str:
-        return render_frr_config(self._state.inventory, device)
+        return render_frr_config(self._state.inventory, device, self._state.frr_version)
 
     def execute(self, device: str, command: str) -> CommandOutput:
         router = self._router(device)
@@ -153,6 +171,7 @@ class FrrLab:
         tr = translate(lines)
         if tr.errors:
             return CommandOutput(ok=False, text="", error="; ".join(tr.errors))
+        self.reload_state()  # another process may have changed bindings, cuts or faults
         text, error = "", ""
         if any(not line.startswith(_CONTEXT_ONLY) for line in tr.vtysh_lines):
             proc = daemons.vtysh(router, ["configure terminal", *tr.vtysh_lines])
@@ -166,6 +185,7 @@ class FrrLab:
                     self._sync_acls(router)
             except LabError as exc:
                 error = str(exc)
+        self.sync_carrier(device)
         self._log_config(router, lines)
         return CommandOutput(ok=not error, text=text, error=error)
 
@@ -222,11 +242,29 @@ class FrrLab:
         if state is not None:
             self._state = state
 
+    def reloaded(self) -> LabState:
+        self.reload_state()
+        return self._state
+
     def save(self) -> None:
         self._save()
 
-    def start_helper(self, device: str, argv: list[str], purpose: str, fault_id: str) -> int:
-        """Start a long-running program in a router's namespace (e.g. a traffic load)."""
+    def sync_carrier(self, device: str | None = None) -> None:
+        """Propagate admin state and cut cables to the far ends (see `netns.sync_carrier`)."""
+        self.reload_state()
+        links = self._state.inventory.links
+        ids = [lk.id for lk in links if device is None or device in (lk.a_device, lk.b_device)]
+        netns.sync_carrier(self._state, ids)
+
+    def start_helper(self, device: str, argv: list[str], purpose: str, fault_id: str, marker: str) -> int:
+        """Start a long-running program in a router's namespace (e.g. a traffic load).
+
+        `marker` must be one of the program's arguments: `down` checks it before
+        signalling the pid, so a reused pid is never killed.
+        """
+        if marker not in argv:
+            raise LabError(f"helper marker {marker!r} must be one of its arguments")
+        self.reload_state()
         router = self._router(device)
         proc = subprocess.Popen(
             ["ip", "netns", "exec", router.ns, *argv],
@@ -235,12 +273,13 @@ class FrrLab:
         )  # fmt: skip
         self._children.append(proc)
         self._state.helpers.append(
-            HelperProcess(pid=proc.pid, ns=router.ns, marker=argv[0], purpose=purpose, fault_id=fault_id)
+            HelperProcess(pid=proc.pid, ns=router.ns, marker=marker, purpose=purpose, fault_id=fault_id)
         )
         self._save()
         return proc.pid
 
     def stop_helpers(self, fault_id: str) -> None:
+        self.reload_state()
         mine = [h for h in self._state.helpers if h.fault_id == fault_id]
         terminate({h.pid: h.marker for h in mine})
         self._state.helpers = [h for h in self._state.helpers if h.fault_id != fault_id]
@@ -259,10 +298,12 @@ class FrrLab:
     def _vtysh(self, router: RouterState, command: str, as_json: bool) -> CommandOutput:
         proc = daemons.vtysh(router, [command])
         text = proc.stdout
-        if proc.returncode != 0 or "failed to connect" in proc.stderr:
-            reachable = "failed to connect" not in (proc.stdout + proc.stderr)
-            return CommandOutput(ok=False, text=text, error=(proc.stderr or text).strip(),
-                                 reachable=reachable)  # fmt: skip
+        if proc.returncode != 0:
+            # "failed to connect to any daemons": the router is dead, not the command wrong
+            reachable = "failed to connect" not in proc.stdout + proc.stderr
+            return CommandOutput(
+                ok=False, text=text, error=(proc.stderr or text).strip(), reachable=reachable
+            )
         if not as_json:
             return CommandOutput(ok=True, text=text)
         try:
@@ -271,51 +312,23 @@ class FrrLab:
             return CommandOutput(ok=False, text=text, error=f"FRR did not return JSON: {text[:200]}")
 
     def _ip(self, router: RouterState, args: list[str], as_json: bool) -> CommandOutput:
-        stats = "-s" in args and any(a in ("link", "l") for a in args)
         proc = run(["ip", "-n", router.ns, *args], check=False)
         if proc.returncode != 0:
             return CommandOutput(ok=False, text=proc.stdout, error=proc.stderr.strip())
         if not as_json:
             return CommandOutput(ok=True, text=proc.stdout)
-        data = json.loads(proc.stdout or "[]")
-        meta: dict[str, Any] = {}
-        if stats:
-            data, text, meta = self._with_rates(router, args, data, proc.stdout)
-            return CommandOutput(ok=True, text=text, fmt="json", data=data, meta=meta)
-        return CommandOutput(ok=True, text=proc.stdout, fmt="json", data=data, meta=meta)
+        rows = json.loads(proc.stdout or "[]")
+        if "-s" not in args or not {"link", "l"} & set(args):
+            return CommandOutput(ok=True, text=proc.stdout, fmt="json", data=rows)
 
-    def _with_rates(
-        self, router: RouterState, args: list[str], data: list[dict[str, Any]], text: str
-    ) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
-        """Attach input/output rates (from two counter reads), qdisc drops and bandwidth."""
-        now = time.monotonic()
-        prev = self._samples.get(router.name)
-        if prev is None or now - prev[0] > _RATE_WINDOW_S:
-            prev = (now, _byte_counters(data))
-            time.sleep(0.5)
-            proc = run(["ip", "-n", router.ns, *args], check=False)
-            if proc.returncode == 0:
-                text, data = proc.stdout, json.loads(proc.stdout or "[]")
-            now = time.monotonic()
-        current = _byte_counters(data)
-        dt = max(now - prev[0], 1e-3)
-        rates = {
-            name: (
-                int(max(0, rx - prev[1].get(name, (rx, tx))[0]) * 8 / dt),
-                int(max(0, tx - prev[1].get(name, (rx, tx))[1]) * 8 / dt),
-            )
-            for name, (rx, tx) in current.items()
-        }
-        self._samples[router.name] = (now, current)
-        drops: dict[str, int] = {}
-        for q in observe.qdiscs(router.ns, stats=True):
-            drops[q.get("dev", "")] = drops.get(q.get("dev", ""), 0) + int(q.get("drops", 0))
-        bandwidth = {
-            i.name: i.speed_mbps * 1000 for i in self._state.inventory.interfaces if i.device == router.name
-        }
-        meta = {"rates_bps": rates, "qdisc_drops": drops, "bandwidth_kbps": bandwidth,
-                "sample_interval_s": round(dt, 3)}  # fmt: skip
-        return data, text, meta
+        def fetch() -> list[dict[str, Any]] | None:
+            again = run(["ip", "-n", router.ns, *args], check=False)
+            return json.loads(again.stdout or "[]") if again.returncode == 0 else None
+
+        rows, meta = self._rates.read(router.name, rows, fetch)
+        meta["qdisc_drops"] = counters.qdisc_drops(router.ns)
+        meta["bandwidth_kbps"] = counters.bandwidth_kbps(self._state.inventory, router.name)
+        return CommandOutput(ok=True, text=json.dumps(rows), fmt="json", data=rows, meta=meta)
 
     def _running_config(self, router: RouterState) -> CommandOutput:
         proc = daemons.vtysh(router, ["show running-config"])
@@ -324,23 +337,26 @@ class FrrLab:
                                  reachable="failed to connect" not in proc.stderr)  # fmt: skip
         p2p = {i.name for i in self._state.inventory.interfaces
                if i.device == router.name and i.kind == "p2p"}  # fmt: skip
-        mtus = {row["ifname"]: int(row["mtu"]) for row in observe.links(router.ns) if row.get("ifname") in p2p}
+        mtus = {
+            row["ifname"]: int(row["mtu"]) for row in observe.links(router.ns) if row.get("ifname") in p2p
+        }
         bindings = self._state.acl_bindings.get(router.name, {})
         return CommandOutput(ok=True, text=augment_running_config(proc.stdout, mtus, bindings))
 
-    def _apply_kernel(self, router: RouterState, actions: list[KernelAction]) -> None:
+    def _apply_kernel(self, router: RouterState, actions: list[KernelAction], save: bool = True) -> None:
         for action in actions:
+            if observe.link(router.ns, action.interface) is None:
+                raise LabError(f"{router.name} has no interface {action.interface}")
             if action.kind == "mtu":
                 run(["ip", "-n", router.ns, "link", "set", "dev", action.interface, "mtu", str(action.mtu)])
                 continue
-            if observe.link(router.ns, action.interface) is None:
-                raise LabError(f"{router.name} has no interface {action.interface}")
             bound = self._state.acl_bindings.setdefault(router.name, {}).setdefault(action.interface, {})
             if action.kind == "acl_bind":
                 bound[action.direction] = action.acl
             elif not action.acl or bound.get(action.direction) == action.acl:
                 bound.pop(action.direction, None)
-        self._save()
+        if save:
+            self._save()
 
     def _sync_acls(self, router: RouterState) -> None:
         """Rebuild the namespace's nftables ACL table from FRR access-lists + bindings."""
@@ -366,10 +382,7 @@ def _unreachable(device: str) -> CommandOutput:
     )  # fmt: skip
 
 
-def _byte_counters(data: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    out = {}
-    for row in data:
-        stats = row.get("stats64", {})
-        out[row["ifname"]] = (int(stats.get("rx", {}).get("bytes", 0)), int(stats.get("tx", {}).get("bytes", 0)))
-    return out
-
+def _frr_version(router: RouterState) -> str | None:
+    proc = daemons.vtysh(router, ["show version"])
+    m = re.search(r"FRRouting (\S+)", proc.stdout)
+    return m.group(1) if m else None

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from netops_agent.errors import LabError
+from netops_agent.errors import BackendUnavailableError, LabError
 from netops_agent.lab.frr import daemons
 from netops_agent.lab.frr.netns import (
     create_network,
@@ -26,7 +25,7 @@ from netops_agent.lab.frr.netns import (
     plan,
 )
 from netops_agent.lab.frr.state import LabState, load_state, save_state, state_path
-from netops_agent.lab.frr.system import FRR_RUN, check_prerequisites, pid_alive, terminate
+from netops_agent.lab.frr.system import FRR_RUN, check_prerequisites, kill_all, terminate
 from netops_agent.models import Inventory
 
 OSPF_GR_FILE = FRR_RUN / "ospfd-gr.json"  # ospfd writes it on exit, outside its pathspace
@@ -37,8 +36,6 @@ def bring_up(inventory: Inventory, runtime_dir: Path, prefix: str, keep_on_failu
     check_prerequisites()
     runtime_dir = runtime_dir.resolve()
     _refuse_running(runtime_dir)
-    created_dir = not runtime_dir.exists()
-    runtime_dir.mkdir(parents=True, exist_ok=True)
     state = plan(inventory, str(runtime_dir), prefix, datetime.now(timezone.utc).isoformat())
     clash = [ns for ns in state.namespaces() if ns_exists(ns)]
     if clash:
@@ -46,7 +43,8 @@ def bring_up(inventory: Inventory, runtime_dir: Path, prefix: str, keep_on_failu
             f"network namespaces {', '.join(clash)} already exist (another FRR lab with prefix "
             f"{prefix!r}?); run `netops-agent lab down` on that lab or choose another prefix"
         )
-    state.created_runtime_dir = created_dir
+    state.created_runtime_dir = not runtime_dir.exists()
+    runtime_dir.mkdir(parents=True, exist_ok=True)
     state.ospf_gr_file_preexisting = OSPF_GR_FILE.exists()
     save_state(state)  # before creating anything: `down` must find whatever exists
     started = time.monotonic()
@@ -92,35 +90,20 @@ def tear_down(runtime_dir: Path) -> dict[str, list[str]]:
     state = load_state(runtime_dir)
     if state is None:
         return report
+    if os.geteuid() != 0:
+        raise BackendUnavailableError(
+            f"removing the FRR lab in {runtime_dir} needs root (namespaces and daemons are root's); "
+            "run `netops-agent lab down` as root"
+        )
     killed = terminate({h.pid: h.marker for h in state.helpers})
     for router in state.routers.values():
         killed += daemons.stop_daemons(router)
     for ns in state.namespaces():
-        killed += _kill_all(namespace_pids(ns))
+        killed += kill_all(namespace_pids(ns), grace=2.0)  # only the lab puts processes there
     report["processes"] = [str(pid) for pid in killed]
     report["namespaces"] = delete_namespaces(state.namespaces())
     report["files"] = _remove_files(state, runtime_dir)
     return report
-
-
-def _kill_all(pids: list[int], grace: float = 2.0) -> list[int]:
-    """Stop processes found inside the lab's namespaces (only the lab puts any there)."""
-    for pid in pids:
-        _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
-        time.sleep(0.05)
-    for pid in pids:
-        if pid_alive(pid):
-            _signal(pid, signal.SIGKILL)
-    return pids
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _remove_files(state: LabState, runtime_dir: Path) -> list[str]:
@@ -133,7 +116,8 @@ def _remove_files(state: LabState, runtime_dir: Path) -> list[str]:
     if not state.ospf_gr_file_preexisting and OSPF_GR_FILE.exists():
         OSPF_GR_FILE.unlink()
         removed.append(str(OSPF_GR_FILE))
-    for path in (state_path(runtime_dir), state_path(runtime_dir).with_suffix(".tmp")):
+    state_file = state_path(runtime_dir)
+    for path in [state_file, *runtime_dir.glob(f"{state_file.name}.*.tmp")]:
         if path.exists():
             path.unlink()
             removed.append(str(path))

@@ -135,6 +135,36 @@ def namespace_pids(ns: str) -> list[int]:
     return [int(x) for x in proc.stdout.split() if x.isdigit()]
 
 
+def sync_carrier(state: LabState, link_ids: list[str] | None = None) -> None:
+    """Make each cable carry "light" the way a fibre does.
+
+    The far end of a cable has carrier only while the cable is intact and the near
+    end is administratively up: shutting one end takes the other end down (down,
+    line protocol down), and a cut cable takes both down whatever the routers do.
+    The wire-side port facing a router is up exactly when light reaches it.
+    """
+    wanted = set(link_ids) if link_ids is not None else {link.id for link in state.inventory.links}
+    for link, ports in zip(state.inventory.links, state.links, strict=True):
+        if link.id not in wanted:
+            continue
+        intact = link.id not in state.cut_links
+        a_up = _admin_up(state.routers[link.a_device].ns, link.a_interface)
+        b_up = _admin_up(state.routers[link.b_device].ns, link.b_interface)
+        _set_port(state.wire_ns, ports.b_port, intact and a_up)  # light from a reaches b
+        _set_port(state.wire_ns, ports.a_port, intact and b_up)
+
+
+def _admin_up(ns: str, ifname: str) -> bool:
+    proc = run(["ip", "-n", ns, "-j", "link", "show", "dev", ifname], check=False)
+    rows = json.loads(proc.stdout or "[]") if proc.returncode == 0 else []
+    return bool(rows) and "UP" in rows[0].get("flags", [])
+
+
+def _set_port(wire_ns: str, port: str, up: bool) -> None:
+    if port_is_up(wire_ns, port) != up:
+        set_port_state(wire_ns, port, up)
+
+
 def set_port_state(wire_ns: str, port: str, up: bool) -> None:
     """Cut or mend one side of a cable from outside the routers."""
     run(["ip", "-n", valid_name(wire_ns), "link", "set", valid_ifname(port), "up" if up else "down"])

@@ -76,38 +76,76 @@ def router_status(state: LabState, name: str) -> dict[str, Any]:
 
 
 def wait_converged(state: LabState, timeout: float, started: float) -> dict[str, float]:
-    """Poll until every BGP session is Established and every OSPF adjacency FULL.
+    """Poll until every BGP session is Established, every OSPF adjacency FULL and every
+    router has a route to every loopback and originated prefix.
 
-    Returns seconds since `started` at which BGP and OSPF were complete. Raises
-    `LabError` naming the routers that are still short when `timeout` expires.
+    Returns the seconds since `started` at which each milestone was first seen
+    (`bgp_established_s`, `ospf_full_s`, `routes_s`). Raises `LabError` naming what
+    is still missing when `timeout` expires.
     """
     done: dict[str, float] = {}
     deadline = time.monotonic() + timeout
     while True:
         rows = [router_status(state, name) for name in state.routers]
-        now = time.monotonic() - started
-        if "bgp_established_s" not in done and all(
-            r["bgp_established"] >= r["bgp_sessions"] for r in rows
-        ):
-            done["bgp_established_s"] = round(now, 3)
-        if "ospf_full_s" not in done and all(r["ospf_full"] >= r["ospf_adjacencies"] for r in rows):
-            done["ospf_full_s"] = round(now, 3)
-        if len(done) == 2:
+        bgp_ok = all(r["bgp_established"] >= r["bgp_sessions"] for r in rows)
+        ospf_ok = all(r["ospf_full"] >= r["ospf_adjacencies"] for r in rows)
+        missing = missing_routes(state) if bgp_ok and ospf_ok else {"routes": ["not checked yet"]}
+        for key, reached in (("bgp_established_s", bgp_ok), ("ospf_full_s", ospf_ok),
+                             ("routes_s", not missing)):  # fmt: skip
+            if reached and key not in done:
+                done[key] = round(time.monotonic() - started, 3)
+        if len(done) == 3:
             return done
         if time.monotonic() > deadline:
-            short = [
-                f"{r['router']}: BGP {r['bgp_established']}/{r['bgp_sessions']} Established, "
-                f"OSPF {r['ospf_full']}/{r['ospf_adjacencies']} FULL, daemons "
-                + ",".join(d for d, ok in r["daemons"].items() if ok)
-                for r in rows
-                if r["bgp_established"] < r["bgp_sessions"] or r["ospf_full"] < r["ospf_adjacencies"]
-            ]
-            raise LabError(
-                f"the FRR lab did not converge within {timeout:.0f}s:\n  "
-                + "\n  ".join(short)
-                + "\n  see the daemon logs in /var/run/frr/<namespace>/*.log"
-            )
+            raise LabError(_shortfall(rows, missing, timeout))
         time.sleep(0.2)
+
+
+def converged(state: LabState) -> bool:
+    """Is the lab fully converged right now (sessions, adjacencies, routes)?"""
+    rows = [router_status(state, name) for name in state.routers]
+    return (
+        all(r["bgp_established"] >= r["bgp_sessions"] for r in rows)
+        and all(r["ospf_full"] >= r["ospf_adjacencies"] for r in rows)
+        and not missing_routes(state)
+    )
+
+
+def _shortfall(rows: list[dict[str, Any]], missing: dict[str, list[str]], timeout: float) -> str:
+    short = [
+        f"{r['router']}: BGP {r['bgp_established']}/{r['bgp_sessions']} Established, "
+        f"OSPF {r['ospf_full']}/{r['ospf_adjacencies']} FULL, daemons up: "
+        + ",".join(d for d, ok in r["daemons"].items() if ok)
+        for r in rows
+        if r["bgp_established"] < r["bgp_sessions"] or r["ospf_full"] < r["ospf_adjacencies"]
+    ]
+    short += [f"{name}: no route to {', '.join(nets)}" for name, nets in missing.items()]
+    return (
+        f"the FRR lab did not converge within {timeout:.0f}s:\n  "
+        + "\n  ".join(short)
+        + "\n  see the daemon logs in /var/run/frr/<namespace>/*.log"
+    )
+
+
+def missing_routes(state: LabState) -> dict[str, list[str]]:
+    """Per router, the loopbacks and originated prefixes not yet in its kernel FIB."""
+    inv = state.inventory
+    wanted = {f"{d.loopback}/32": d.name for d in inv.devices}
+    wanted.update({p: dev for dev, prefixes in inv.prefixes.items() for p in prefixes})
+    missing: dict[str, list[str]] = {}
+    for name, router in state.routers.items():
+        proc = run(["ip", "-n", router.ns, "-j", "route", "show"], check=False)
+        have = {_route_key(r) for r in json.loads(proc.stdout or "[]")} if proc.returncode == 0 else set()
+        have |= {f"{inv.device(name).loopback}/32"}
+        lacking = sorted(p for p, owner in wanted.items() if owner != name and p not in have)
+        if lacking:
+            missing[name] = lacking
+    return missing
+
+
+def _route_key(row: dict[str, Any]) -> str:
+    dst = str(row.get("dst", ""))
+    return dst if "/" in dst else f"{dst}/32"
 
 
 # --- kernel state ------------------------------------------------------------------------

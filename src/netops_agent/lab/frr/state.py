@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ class LabState(_Model):
     routers: dict[str, RouterState]
     links: list[LinkState]
     hosts: dict[str, HostState] = Field(default_factory=dict)  # leaf -> its customer host
+    cut_links: list[str] = Field(default_factory=list, description="cables cut (link_failure)")
     faults: list[InjectedFault] = Field(default_factory=list)
     fault_seq: int = 0
     acl_bindings: dict[str, dict[str, dict[str, str]]] = Field(
@@ -76,6 +78,7 @@ class LabState(_Model):
     timings: dict[str, float] = Field(default_factory=dict)
     ospf_gr_file_preexisting: bool = True
     created_runtime_dir: bool = False
+    frr_version: str | None = None
 
     def namespaces(self) -> list[str]:
         hosts = [h.ns for h in self.hosts.values()]
@@ -106,7 +109,7 @@ def save_state(state: LabState) -> None:
     """Write the state file atomically (a crash never leaves half a file)."""
     path = state_path(Path(state.runtime_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(state.model_dump_json(indent=2))
     os.replace(tmp, path)
 

@@ -9,10 +9,12 @@ first, so nothing a caller passes can smuggle extra arguments into `ip`, `nft` o
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -145,26 +147,28 @@ def terminate(pids: dict[int, str], grace: float = 3.0) -> list[int]:
     Returns the pids that were signalled. A pid whose command line no longer
     matches is left alone: it was reused by an unrelated process.
     """
-    signalled = [pid for pid, marker in pids.items() if pid_matches(pid, marker)]
-    for pid in signalled:
-        _signal(pid, 15)
+    return kill_all([pid for pid, marker in pids.items() if pid_matches(pid, marker)], grace)
+
+
+def kill_all(pids: list[int], grace: float = 3.0) -> list[int]:
+    """SIGTERM, wait up to `grace` seconds, SIGKILL what is left; zombies count as gone."""
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(p) for p in signalled):
+    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
         time.sleep(0.05)
-    for pid in signalled:
+    for pid in pids:
         if pid_alive(pid):
-            _signal(pid, 9)
+            _signal(pid, signal.SIGKILL)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(p) for p in signalled):
+    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
         time.sleep(0.05)
-    return signalled
+    return pids
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 # --- prerequisites ---------------------------------------------------------------
@@ -185,9 +189,7 @@ def missing_prerequisites() -> list[str]:
     absent = [d for d in DAEMONS if not (FRR_BIN / d).exists()]
     if absent or shutil.which("vtysh") is None:
         what = ", ".join(str(FRR_BIN / d) for d in absent) or "vtysh"
-        missing.append(
-            f"FRRouting ({what} not found): apt-get install -y --no-install-recommends frr"
-        )
+        missing.append(f"FRRouting ({what} not found): apt-get install -y --no-install-recommends frr")
     for tool, package in (("ping", "iputils-ping"), ("nft", "nftables"), ("tc", "iproute2")):
         if shutil.which(tool) is None:
             missing.append(f"'{tool}' command: apt-get install -y {package}")

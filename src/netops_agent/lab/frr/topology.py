@@ -16,6 +16,7 @@ kernel (see `translate.py`).
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from netops_agent.errors import LabError
 from netops_agent.models import BgpSession, Device, Interface, Inventory, Link, Site
@@ -29,6 +30,7 @@ P2P_MTU = 1500
 LINK_SPEED_MBPS = 10  # nominal: the congestion fault shapes a link to this rate
 OSPF_HELLO = 1  # lab timers: fast so faults show within seconds
 OSPF_DEAD = 4
+OSPF_RETRANSMIT = 1  # the default 5 s stalls LOADING at bring-up for 5 s
 BGP_KEEPALIVE = 3
 BGP_HOLD = 9
 BGP_CONNECT_RETRY = 2
@@ -73,11 +75,11 @@ def _devices(leaves: int) -> list[Device]:
     return devices
 
 
-def _device(name: str, role: str, asn: int, loopback: str) -> Device:
+def _device(name: str, role: Literal["spine", "leaf", "edge"], asn: int, loopback: str) -> Device:
     return Device(
         name=name,
         site=SITE.slug,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         platform="frr",
         asn=asn,
         loopback=loopback,
@@ -209,28 +211,33 @@ def natural_key(name: str) -> list[object]:
 # --- golden config rendering -----------------------------------------------------
 
 
-def render_frr_config(inventory: Inventory, device: str | Device) -> str:
-    """The device's intended configuration, in `show running-config` layout."""
+def render_frr_config(inventory: Inventory, device: str | Device, frr_version: str | None = None) -> str:
+    """The device's intended configuration, in `show running-config` layout.
+
+    `frr_version` (e.g. "8.4.4") adds the `frr version` line FRR prints, so a diff
+    against a running config shows only real drift.
+    """
     dev = inventory.device(device.name if isinstance(device, Device) else device)
-    lines = ["frr defaults traditional", f"hostname {dev.name}", "!"]
+    lines = [f"frr version {frr_version}"] if frr_version else []
+    lines += ["frr defaults traditional", f"hostname {dev.name}", "!"]
     statics = static_routes(inventory, dev.name)
     if statics:
         lines += [f"ip route {prefix} Null0" for prefix in statics] + ["!"]
-    if inventory.interface(dev.name, CUSTOMER_IF) is not None:
-        lines += [f"access-list {CUSTOMER_ACL} seq {CUSTOMER_ACL_PERMIT_SEQ} permit any", "!"]
     for iface in sorted(
         (i for i in inventory.interfaces if i.device == dev.name), key=lambda i: natural_key(i.name)
     ):
-        lines += _render_interface(iface) + ["!"]
-    lines += _render_bgp(inventory, dev) + ["!"]
+        lines += [*_render_interface(iface), "!"]
+    lines += [*_render_bgp(inventory, dev), "!"]
     lines += [
         "router ospf",
         f" ospf router-id {dev.router_id}",
         " log-adjacency-changes",
         "exit",
         "!",
-        "end",
     ]
+    if inventory.interface(dev.name, CUSTOMER_IF) is not None:
+        lines += [f"access-list {CUSTOMER_ACL} seq {CUSTOMER_ACL_PERMIT_SEQ} permit any", "!"]
+    lines.append("end")
     return "\n".join(lines) + "\n"
 
 
@@ -246,6 +253,7 @@ def _render_interface(iface: Interface) -> list[str]:
             f" ip ospf dead-interval {OSPF_DEAD}",
             f" ip ospf hello-interval {OSPF_HELLO}",
             " ip ospf network point-to-point",
+            f" ip ospf retransmit-interval {OSPF_RETRANSMIT}",
             f" mtu {iface.mtu}",
         ]
     elif iface.kind == "loopback":

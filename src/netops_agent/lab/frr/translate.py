@@ -32,6 +32,7 @@ _TOP_LEVEL = (
     "no ip prefix-list ", "route-map ", "no route-map ", "hostname ", "ip access-list ",
     "no ip access-list ", "ipv6 ", "no ipv6 ", "log ", "no log ", "ip forwarding", "line ",
 )  # fmt: skip
+_REMOTE_AS = re.compile(r"^neighbor (\S+) remote-as \S+$")
 _ACL_LINE = re.compile(
     r"^access-list (\S+) seq (\d+) (deny|permit) (any|\d+\.\d+\.\d+\.\d+/\d+)(?: exact-match)?$"
 )
@@ -73,7 +74,7 @@ def translate(lines: list[str]) -> Translation:
         if any(ord(ch) < 32 for ch in raw.rstrip("\n")) or "\n" in raw.rstrip("\n"):
             out.errors.append(f"line {number}: control characters are not allowed: {raw!r}")
             continue
-        if not line or line.startswith("!") or line in _SKIP:
+        if not line or line.startswith(("!", "frr version", "frr defaults", "no frr ")) or line in _SKIP:
             continue
         if line.startswith("interface "):
             iface = line.split(maxsplit=1)[1]
@@ -99,7 +100,23 @@ def translate(lines: list[str]) -> Translation:
             _global_line(out, line, number)
         except LabError as exc:
             out.errors.append(f"line {number}: {exc}")
+    out.vtysh_lines = _drop_replaced_remote_as(out.vtysh_lines)
     return out
+
+
+def _drop_replaced_remote_as(lines: list[str]) -> list[str]:
+    """Drop `no neighbor X remote-as A` when the batch also sets `neighbor X remote-as B`.
+
+    Diff tools emit the pair to change a peer's AS; in FRR (as on IOS) the `no` form
+    deletes the whole neighbor with its description and timers, while setting the
+    new AS alone changes it in place, which is what the pair means.
+    """
+    replaced = {m.group(1) for line in lines if (m := _REMOTE_AS.match(line))}
+    return [
+        line
+        for line in lines
+        if not (line.startswith("no ") and (m := _REMOTE_AS.match(line[3:])) and m.group(1) in replaced)
+    ]
 
 
 def _interface_line(out: Translation, iface: str, line: str, number: int) -> bool:
@@ -236,9 +253,7 @@ def _acl_rules(match: str, name: str, entries: list[AclEntry]) -> list[str]:
 # --- running config: put the kernel-held lines back ---------------------------------
 
 
-def augment_running_config(
-    text: str, mtus: dict[str, int], bindings: dict[str, dict[str, str]]
-) -> str:
+def augment_running_config(text: str, mtus: dict[str, int], bindings: dict[str, dict[str, str]]) -> str:
     """Insert ` mtu N` and ` ip access-group NAME dir` into each interface block."""
     extra: dict[str, list[str]] = {}
     for ifname, mtu in mtus.items():
