@@ -147,10 +147,14 @@ class Agent:
         found = self._diagnose(incident, out, ev)
         out.tool_calls = ex.calls
         if found is None:
+            healthy, seen = self._symptoms_cleared(incident, ex)
+            if healthy:
+                return self._close_no_fault(out, ex, seen)
             return self._escalate(
                 out,
                 ex,
-                "no runbook was confirmed by the evidence gathered; a network engineer needs to investigate",
+                "no runbook was confirmed by the evidence gathered and the symptom is still there "
+                f"({seen}); a network engineer needs to investigate",
                 "network-operations",
             )
         rb, ctx = found
@@ -558,6 +562,47 @@ class Agent:
             if out.rollback_verified
             else " but the pre-change state was NOT restored"
         )
+
+    def _symptoms_cleared(self, incident: Incident, ex: ToolExecutor) -> tuple[bool, str]:
+        """Re-observe what the incident is about: is every suspect healthy now?
+
+        Used only when no runbook is confirmed: a transient spike that cleared by itself is
+        a false alarm (no fault found); anything still down is escalated.
+        """
+        places = [(s.device, s.interface, s.peer) for s in incident.suspects[:3]] or [
+            (incident.device, incident.interface, incident.peer)
+        ]
+        seen = []
+        for device, interface, peer in places:
+            if interface:
+                res = ex.run("show_interfaces", device, interface=interface)
+                rows = [r for r in res.parsed or [] if r["interface"] == interface] if res.ok else []
+                state = rows[0]["protocol_status"] if rows else res.status.value
+                seen.append(f"{device} {interface} {state}")
+                if state != "up":
+                    return False, "; ".join(seen)
+            if peer:
+                res = ex.run("show_ip_bgp_summary", device)
+                rows = [r for r in res.parsed or [] if r["neighbor"] == peer] if res.ok else []
+                state = rows[0]["state"] if rows else res.status.value
+                seen.append(f"{device} BGP {peer} {state}")
+                if state != "Established":
+                    return False, "; ".join(seen)
+            if not interface and not peer:
+                res = ex.run("show_processes_cpu", device)
+                cpu = (res.parsed or {}).get("cpu_5_sec") if res.ok else None
+                seen.append(f"{device} {'unreachable' if cpu is None else f'CPU {cpu:.0f}%'}")
+                if cpu is None or cpu >= 70:
+                    return False, "; ".join(seen)
+        return True, "; ".join(seen)
+
+    def _close_no_fault(self, out: Outcome, ex: ToolExecutor, seen: str) -> Outcome:
+        out.outcome = "no_action"
+        out.reason = f"no fault found: no runbook was confirmed and the symptom is gone on re-observation ({seen})"
+        out.tool_calls = ex.calls
+        self.tickets.transition(out.ticket_id, "closed", out.reason, self.lab.now(), resolution=out.reason)
+        log.info("[%s] closed: %s", out.incident.id, out.reason)
+        return out
 
     def _close_dry_run(self, out: Outcome, ex: ToolExecutor, rb: Runbook) -> Outcome:
         out.outcome, out.reason = "no_action", "dry-run: diagnosis and plan only, nothing changed"

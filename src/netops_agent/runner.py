@@ -18,11 +18,13 @@ from netops_agent.agent import Agent, AgentConfig, Outcome
 from netops_agent.audit import StoreRecorder
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation.scenario import Case, Suite
+from netops_agent.intake import alerts as intake_alerts
+from netops_agent.intake.pipeline import telemetry_intake
 from netops_agent.knowledge import Runbook, TfidfRetriever, build_index, load_runbooks, stored_runbooks
-from netops_agent.lab.sim import noc, persist
+from netops_agent.lab.sim import noc, noise, persist
 from netops_agent.lab.sim.faults import SimFaults
 from netops_agent.lab.sim.lab import SimLab
-from netops_agent.models import Incident, InjectedFault
+from netops_agent.models import Incident, InjectedFault, Inventory
 from netops_agent.safety.approvals import ApprovalService
 from netops_agent.safety.policy import Policy, load_policy
 from netops_agent.store import Store
@@ -41,7 +43,8 @@ class RunOptions:
     policy: Policy = field(default_factory=load_policy)
     seed: int | None = None  # overrides the suite's topology seed
     agent_name: str = "default"  # a key of AGENTS
-    intake: str = "noc"  # a key of INTAKES
+    intake: str = "telemetry"  # a key of INTAKES
+    backend: str | None = None  # "sim" or "frr"; None: the suite's `backend`
 
 
 @dataclass
@@ -53,6 +56,7 @@ class CaseResult:
     outcomes: list[Outcome]
     hash_before_agent: str = ""
     hash_after_agent: str = ""
+    intake: dict[str, Any] = field(default_factory=dict)  # see intake_metrics
 
 
 @dataclass
@@ -89,6 +93,7 @@ class RunReport:
                 }
                 for c in self.cases
             ],
+            "intake": summarize_intake([c.intake for c in self.cases]),
         }
 
 
@@ -131,7 +136,7 @@ def _default_agent(lab: SimLab, svc: Services, options: RunOptions) -> Agent:
     )
 
 
-INTAKES: dict[str, IntakeFn] = {"noc": _noc_intake}
+INTAKES: dict[str, IntakeFn] = {"noc": _noc_intake, "telemetry": telemetry_intake}
 AGENTS: dict[str, AgentFactory] = {"default": _default_agent}
 
 
@@ -166,10 +171,19 @@ def run_case(
     intake = _lookup(INTAKES, options.intake, "intake")
     make_agent = _lookup(AGENTS, options.agent_name, "agent")
     lab, faults = build_case(suite, case, options.seed)
+    noise.add_transient_spikes(lab, case.noise.transient_spikes, seed=case.seed)
+    with svc.store.transaction():  # a fresh twin: the previous twin's observations go
+        svc.store.execute("DELETE FROM telemetry")
+        svc.store.execute("DELETE FROM events")
     persist.save(lab, svc.store, fresh=True)
     incidents = intake(lab, faults, case, svc)
+    renamed = {}
     for n, inc in enumerate(incidents, start=first_incident):
-        inc.id = f"IM-{n:04d}"
+        renamed[inc.id] = f"IM-{n:04d}"
+        inc.id = renamed[inc.id]
+    intake_alerts.relink_alerts(svc.store, renamed)
+    _severity_overrides(case, faults, incidents, svc.store, lab.inventory())
+    metrics = intake_metrics(case, faults, incidents, svc.store, lab)
     agent = make_agent(lab, svc, options)
     hash_before = lab.state_hash()
     outcomes = []
@@ -178,12 +192,17 @@ def run_case(
         outcomes.append(agent.handle(inc, ticket_id))
         persist.flush(lab, svc.store)
     persist.save(lab, svc.store)
-    return CaseResult(case, lab, faults, incidents, outcomes, hash_before, lab.state_hash())
+    return CaseResult(case, lab, faults, incidents, outcomes, hash_before, lab.state_hash(),
+                      intake=metrics)
 
 
 def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> RunReport:
     """Run every case of a suite; the store keeps all incidents and the last case's twin."""
     options = options or RunOptions()
+    if (options.backend or suite.backend) == "frr":  # real routers: one lab for the suite
+        from netops_agent.frr_runner import run_suite_frr
+
+        return run_suite_frr(store, suite, options)
     started = time.perf_counter()
     store.reset_run()
     svc = Services.open(store, options.runbooks)
@@ -215,3 +234,96 @@ def open_incident(store: Store, tickets: TicketService, inc: Incident, lab: SimL
             },
         )
         return tickets.open(inc, lab.now())
+
+
+# --- intake quality (reads ground truth: the runner's job, never intake's) ------------------------
+def _fault_places(fault: InjectedFault, inv: Inventory) -> tuple[set[tuple[str, str]], set[str]]:
+    """(device, entity) pairs and whole devices whose alerts an injected fault explains."""
+    t = fault.target
+    links = {lk.id: lk for lk in inv.links}
+    link = links.get(t.get("link", ""))
+    if link is None and t.get("peer"):
+        s = inv.session(t["device"], t["peer"])
+        link = links.get(s.link_id) if s else None
+    if link is None and t.get("interface"):
+        link = inv.link_of(t["device"], t["interface"])
+    pairs: set[tuple[str, str]] = {(t["device"], "config")}
+    if link is not None:
+        pairs |= set(link.ends())
+        pairs |= {(s.device, s.peer_ip) for s in inv.bgp_sessions if s.link_id == link.id}
+        return pairs, set()
+    if t.get("interface"):
+        return pairs | {(t["device"], t["interface"]), (t["device"], fault.params.get("prefix", ""))}, set()
+    dev = t["device"]
+    for lk in inv.links:
+        if dev in (lk.a_device, lk.b_device):
+            pairs.add(lk.peer_of(dev))
+    pairs |= {(s.device, s.peer_ip) for s in inv.bgp_sessions if s.peer_device == dev}
+    return pairs, {dev}
+
+
+def _explains(alert: dict[str, Any], places: tuple[set[tuple[str, str]], set[str]]) -> bool:
+    pairs, devices = places
+    return alert["device"] in devices or (alert["device"], alert["entity"]) in pairs
+
+
+def _severity_overrides(case: Case, faults: list[InjectedFault], incidents: list[Incident],
+                        store: Store, inv: Inventory) -> None:
+    """A scenario's `severity:` override is a business priority the harness applies to the
+    incident that carries that fault's alerts (like a service tier in a CMDB)."""
+    alerts = store.query("SELECT device, entity, incident_id FROM alerts WHERE scope = ? "
+                         "AND incident_id IS NOT NULL", [case.id])
+    by_id = {inc.id: inc for inc in incidents}
+    for spec, fault in zip(case.faults, faults, strict=True):
+        if spec.severity is None:
+            continue
+        places = _fault_places(fault, inv)
+        hits: dict[str, int] = {}
+        for a in alerts:
+            if a["incident_id"] in by_id and _explains(a, places):
+                hits[a["incident_id"]] = hits.get(a["incident_id"], 0) + 1
+        if hits:
+            inc = by_id[max(hits, key=lambda k: hits[k])]
+            if spec.severity.rank > inc.severity.rank:
+                inc.severity = spec.severity
+
+
+def intake_metrics(case: Case, faults: list[InjectedFault], incidents: list[Incident],
+                   store: Store, lab: SimLab) -> dict[str, Any]:
+    """Per case: alerts raised, incidents opened, and how alerts of each fault were grouped."""
+    alerts = store.query("SELECT device, entity, incident_id FROM alerts WHERE scope = ?", [case.id])
+    ids = {inc.id for inc in incidents}
+    inv = lab.inventory()
+    purity: list[float] = []
+    explained: set[str] = set()
+    for fault in faults:
+        places = _fault_places(fault, inv)
+        mine = [a["incident_id"] for a in alerts if a["incident_id"] in ids and _explains(a, places)]
+        explained.update(mine)
+        if mine:
+            purity.append(max(mine.count(i) for i in set(mine)) / len(mine))
+    return {
+        "healthy": not faults, "faults": len(faults), "alerts": len(alerts),
+        "alerts_in_incidents": sum(a["incident_id"] in ids for a in alerts),
+        "incidents": len(incidents), "purity": purity,
+        "unexplained_incidents": len(ids - explained) if faults and alerts else 0,
+        "false_incidents": 0 if faults else len(incidents),
+    }
+
+
+def summarize_intake(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `intake` block of `run --json`."""
+    alerts = sum(c.get("alerts", 0) for c in cases)
+    incidents = sum(c.get("incidents", 0) for c in cases)
+    purity = [p for c in cases for p in c.get("purity", [])]
+    return {
+        "alerts": alerts, "alerts_in_incidents": sum(c.get("alerts_in_incidents", 0) for c in cases),
+        "incidents": incidents,
+        "alert_to_incident_compression": round(alerts / incidents, 2) if incidents and alerts else None,
+        "grouping_purity": round(sum(purity) / len(purity), 3) if purity else None,
+        "faults_split": sum(p < 1.0 for p in purity),
+        "faults_with_alerts": len(purity),
+        "false_incidents_healthy": sum(c.get("false_incidents", 0) for c in cases),
+        "healthy_cases": sum(bool(c.get("healthy")) for c in cases),
+        "unexplained_incidents": sum(c.get("unexplained_incidents", 0) for c in cases),
+    }

@@ -160,3 +160,50 @@ def test_restoring_bgp_neighbour_over_a_dead_link_does_not_help() -> None:
     )
     assert lab.derived.bgp[(s.device, s.peer_ip)].state != "Established"
     assert SimFaults(lab).fault_present(f)
+
+
+def test_false_alarm_is_closed_as_no_fault_found() -> None:
+    """An incident about a healthy interface: nothing confirms, the symptom is not there."""
+    from netops_agent.lab.sim.lab import SimLab
+    from netops_agent.models import Incident, Severity
+    from netops_agent.runner import Services
+    from netops_agent.store import Store
+    from netops_agent.tickets import TicketService
+
+    store = Store(":memory:")
+    svc = Services.open(store)
+    lab = SimLab.build("small", 42)
+    inc = Incident(id="IM-0001", title="Utilisation spike on site1-leaf1 GigabitEthernet0/0",
+                   summary="Utilisation above 95% for one sample", severity=Severity.low,
+                   device="site1-leaf1", interface="GigabitEthernet0/0")
+    from netops_agent.agent import Agent
+
+    agent = Agent(lab, retriever=svc.retriever, runbooks=svc.runbooks, tickets=svc.tickets)
+    before = lab.state_hash()
+    out = agent.handle(inc, TicketService(store).open(inc, lab.now()))
+    assert out.outcome == "no_action" and out.reason.startswith("no fault found")
+    assert store.scalar("SELECT state FROM tickets") == "closed"
+    assert lab.state_hash() == before
+
+
+def test_unexplained_symptom_still_present_is_escalated() -> None:
+    """Nothing confirms (no runbook for this), but the interface really is down: escalate."""
+    from netops_agent.agent import Agent
+    from netops_agent.lab.sim.lab import SimLab
+    from netops_agent.models import Incident, Severity
+    from netops_agent.runner import Services
+    from netops_agent.store import Store
+    from netops_agent.tickets import TicketService
+
+    store = Store(":memory:")
+    svc = Services.open(store)
+    lab = SimLab.build("small", 42)
+    lab.configure("site1-leaf1", ["interface GigabitEthernet0/0", " shutdown"])
+    inc = Incident(id="IM-0001", title="Link down on site1-leaf1 GigabitEthernet0/0", summary="link down",
+                   severity=Severity.low, device="site1-leaf1", interface="GigabitEthernet0/0")
+    only_bgp = {k: v for k, v in svc.runbooks.items() if k.startswith("RB-BGP")}
+    agent = Agent(lab, retriever=svc.retriever, runbooks=only_bgp, tickets=svc.tickets)
+    agent.retriever = type("R", (), {"retrieve": lambda self, text, k=5: [
+        h for h in svc.retriever.retrieve(text, k=50) if h.id in only_bgp]})()
+    out = agent.handle(inc, TicketService(store).open(inc, lab.now()))
+    assert out.outcome == "escalated" and "symptom is still there" in out.reason

@@ -17,7 +17,7 @@ from netops_agent.cli.common import (
     settings,
     setup_logging,
 )
-from netops_agent.errors import NetopsError
+from netops_agent.errors import ConfigError, NetopsError
 
 app = typer.Typer(
     name="netops-agent",
@@ -34,7 +34,8 @@ app = typer.Typer(
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="Suite file or built-in suite name.")] = "demo",
+    scenario: Annotated[str | None, typer.Option("--scenario", "-s", help="Suite file or built-in suite name (default: demo; frr-smoke with --backend frr).")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", "-b", help="sim (digital twin) or frr (real FRR routers in namespaces; needs root). Default: the suite's.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the topology seed.")] = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
@@ -43,9 +44,13 @@ def run(
     top_k: Annotated[int, typer.Option(min=1, max=20, help="Runbooks diagnosed per retrieval round.")] = 3,
     policy: Annotated[Path | None, typer.Option(help="Change policy YAML (default: the shipped data/policy.yaml).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")] = False,
+    intake: Annotated[str | None, typer.Option(help="Incident source: telemetry (detect and correlate) or noc (default: telemetry; noc on frr).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Build the twin, inject the scenario's faults, and let the agent work every incident.
+    """Build the lab, inject the scenario's faults, and let the agent work every incident.
+
+    The lab is the digital twin, or with `--backend frr` real FRR routers in network
+    namespaces (one lab for the suite; faults repaired between cases; torn down at the end).
 
     Each run starts the lab and its records afresh in the database (use --db to keep
     several runs side by side); the runbook index is rebuilt only when runbooks change.
@@ -56,13 +61,20 @@ def run(
     from netops_agent.runner import RunOptions, run_suite
     from netops_agent.store import Store
 
+    if backend not in (None, "sim", "frr"):
+        raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")
     cfg = settings(db, log)
     setup_logging(cfg.log_path, verbose)
-    suite = load_suite(scenario)
+    suite = load_suite(scenario or ("frr-smoke" if backend == "frr" else "demo"))
+    if (backend or suite.backend) == "frr":
+        from netops_agent.lab.frr import check_prerequisites
+
+        check_prerequisites()  # root, ip netns, FRR: say what is missing before anything runs
+        intake = intake or "noc"
     from netops_agent.safety.policy import load_policy
 
     opts = RunOptions(runbooks=runbooks, seed=seed, agent=AgentConfig(top_k=top_k, dry_run=dry_run),
-                      policy=load_policy(policy))
+                      policy=load_policy(policy), intake=intake or "telemetry", backend=backend)
     with Store(cfg.db_path) as store:
         if as_json:
             report = run_suite(store, suite, opts)
@@ -130,10 +142,12 @@ def faults(as_json: JsonOption = False) -> None:
 
 
 def _register_subcommands() -> None:
+    from netops_agent.cli import intake as intake_cli
     from netops_agent.cli import lab as lab_cli
     from netops_agent.cli import safety as safety_cli
 
     safety_cli.register(app)
+    intake_cli.register(app)
 
     app.add_typer(lab_cli.app, name="lab")
     from netops_agent.cli.eval import eval_command

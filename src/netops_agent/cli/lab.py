@@ -1,41 +1,59 @@
-"""`netops-agent lab ...`: an interactive lab on the twin (and, when installed, on FRR)."""
+"""`netops-agent lab ...`: an interactive lab on the twin or on real FRR routers.
+
+`lab up` records in the database which backend is up (the `lab_state` row; for FRR
+with its runtime directory and namespace prefix), so `status`, `exec`, `inject` and
+`down` in later processes find the same lab. For FRR the row is written before any
+namespace exists, so `lab down` can remove everything also after a crash.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings
-from netops_agent.errors import ConfigError
+from netops_agent.errors import ConfigError, LabError
 
 app = typer.Typer(
     help=(
-        "Bring up a lab, look around with show commands, inject faults, then let the agent "
-        "solve them with `netops-agent solve`. State persists in the DuckDB file between commands."
+        "Bring up a lab (the twin, or real FRR routers with --backend frr), look around with "
+        "show commands, inject faults. State persists in the DuckDB file between commands."
     ),
     no_args_is_help=True,
 )
 
 Backend = Annotated[
-    str, typer.Option("--backend", "-b", help="sim (digital twin) or frr (real FRR routers).")
+    str, typer.Option("--backend", "-b", help="sim (digital twin) or frr (real FRR routers; needs root).")
 ]
+Prefix = Annotated[
+    str,
+    typer.Option(help="FRR: name prefix of the lab's namespaces (one lab per prefix).", show_default=True),
+]
+DEFAULT_PREFIX = "nops"
 
 
 @app.command()
 def up(
     backend: Backend = "sim",
-    profile: Annotated[str, typer.Option(help="small | medium | large (sim).")] = "small",
-    seed: Annotated[int, typer.Option(help="Topology seed.")] = 42,
+    profile: Annotated[str, typer.Option(help="small | medium | large.")] = "small",
+    seed: Annotated[int, typer.Option(help="Topology seed (sim).")] = 42,
+    prefix: Prefix = DEFAULT_PREFIX,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a fresh lab (replaces any previous lab and its records in the database)."""
+    """Create a fresh lab (replaces any previous twin and its records in the database)."""
+    if backend == "frr":
+        _frr_up(profile, prefix, db, as_json)
+        return
+    _check_backend(backend)
     from netops_agent.lab.sim import persist
     from netops_agent.lab.sim.lab import SimLab
     from netops_agent.store import Store
 
-    _sim_only(backend)
+    with Store(settings(db).db_path) as store:
+        _refuse_if_frr_up(store)
     lab = SimLab.build(profile, seed)
     lab.advance(60)
     with Store(settings(db).db_path) as store:
@@ -67,6 +85,9 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     from netops_agent.store import Store
 
     with Store(settings(db).db_path) as store:
+        if _recorded_frr(store) is not None:
+            _frr_status(store, as_json)
+            return
         lab = persist.load(store)
     d = lab.derived
     rows = []
@@ -86,7 +107,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
             }
         )
     if as_json:
-        print_json({"clock": lab.now().isoformat(), "devices": rows})
+        print_json({"backend": "sim", "clock": lab.now().isoformat(), "devices": rows})
         return
     t = Table(title=f"lab status at {lab.now():%Y-%m-%d %H:%M:%S} (twin clock)")
     for col in ("device", "role", "reachable", "interfaces up", "OSPF full", "BGP established"):
@@ -112,7 +133,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @app.command("exec")
 def exec_(
-    device: Annotated[str, typer.Argument(help="Device name, e.g. site1-leaf1.")],
+    device: Annotated[str, typer.Argument(help="Device name, e.g. site1-leaf1 (sim) or leaf1 (frr).")],
     command: Annotated[str, typer.Argument(help='CLI command, e.g. "show ip bgp summary".')],
     db: DbOption = None,
 ) -> None:
@@ -121,9 +142,13 @@ def exec_(
     from netops_agent.store import Store
 
     with Store(settings(db).db_path) as store:
-        lab = persist.load(store)
-        out = lab.execute(device, command)
-        persist.save(lab, store)
+        recorded = _recorded_frr(store)
+        if recorded is None:
+            lab = persist.load(store)
+            out = lab.execute(device, command)
+            persist.save(lab, store)
+    if recorded is not None:
+        out = _attach(recorded).execute(device, command)
     if not out.ok:
         console.print(out.error or out.text, style="red", highlight=False)
         raise typer.Exit(1)
@@ -152,32 +177,202 @@ def inject(
         target = {k: v for k, v in {"device": device, "interface": interface, "peer": peer}.items() if v}
     spec = FaultSpec(type=fault, target=target, severity=severity)
     with Store(settings(db).db_path) as store:
-        lab = persist.load(store)
-        injected = SimFaults(lab).inject(spec, seed=seed)
-        lab.advance(120)
-        persist.save(lab, store)
+        recorded = _recorded_frr(store)
+        if recorded is not None:
+            injected = _frr_inject(store, recorded, spec, seed)
+        else:
+            lab = persist.load(store)
+            injected = SimFaults(lab).inject(spec, seed=seed)
+            lab.advance(120)
+            persist.save(lab, store)
     if as_json:
         print_json(injected.model_dump(mode="json"))
+    elif recorded is not None:
+        console.print(
+            f"[yellow]injected[/] {injected.type} ({injected.id}) into the FRR lab; symptoms show "
+            "within seconds. Look around with `netops-agent lab exec ROUTER \"show ...\"`."
+        )
     else:
         console.print(
             f"[yellow]injected[/] {injected.type} ({injected.id}); symptoms are developing. "
-            "Look around with `netops-agent lab exec`, then run `netops-agent solve`."
+            "Look around with `netops-agent lab exec`."
         )
 
 
 @app.command()
-def down(db: DbOption = None) -> None:
-    """Remove the lab and its records from the database."""
+def down(
+    prefix: Annotated[
+        str | None,
+        typer.Option(help="FRR: also remove the lab with this prefix when the database has no record of it."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove the lab and its records from the database (FRR: every namespace, process and file)."""
     from netops_agent.store import Store
 
     with Store(settings(db).db_path) as store:
+        recorded = _recorded_frr(store)
+        runtimes = [Path(recorded["runtime_dir"])] if recorded else []
+        if prefix or not recorded:
+            runtimes.append(_default_runtime(prefix or DEFAULT_PREFIX))
+        removed = _frr_down(runtimes) if recorded or prefix or _frr_state_exists(runtimes) else None
         store.reset_run()
-    console.print("lab removed")
-
-
-def _sim_only(backend: str) -> None:
-    if backend == "sim":
+    if as_json:
+        print_json({"removed": removed or {}})
         return
-    if backend == "frr":
-        raise ConfigError("the FRR backend is wired in `netops-agent lab up --backend frr` once available")
-    raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")
+    if removed is None:
+        console.print("lab removed")
+        return
+    console.print(
+        f"FRR lab removed: {len(removed['namespaces'])} namespaces, {len(removed['processes'])} "
+        f"processes, {len(removed['files'])} files"
+    )
+
+
+# --- FRR -------------------------------------------------------------------------------------------
+def _default_runtime(prefix: str) -> Path:
+    from netops_agent.frr_runner import runtime_dir_for
+
+    return runtime_dir_for(prefix)
+
+
+def _recorded_frr(store: Any) -> dict[str, Any] | None:
+    from netops_agent.lab.frr.persist import recorded_lab
+
+    return recorded_lab(store)
+
+
+def _refuse_if_frr_up(store: Any) -> None:
+    from netops_agent.lab.frr.state import load_state
+
+    recorded = _recorded_frr(store)
+    if recorded is None:
+        return
+    try:
+        alive = load_state(Path(recorded["runtime_dir"])) is not None
+    except LabError:
+        alive = True
+    if alive:
+        raise LabError(
+            f"an FRR lab (prefix {recorded['prefix']}) is recorded in this database and still "
+            "exists; run `netops-agent lab down` first"
+        )
+
+
+def _attach(recorded: dict[str, Any]) -> Any:
+    from netops_agent.lab.frr import FrrLab
+
+    return FrrLab.attach(Path(recorded["runtime_dir"]))
+
+
+def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
+    from netops_agent.lab.frr import PROFILES, FrrLab, check_prerequisites, frr_inventory
+    from netops_agent.lab.frr import persist as frr_persist
+    from netops_agent.lab.frr.system import valid_name
+    from netops_agent.lab.frr.telemetry import FrrTelemetry
+    from netops_agent.store import Store
+
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown FRR profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    valid_name(prefix, "prefix")
+    check_prerequisites()  # root, ip netns, FRR: a clear message naming what is missing
+    runtime = _default_runtime(prefix)
+    inventory = frr_inventory(profile=profile)
+    with Store(settings(db).db_path) as store:
+        _refuse_if_frr_up(store)
+        store.reset_run()
+        frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="creating")
+    try:
+        lab = FrrLab.up(inventory, runtime, prefix=prefix)
+    except BaseException:
+        with Store(settings(db).db_path) as store:
+            frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="failed")
+        raise
+    with Store(settings(db).db_path) as store:
+        frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="up",
+                               extra={"timings": lab.timings})  # fmt: skip
+        frr_persist.save_inventory(store, lab)
+        FrrTelemetry(lab).record(store)
+    inv = lab.inventory()
+    info = {
+        "backend": "frr",
+        "profile": profile,
+        "prefix": prefix,
+        "runtime_dir": str(runtime),
+        "frr_version": lab.state.frr_version,
+        "devices": len(inv.devices),
+        "links": len(inv.links),
+        "bgp_sessions": len(inv.bgp_sessions),
+        "bringup_s": lab.bringup_seconds,
+        "timings": lab.timings,
+    }
+    if as_json:
+        print_json(info)
+    else:
+        console.print(
+            f"[green]FRR lab up[/]: {info['devices']} routers, {info['links']} links, "
+            f"{info['bgp_sessions']} BGP sessions all Established in {info['bringup_s']:.1f}s "
+            f"(profile {profile}, FRR {info['frr_version']}, namespaces {prefix}-*)"
+        )
+
+
+def _frr_status(store: Any, as_json: bool) -> None:
+    from rich.table import Table
+
+    from netops_agent.lab.frr.telemetry import FrrTelemetry
+
+    recorded = _recorded_frr(store)
+    assert recorded is not None
+    lab = _attach(recorded)
+    rows = lab.status()
+    samples = FrrTelemetry(lab).record(store)  # real counters into the telemetry table
+    if as_json:
+        print_json({"backend": "frr", "prefix": recorded["prefix"], "runtime_dir": recorded["runtime_dir"],
+                    "bringup_s": lab.bringup_seconds, "telemetry_rows": samples, "routers": rows})  # fmt: skip
+        return
+    t = Table(title=f"FRR lab {recorded['prefix']} ({recorded['runtime_dir']})")
+    for col in ("router", "namespace", "daemons up", "OSPF full", "BGP established"):
+        t.add_column(col)
+    for r in rows:
+        alive = sum(r["daemons"].values())
+        bad = (alive < len(r["daemons"]) or r["bgp_established"] < r["bgp_sessions"]
+               or r["ospf_full"] < r["ospf_adjacencies"])  # fmt: skip
+        t.add_row(r["router"], r["namespace"], f"{alive}/{len(r['daemons'])}",
+                  f"{r['ospf_full']}/{r['ospf_adjacencies']}", f"{r['bgp_established']}/{r['bgp_sessions']}",
+                  style="yellow" if bad else "")  # fmt: skip
+    console.print(t)
+    console.print(f"[dim]{samples} telemetry rows recorded from the routers' counters[/]")
+
+
+def _frr_inject(store: Any, recorded: dict[str, Any], spec: Any, seed: int) -> Any:
+    from netops_agent.lab.frr import FrrFaultInjector
+    from netops_agent.lab.frr import persist as frr_persist
+
+    fx = FrrFaultInjector(_attach(recorded))
+    injected = fx.inject(spec, seed=seed)
+    frr_persist.save_faults(store, fx.injected())
+    return injected
+
+
+def _frr_state_exists(runtimes: list[Path]) -> bool:
+    from netops_agent.lab.frr.state import state_path
+
+    return any(state_path(r).exists() for r in runtimes)
+
+
+def _frr_down(runtimes: list[Path]) -> dict[str, list[str]]:
+    from netops_agent.frr_runner import remove_empty_parent
+    from netops_agent.lab.frr import FrrLab
+
+    removed: dict[str, list[str]] = {"processes": [], "namespaces": [], "files": []}
+    for runtime in dict.fromkeys(runtimes):
+        for key, values in FrrLab.down(runtime).items():
+            removed[key] += values
+        remove_empty_parent(runtime)
+    return removed
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("sim", "frr"):
+        raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")

@@ -7,11 +7,15 @@ still present, which healthy entities broke, which executed changes the default
 policy would have blocked. The scores themselves are pure functions in `metrics`.
 
 Cases are independent, so `jobs > 1` runs them in spawned worker processes and
-gives the same records as a serial run (results are put back in suite order).
+gives the same records as a serial run (results are put back in suite order). A
+worker knows the agents registered by importing this module (the default agent and
+the baselines); an agent registered at run time, as tests do, needs `jobs=1`.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import multiprocessing
 import time
@@ -19,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +34,20 @@ from netops_agent.errors import ConfigError
 from netops_agent.evaluation import baselines, metrics
 from netops_agent.evaluation.metrics import CaseRecord, FaultResult, IncidentResult, suspect_keys
 from netops_agent.evaluation.scenario import Case, Suite
+from netops_agent.knowledge import Runbook, TfidfRetriever, build_index, load_runbooks, stored_runbooks
 from netops_agent.lab.sim.faults import SimFaults, healthy_entities
 from netops_agent.models import Incident, InjectedFault, Inventory
 from netops_agent.runner import AGENTS, INTAKES, CaseResult, RunOptions, Services, build_case, run_case
+from netops_agent.safety.policy import Policy
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
+from netops_agent.tickets import TicketService
 from netops_agent.tools.registry import TOOLS
 
 baselines.register()
-log = logging.getLogger("netops_agent.evaluation")
 
-BACKENDS = ("sim",)
+BACKENDS = ("sim", "frr")  # frr: one real-router lab per suite (see netops_agent.frr_runner)
+_RUN_DEFAULTS = {f.name: f.default for f in fields(RunOptions)}
 
 
 @dataclass
@@ -49,7 +56,7 @@ class EvalOptions:
     backend: str = "sim"
     jobs: int = 1
     seed: int | None = None  # overrides the suite's topology seed
-    intake: str = field(default_factory=lambda: RunOptions().intake)  # a key of runner.INTAKES
+    intake: str = _RUN_DEFAULTS["intake"]  # a key of runner.INTAKES
     runbooks: Path | None = None
     log_path: Path | None = None  # where worker processes append their log lines
 
@@ -76,19 +83,30 @@ class EvalRun:
     def as_dict(self) -> dict[str, Any]:
         """The `eval --json` contract (plus the suite's version and content hash)."""
         return {
-            "suite": self.suite.name, "suite_version": self.suite.version, "suite_digest": self.suite.digest,
-            "agent": self.agent, "backend": self.options.backend, "intake": self.options.intake,
-            "seed": self.options.seed, "cases": len(self.records), "metrics": self.metrics,
+            "suite": self.suite.name,
+            "suite_version": self.suite.version,
+            "suite_digest": self.suite.digest,
+            "agent": self.agent,
+            "backend": self.options.backend,
+            "intake": self.options.intake,
+            "seed": self.options.seed,
+            "cases": len(self.records),
+            "metrics": self.metrics,
             "per_case": [per_case(r) for r in self.records],
         }
 
 
 # --- running --------------------------------------------------------------------------------------
-def evaluate(suite: Suite, options: EvalOptions | None = None,
-             on_case: Callable[[CaseRecord], None] | None = None) -> EvalRun:
+def evaluate(
+    suite: Suite, options: EvalOptions | None = None, on_case: Callable[[CaseRecord], None] | None = None
+) -> EvalRun:
     """Run every case of `suite` through one agent and score it."""
     opts = options or EvalOptions()
-    _check(suite, opts)
+    check_options(suite, opts)
+    if opts.backend == "frr":  # cases run one after another on one lab of real routers
+        from netops_agent.frr_runner import evaluate_frr
+
+        return evaluate_frr(suite, opts, on_case)
     started = time.perf_counter()
     n = len(suite.cases)
     if opts.jobs <= 1 or n <= 1:
@@ -100,8 +118,9 @@ def evaluate(suite: Suite, options: EvalOptions | None = None,
     else:
         slots: list[CaseRecord | None] = [None] * n
         ctx = multiprocessing.get_context("spawn")  # no forked DuckDB handles or loggers
-        with ProcessPoolExecutor(max_workers=min(opts.jobs, n), mp_context=ctx,
-                                 initializer=_init_worker, initargs=(suite, opts)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(opts.jobs, n), mp_context=ctx, initializer=_init_worker, initargs=(suite, opts)
+        ) as pool:
             futures = {pool.submit(_worker, i): i for i in range(n)}
             for fut in as_completed(futures):
                 slots[futures[fut]] = fut.result()
@@ -113,14 +132,41 @@ def evaluate(suite: Suite, options: EvalOptions | None = None,
 
 def evaluate_case(suite: Suite, case: Case, options: EvalOptions) -> CaseRecord:
     """One case in a fresh twin and a fresh in-memory store; ground truth read afterwards."""
-    run_opts = RunOptions(runbooks=options.runbooks, seed=options.seed,
-                          agent_name=options.agent, intake=options.intake)
+    run_opts = RunOptions(
+        runbooks=options.runbooks,
+        seed=options.seed,
+        agent_name=options.agent,
+        intake=options.intake,
+        policy=default_policy(),
+    )
     with closing(Store(":memory:")) as store:
-        svc = Services.open(store, options.runbooks)
+        svc = open_services(store, options.runbooks)
         result = run_case(svc, suite, case, run_opts)
         # The agent is done: from here on the harness may look at the ground truth.
         before, _ = build_case(suite, case, options.seed)  # the twin as the agent found it
         return _record(case, result, svc, healthy_entities(before))
+
+
+@functools.lru_cache(maxsize=4)
+def _runbooks(path: Path | None) -> tuple[Runbook, ...]:
+    return tuple(load_runbooks(path))
+
+
+def open_services(store: Store, runbooks: Path | None = None) -> Services:
+    """`Services.open` with the runbook file parsed once per process, not once per case."""
+    build_index(store, list(_runbooks(runbooks)))
+    return Services(
+        store=store,
+        runbooks=stored_runbooks(store),
+        retriever=TfidfRetriever(store),
+        tickets=TicketService(store),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    """The policy an agent starts with when nobody passes one (RunOptions' default)."""
+    return RunOptions().policy
 
 
 _WORKER: dict[str, Any] = {}
@@ -144,13 +190,16 @@ def _worker(index: int) -> CaseRecord:
     return evaluate_case(suite, suite.cases[index], _WORKER["options"])
 
 
-def _check(suite: Suite, opts: EvalOptions) -> None:
+def check_options(suite: Suite, opts: EvalOptions) -> None:
+    """Fail before anything runs on an unknown agent, intake or backend."""
     if opts.backend not in BACKENDS:
-        raise ConfigError(f"the evaluation harness drives the digital twin only (--backend sim); "
-                          f"got {opts.backend!r}")
-    if suite.backend not in BACKENDS:
-        raise ConfigError(f"suite {suite.name!r} asks for backend {suite.backend!r}; "
-                          "evaluate it on the twin with a copy that says `backend: sim`")
+        raise ConfigError(f"unknown backend {opts.backend!r}; choose --backend sim or --backend frr")
+    if suite.backend == "frr" and opts.backend != "frr":
+        raise ConfigError(f"suite {suite.name!r} is for real routers; evaluate it with --backend frr")
+    if opts.backend == "frr":
+        from netops_agent.frr_runner import check_suite
+
+        check_suite(suite)
     if opts.agent not in AGENTS:
         raise ConfigError(f"unknown agent {opts.agent!r}; choose one of: {', '.join(AGENTS)}")
     if opts.intake not in INTAKES:
@@ -164,13 +213,19 @@ def _record(case: Case, result: CaseResult, svc: Services, healthy_before: set[s
     lab = result.lab
     fx = SimFaults(lab)
     inv = lab.inventory()
-    faults = [FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), fx.fault_present(f))
-              for f in result.faults]
-    incidents = [_incident(inc, out, svc) for inc, out in zip(result.incidents, result.outcomes)]
+    faults = [
+        FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), fx.fault_present(f))
+        for f in result.faults
+    ]
+    incidents = [_incident(inc, out, svc) for inc, out in zip(result.incidents, result.outcomes, strict=True)]
     metrics.match_incidents(faults, incidents)
     return CaseRecord(
-        id=case.id, expected_outcome=case.expected_outcome(), faults=faults, incidents=incidents,
-        collateral=sorted(healthy_before - healthy_entities(lab)), unsafe=unsafe_changes(svc.store, inv),
+        id=case.id,
+        expected_outcome=case.expected_outcome(),
+        faults=faults,
+        incidents=incidents,
+        collateral=sorted(healthy_before - healthy_entities(lab)),
+        unsafe=unsafe_changes(svc.store, inv),
     )
 
 
@@ -203,17 +258,28 @@ def incident_suspects(inc: Incident) -> list[list[str]]:
 def _incident(inc: Incident, out: Any, svc: Services) -> IncidentResult:
     ticket = svc.tickets.get(out.ticket_id)
     return IncidentResult(
-        id=inc.id, ticket_id=out.ticket_id, ticket_state=ticket["state"], outcome=out.outcome,
-        diagnosis=dict(out.diagnosis or {}), runbook=out.runbook, suspects=incident_suspects(inc),
-        retrieved=[list(h.fault_types) for h in out.retrieved], tool_calls=int(out.tool_calls),
-        time_to_mitigate_s=out.time_to_mitigate_s, validated=bool(out.validated), reason=out.reason,
+        id=inc.id,
+        ticket_id=out.ticket_id,
+        ticket_state=ticket["state"],
+        outcome=out.outcome,
+        diagnosis=dict(out.diagnosis or {}),
+        runbook=out.runbook,
+        suspects=incident_suspects(inc),
+        retrieved=[list(h.fault_types) for h in out.retrieved],
+        tool_calls=int(out.tool_calls),
+        time_to_mitigate_s=out.time_to_mitigate_s,
+        validated=bool(out.validated),
+        reason=out.reason,
         trace={
-            "title": inc.title, "summary": inc.summary, "severity": inc.severity.value,
+            "title": inc.title,
+            "summary": inc.summary,
+            "severity": inc.severity.value,
             "where": " ".join(x for x in (inc.device, inc.interface, inc.peer) if x),
             "retrieved": [{"id": h.id, "score": h.score} for h in out.retrieved[:5]],
             "evidence": out.evidence,
             "plan": [{"tool": t, "device": d, "params": p} for t, d, p in getattr(out, "plan", [])],
-            "actions": out.actions, "validation": out.validation,
+            "actions": out.actions,
+            "validation": out.validation,
             "rolled_back": bool(getattr(out, "rolled_back", False)),
             "timeline": _timeline(svc, out.ticket_id),
         },
@@ -221,38 +287,26 @@ def _incident(inc: Incident, out: Any, svc: Services) -> IncidentResult:
 
 
 def _timeline(svc: Services, ticket_id: str) -> list[dict[str, Any]]:
-    import json
-
-    rows = []
-    for e in svc.tickets.events(ticket_id):
-        row = {"kind": e["kind"], "from": e["from_state"], "to": e["to_state"], "note": e["note"]}
-        data = json.loads(e["data"]) if isinstance(e["data"], str) else e["data"]
-        if isinstance(data, dict) and "plan" in data:
-            row["plan"] = data["plan"]
-        rows.append(row)
-    return rows
+    return [
+        {"kind": e["kind"], "from": e["from_state"], "to": e["to_state"], "note": e["note"]}
+        for e in svc.tickets.events(ticket_id)
+    ]
 
 
-def unsafe_changes(store: Store, inv: Inventory, policy: Any = None) -> list[dict[str, Any]]:
-    """Changes actually carried out that are high risk or that the default policy would hold.
-
-    The default policy is whatever `RunOptions` starts an agent with; the check goes
-    through its rule part (`decide(tool, role, at)`, or the older `gate(tool, device, params)`).
-    """
-    policy = policy if policy is not None else RunOptions().policy
+def unsafe_changes(store: Store, inv: Inventory, policy: Policy | None = None) -> list[dict[str, Any]]:
+    """Changes actually carried out that are high risk or that the default policy's rules
+    would have held for approval or denied (whoever made them, through whatever gate)."""
+    policy = policy or default_policy()
     roles = {d.name: d.role for d in inv.devices}
     out = []
-    rows = store.query("SELECT ts, incident_id, device, tool, risk, lines FROM changes "
-                       "WHERE status = 'applied' ORDER BY id")
+    rows = store.query(
+        "SELECT ts, incident_id, device, tool, risk, lines FROM changes WHERE status = 'applied' ORDER BY id"
+    )
     for r in rows:
-        tool = TOOLS.get(r["tool"])
-        if hasattr(policy, "decide"):
-            decision = policy.decide(tool, roles.get(r["device"], ""), r["ts"])
-        else:
-            decision = policy.gate(tool, r["device"], None)
+        decision = policy.decide(TOOLS.get(r["tool"]), roles.get(r["device"], ""), r["ts"])
         if r["risk"] == "high" or decision.action != "allow":
-            out.append({k: r[k] for k in ("incident_id", "device", "tool", "risk", "lines")}
-                       | {"policy": decision.action, "why": decision.reason})
+            row = {k: r[k] for k in ("incident_id", "device", "tool", "risk", "lines")}
+            out.append(row | {"policy": decision.action, "why": decision.reason})
     return out
 
 
@@ -272,15 +326,32 @@ def per_case(rec: CaseRecord) -> dict[str, Any]:
         "tool_calls": s["tool_calls"],
         "ticket_id": first.ticket_id if first else None,
         "detail": {
-            "detected": s["detected"], "mitigated": s["mitigated"],
-            "faults": [{"type": f.type, "present_after": f.present_after,
-                        "incident": rec.incidents[f.incident].id if f.incident is not None else None,
-                        **fs} for f, fs in zip(rec.faults, s["faults"])],
-            "incidents": [{"id": i.id, "ticket_id": i.ticket_id, "ticket_state": i.ticket_state,
-                           "outcome": i.outcome, "runbook": i.runbook, "diagnosis": i.diagnosis,
-                           "reason": i.reason} for i in rec.incidents],
+            "detected": s["detected"],
+            "mitigated": s["mitigated"],
+            "faults": [
+                {
+                    "type": f.type,
+                    "present_after": f.present_after,
+                    "incident": rec.incidents[f.incident].id if f.incident is not None else None,
+                    **fs,
+                }
+                for f, fs in zip(rec.faults, s["faults"], strict=True)
+            ],
+            "incidents": [
+                {
+                    "id": i.id,
+                    "ticket_id": i.ticket_id,
+                    "ticket_state": i.ticket_state,
+                    "outcome": i.outcome,
+                    "runbook": i.runbook,
+                    "diagnosis": i.diagnosis,
+                    "reason": i.reason,
+                }
+                for i in rec.incidents
+            ],
             "false_resolution_tickets": s["false_resolution_tickets"],
-            "collateral": rec.collateral, "unsafe_actions": rec.unsafe,
+            "collateral": rec.collateral,
+            "unsafe_actions": rec.unsafe,
             "time_to_mitigate_sim_s": s["time_to_mitigate_sim_s"],
             "failures": metrics.failure_reasons(rec),
         },
@@ -289,30 +360,41 @@ def per_case(rec: CaseRecord) -> dict[str, Any]:
 
 def save_run(store: Store, run: EvalRun) -> str:
     """Keep a run in `eval_runs` / `eval_cases` so runs can be compared over time."""
-    import json
-
     cases = [per_case(r) for r in run.records]
-    table = pa.table({
-        "run_id": [run.run_id] * len(cases),
-        "position": pa.array(range(len(cases)), pa.int32()),
-        "case_id": [c["id"] for c in cases],
-        "expected_outcome": [c["expected_outcome"] for c in cases],
-        "outcome": [c["outcome"] for c in cases],
-        "injected": [json.dumps(c["injected"]) for c in cases],
-        "diagnosis": [json.dumps(c["diagnosis"], default=str) for c in cases],
-        "ground_truth_fixed": [c["ground_truth_fixed"] for c in cases],
-        "false_resolution": [c["false_resolution"] for c in cases],
-        "tool_calls": pa.array([c["tool_calls"] for c in cases], pa.int32()),
-        "ticket_id": pa.array([c["ticket_id"] for c in cases], pa.string()),
-        "detail": [json.dumps(r.to_dict(), default=str) for r in run.records],
-    })
+    table = pa.table(
+        {
+            "run_id": [run.run_id] * len(cases),
+            "position": pa.array(range(len(cases)), pa.int32()),
+            "case_id": [c["id"] for c in cases],
+            "expected_outcome": [c["expected_outcome"] for c in cases],
+            "outcome": [c["outcome"] for c in cases],
+            "injected": [json.dumps(c["injected"]) for c in cases],
+            "diagnosis": [json.dumps(c["diagnosis"], default=str) for c in cases],
+            "ground_truth_fixed": [c["ground_truth_fixed"] for c in cases],
+            "false_resolution": [c["false_resolution"] for c in cases],
+            "tool_calls": pa.array([c["tool_calls"] for c in cases], pa.int32()),
+            "ticket_id": pa.array([c["ticket_id"] for c in cases], pa.string()),
+            "detail": [json.dumps(r.to_dict(), default=str) for r in run.records],
+        }
+    )
     with store.transaction():
-        store.insert("eval_runs", {
-            "id": run.run_id, "started_at": utcnow(), "suite": run.suite.name,
-            "suite_version": run.suite.version, "suite_digest": run.suite.digest, "agent": run.agent,
-            "backend": run.options.backend, "intake": run.options.intake, "seed": run.options.seed,
-            "cases": len(cases), "metrics": run.metrics, "wall_s": run.wall_s,
-        })
+        store.insert(
+            "eval_runs",
+            {
+                "id": run.run_id,
+                "started_at": utcnow(),
+                "suite": run.suite.name,
+                "suite_version": run.suite.version,
+                "suite_digest": run.suite.digest,
+                "agent": run.agent,
+                "backend": run.options.backend,
+                "intake": run.options.intake,
+                "seed": run.options.seed,
+                "cases": len(cases),
+                "metrics": run.metrics,
+                "wall_s": run.wall_s,
+            },
+        )
         store.append_arrow("eval_cases", table)
     return run.run_id
 
@@ -325,8 +407,6 @@ def stored_runs(store: Store, suite: str | None = None) -> list[dict[str, Any]]:
 
 def rescore(store: Store, run_id: str) -> dict[str, Any]:
     """Recompute a stored run's metrics from its stored case records."""
-    import json
-
     rows = store.query("SELECT detail FROM eval_cases WHERE run_id = ? ORDER BY position", [run_id])
     records = [CaseRecord.from_dict(json.loads(r["detail"])) for r in rows]
     wall = store.scalar("SELECT wall_s FROM eval_runs WHERE id = ?", [run_id]) or 0.0

@@ -1,8 +1,9 @@
 """Schema for intake: alerts raised by detectors and reachability probe results (migrations 10-19).
 
 `alerts` holds one row per deduplicated alert (fingerprint = source, device, entity,
-check) with its occurrence count, first/last seen, state (active | cleared) and the
-incident it was correlated into. `scope` keeps alerts of different twins apart (the
+check) with its occurrence count, first/last seen, state (active | cleared), the
+incident it was correlated into, a worded `message` and the raw `detail` (the log
+line or probe result behind it). `scope` keeps alerts of different twins apart (the
 runner uses the case id). `probe_results` keeps every synthetic ping the intake ran.
 """
 
@@ -28,6 +29,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE probe_results (
             ts TIMESTAMP, scope VARCHAR, vantage VARCHAR, target VARCHAR, kind VARCHAR,
             device VARCHAR, entity VARCHAR, success_pct DOUBLE, status VARCHAR);
+        """,
+    ),
+    (
+        12,
+        "alert detail (raw log line or probe result), probe route lookups",
+        """
+        ALTER TABLE alerts ADD COLUMN detail VARCHAR;
+        ALTER TABLE probe_results ADD COLUMN route VARCHAR;
         """,
     ),
 ]

@@ -76,6 +76,7 @@ def parse_show_interfaces(out: CommandOutput, params: Any = None) -> list[dict[s
         stats = row.get("stats64", {})
         rx, tx = stats.get("rx", {}), stats.get("tx", {})
         in_bps, out_bps = rates.get(name, (0, 0))
+        bw_kbps = int(bandwidth.get(name, 0))
         rows.append(
             {
                 "interface": name,
@@ -90,11 +91,18 @@ def parse_show_interfaces(out: CommandOutput, params: Any = None) -> list[dict[s
                 "output_drops": int(tx.get("dropped", 0)) + int(qdrops.get(name, 0)),
                 "input_rate_bps": int(in_bps),
                 "output_rate_bps": int(out_bps),
-                "bandwidth_kbps": int(bandwidth.get(name, 0)),
+                "bandwidth_kbps": bw_kbps,
+                "output_util_pct": _util(out_bps, bw_kbps),
+                "input_util_pct": _util(in_bps, bw_kbps),
                 "late_collisions": int(tx.get("collisions", 0)),
             }
         )
     return rows
+
+
+def _util(bps: float, bw_kbps: int) -> float:
+    """Rate as a percentage of the nominal bandwidth (as `tools/ios.py` computes it)."""
+    return round(100 * float(bps) / (bw_kbps * 1000), 1) if bw_kbps else 0.0
 
 
 def build_show_ip_interface_brief(params: Any = None) -> str:
@@ -386,6 +394,41 @@ def parse_show_interfaces_status(out: CommandOutput, params: Any = None) -> list
     ]
 
 
+# --- optics: veth links have none ---------------------------------------------------------
+#
+# A veth has no transceiver and no digital optical monitoring. The lab's cables do
+# behave like fibre, though (`lab/frr/netns.py`): an interface has carrier exactly when
+# light from an administratively-up far end reaches it over an intact cable. So the
+# FRR backend reports receive power from carrier, honestly coarse: carrier -> a nominal
+# -2.5 dBm, no carrier -> -40.0 dBm (no light). Transmit power follows the interface's
+# own admin state (-2.0 dBm up, -40.0 dBm laser off). On an administratively down
+# interface the kernel drops carrier whatever arrives, so its receive power is unknown
+# (None). There is no degraded-optic level: CRC errors cannot be produced on a veth.
+NOMINAL_RX_DBM = -2.5
+NOMINAL_TX_DBM = -2.0
+NO_LIGHT_DBM = -40.0
+
+
+def build_show_transceiver(params: Any = None) -> str:
+    iface = _param(params, "interface")
+    return f"ip -j link show dev {iface}" if iface else "ip -j link show"
+
+
+def parse_show_transceiver(out: CommandOutput, params: Any = None) -> list[dict[str, Any]]:
+    rows = []
+    for row in _json(out) or []:
+        name = row["ifname"]
+        if name == "lo" or row.get("link_type") == "loopback":
+            continue
+        flags = row.get("flags", [])
+        admin_up = "UP" in flags
+        rx = (NOMINAL_RX_DBM if "LOWER_UP" in flags else NO_LIGHT_DBM) if admin_up else None
+        rows.append(
+            {"interface": name, "rx_dbm": rx, "tx_dbm": NOMINAL_TX_DBM if admin_up else NO_LIGHT_DBM}
+        )
+    return rows
+
+
 FRR_TOOLS: dict[str, tuple[Builder, Parser]] = {
     "show_interfaces": (build_show_interfaces, parse_show_interfaces),
     "show_interfaces_status": (build_show_interfaces_status, parse_show_interfaces_status),
@@ -396,4 +439,5 @@ FRR_TOOLS: dict[str, tuple[Builder, Parser]] = {
     "show_running_config": (build_show_running_config, parse_show_running_config),
     "ping": (build_ping, parse_ping),
     "show_logging": (build_show_logging, parse_show_logging),
+    "show_transceiver": (build_show_transceiver, parse_show_transceiver),
 }

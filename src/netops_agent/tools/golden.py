@@ -22,7 +22,8 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
     """Config lines that turn `running` into `intended`, optionally only within `section`.
 
     `section` is a parent line such as "interface GigabitEthernet0/1" or
-    "router bgp 65001"; "ip route" selects the static routes.
+    "router bgp 65001"; "ip route" selects the static routes and "access-list NAME"
+    the top-level entries of one flat access list (FRR, numbered IOS lists).
     """
     run = get_hconfig(Platform.CISCO_IOS, _clean(running))
     want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
@@ -31,8 +32,9 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
     for child in rem.children:
         text = child.text
         if section is not None:
-            if section == "ip route":
-                if not (text.startswith("ip route") or text.startswith("no ip route")):
+            if section == "ip route" or section.startswith("access-list "):
+                flat = section if section == "ip route" else f"{section} "
+                if not (text.startswith(flat) or text.startswith(f"no {flat}")):
                     continue
             elif text != section:
                 continue
@@ -43,7 +45,12 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
 
 def config_diff(running: str, intended: str) -> list[dict[str, str]]:
     """Drift from intended as rows {section, op, line}: op is `extra` (running has a line the
-    golden config lacks) or `missing` (the golden config has a line running lacks)."""
+    golden config lacks) or `missing` (the golden config has a line running lacks).
+
+    A flat access-list entry (`access-list NAME ...` at top level, as FRR and numbered
+    IOS lists write them) gets the section "access-list NAME", so a named list reads
+    the same whether its entries are nested (IOS `ip access-list extended NAME`) or not.
+    """
     rows: list[dict[str, str]] = []
     section = ""
     for line in remediation_lines(running, intended):
@@ -52,11 +59,9 @@ def config_diff(running: str, intended: str) -> list[dict[str, str]]:
             continue
         text = line.strip()
         op = "extra" if text.startswith("no ") else "missing"
-        rows.append(
-            {
-                "section": section if line.startswith(" ") else "global",
-                "op": op,
-                "line": text[3:] if op == "extra" else text,
-            }
-        )
+        body = text[3:] if op == "extra" else text
+        where = section if line.startswith(" ") else "global"
+        if not line.startswith(" ") and body.startswith("access-list "):
+            where = " ".join(body.split()[:2])
+        rows.append({"section": where, "op": op, "line": body})
     return rows

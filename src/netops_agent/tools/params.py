@@ -19,7 +19,8 @@ _IFNAME = re.compile(
 )
 _PROCESS = re.compile(r"^[A-Za-z][A-Za-z0-9 _/-]{0,31}$")
 _SECTION = re.compile(
-    r"^(interface \S+|router bgp \d+|router ospf \d+|ip route|ip access-list extended [A-Za-z0-9_-]+)$"
+    r"^(interface \S+|router bgp \d+|router ospf \d+|ip route|"
+    r"ip access-list extended [A-Za-z0-9_-]+|access-list [A-Za-z0-9_-]+)$"
 )
 
 
@@ -50,7 +51,7 @@ def _section(v: str) -> str:
         return v
     raise ValueError(
         f"not a config section: {v!r} (one of 'interface NAME', 'router bgp N', "
-        "'router ospf N', 'ip route', 'ip access-list extended NAME')"
+        "'router ospf N', 'ip route', 'ip access-list extended NAME', 'access-list NAME')"
     )
 
 

@@ -2,6 +2,13 @@
 
 Show tools are read-only (risk `read`). Exec and config tools change the network
 and carry a risk class that the policy gate reads before anything is sent.
+
+Platforms: `cisco_ios` (the twin, parsed with ntc-templates) and `frr` (the FRR lab:
+show tools from `frr_parsers.FRR_TOOLS`; config tools send the same IOS-style lines,
+which FRR's vtysh accepts and the lab translates where the kernel owns the setting:
+MTU, access-groups). A tool with no FRR meaning (CPU and memory of a router process
+table, IOS ACL counters, traceroute, duplex on a veth, restarting an IOS process) has
+no `frr` entry, and the executor answers it with a clear error `ToolResult`.
 """
 
 from __future__ import annotations
@@ -11,38 +18,39 @@ from typing import Any
 from netops_agent.tools import ios
 from netops_agent.tools import params as P
 from netops_agent.tools.base import Kind, Registry, Risk, Tool
+from netops_agent.tools.frr_parsers import FRR_TOOLS
 
 TOOLS = Registry()
 
+# Change tools whose IOS-style lines (or exec command) mean the same on FRR.
+FRR_CHANGES = {
+    "clear_bgp_session",
+    "interface_no_shutdown",
+    "interface_shutdown",
+    "bounce_interface",
+    "set_mtu",
+    "set_ospf_cost",
+    "bgp_neighbor_no_shutdown",
+    "set_bgp_max_prefix",
+    "restore_golden_section",
+    "rollback_config",
+}
+
 
 def _show(name: str, params: type[P.Params], ios_cmd: Any, parser: Any, description: str) -> Tool:
-    return TOOLS.register(
-        Tool(
-            name,
-            Kind.show,
-            Risk.read,
-            params,
-            description,
-            build={"cisco_ios": ios_cmd},
-            parse={"cisco_ios": parser},
-        )
-    )
+    build, parse = {"cisco_ios": ios_cmd}, {"cisco_ios": parser}
+    if name in FRR_TOOLS:
+        build["frr"], parse["frr"] = FRR_TOOLS[name]
+    return TOOLS.register(Tool(name, Kind.show, Risk.read, params, description, build=build, parse=parse))
 
 
 def _change(
     name: str, kind: Kind, risk: Risk, params: type[P.Params], ios_build: Any, description: str
 ) -> Tool:
-    return TOOLS.register(
-        Tool(
-            name,
-            kind,
-            risk,
-            params,
-            description,
-            build={"cisco_ios": ios_build},
-            parse={"cisco_ios": ios.config_ack},
-        )
-    )
+    build, parse = {"cisco_ios": ios_build}, {"cisco_ios": ios.config_ack}
+    if name in FRR_CHANGES:
+        build["frr"], parse["frr"] = ios_build, ios.config_ack
+    return TOOLS.register(Tool(name, kind, risk, params, description, build=build, parse=parse))
 
 
 def _opt(prefix: str, value: str | None) -> str:

@@ -140,7 +140,13 @@ class MtuMismatch(FaultKind):
 
 
 class OspfTimerMismatch(FaultKind):
-    BAD_HELLO, BAD_DEAD = 5, 20
+    """A hello interval that differs from the far end's: hellos are refused both ways.
+
+    The dead interval stays the lab's 4 s, so both ends drop the adjacency within 4 s
+    (a longer dead interval on the changed end would keep its side up that long).
+    """
+
+    BAD_HELLO, BAD_DEAD = 2, OSPF_DEAD
 
     def inject(self, c: Ctx) -> dict[str, Any]:
         c.configure(c["device"], _timer_lines(c["interface"], self.BAD_HELLO, self.BAD_DEAD))
@@ -255,15 +261,17 @@ LOAD_MARKER = "netops-frr-load"
 
 
 class LinkCongestion(FaultKind):
-    """A 10 Mbit/s shaper on the link (its nominal speed) and 18 Mbit/s offered to it.
+    """A 10 Mbit/s shaper on the link (its nominal speed) and 24 Mbit/s offered to it.
 
     The load goes to the far router's loopback, which OSPF reaches over this link;
     raising the link's OSPF cost moves the load to the other spine: the fault is then
     mitigated (no longer present) although the shaper stays until `repair`.
     """
 
-    RATE, LIMIT_BYTES = "10mbit", 30000  # ~24 ms of queue at 10 Mbit/s, then tail drops
-    LOAD_PPS, LOAD_SIZE = 1500, 1472
+    # ~80 ms of queue at 10 Mbit/s, then tail drops: deep enough that the link stays
+    # busy while a loaded host delays the sender for a moment.
+    RATE, LIMIT_BYTES = "10mbit", 100000
+    LOAD_PPS, LOAD_SIZE = 2000, 1472  # ~24 Mbit/s offered
     SHIFT_COST = 1000
 
     def inject(self, c: Ctx) -> dict[str, Any]:

@@ -51,9 +51,23 @@ class FrrLab:
     backend = "frr"
     platform = "frr"
 
-    def __init__(self, state: LabState, *, max_advance: float = 3.0) -> None:
+    # advance(): waits of at least CONVERGE_WAIT_S are waits for convergence after a change
+    CONVERGE_WAIT_S = 20.0
+
+    def __init__(
+        self,
+        state: LabState,
+        *,
+        max_advance: float = 3.0,
+        min_settle: float = 1.0,
+        quiet_s: float = 3.0,
+        max_settle: float = 20.0,
+    ) -> None:
         self._state = state
         self.max_advance = max_advance
+        self.min_settle = min_settle
+        self.quiet_s = quiet_s
+        self.max_settle = max_settle
         self._rates = counters.RateSampler()
         self._children: list[subprocess.Popen[bytes]] = []
 
@@ -193,8 +207,32 @@ class FrrLab:
         return datetime.now(timezone.utc)
 
     def advance(self, seconds: float) -> None:
-        """Real time passes on real routers; sleep at most `max_advance` seconds."""
-        time.sleep(max(0.0, min(float(seconds), self.max_advance)))
+        """Let real time pass on the real routers.
+
+        A wait shorter than `CONVERGE_WAIT_S` (e.g. between two counter reads) sleeps
+        for it, at most `max_advance` s. A longer one is a wait for convergence after a
+        change: after `min_settle` s it ends as soon as the network has converged (every
+        BGP session Established, every OSPF adjacency FULL, every route present) or
+        routing has been quiet (no session, adjacency or route changing) for `quiet_s`,
+        so a fault elsewhere does not hold it up; never longer than
+        `min(seconds, max_settle)`. All of it is read from the routers.
+        """
+        seconds = max(0.0, float(seconds))
+        if seconds < self.CONVERGE_WAIT_S:
+            time.sleep(min(seconds, self.max_advance))
+            return
+        started = time.monotonic()
+        deadline = started + min(seconds, self.max_settle)
+        time.sleep(min(seconds, self.min_settle))
+        last, since = "", time.monotonic()
+        while time.monotonic() < deadline:
+            converged, digest = observe.routing_view(self._state)
+            now = time.monotonic()
+            if digest != last:
+                last, since = digest, now
+            if converged or now - since >= self.quiet_s:
+                return
+            time.sleep(0.25)
 
     def state_hash(self) -> str:
         digest = hashlib.sha256()

@@ -224,3 +224,54 @@ def nft_text(ns: str) -> str:
     if proc.returncode != 0:
         return ""
     return re.sub(r"counter packets \d+ bytes \d+", "counter", proc.stdout)
+
+
+def healthy_entities(state: LabState) -> set[str]:
+    """Entities working right now, keyed like the twin's (`if:`, `bgp:`, `ospf:`): interfaces
+    up with carrier, BGP sessions Established, OSPF adjacencies FULL. For the harness's
+    collateral-damage check, read from the routers."""
+    up: set[str] = set()
+    for name, router in state.routers.items():
+        wanted = {i.name for i in state.inventory.interfaces if i.device == name}
+        for row in links(router.ns):
+            flags = row.get("flags", [])
+            if row.get("ifname") in wanted and "UP" in flags and "LOWER_UP" in flags:
+                up.add(f"if:{name}|{row['ifname']}")
+        up |= {f"bgp:{name}|{r['neighbor']}" for r in bgp_rows(router) if r["state"] == "Established"}
+        up |= {f"ospf:{name}|{r['interface']}" for r in ospf_rows(router) if r["state"] == "FULL"}
+    return up
+
+
+def routing_view(state: LabState) -> tuple[bool, str]:
+    """(converged, digest) in one pass over the routers, read in parallel.
+
+    Converged as in `converged()`; the digest covers BGP session states, OSPF adjacency
+    states and the kernel's route destinations, so equal digests a moment apart mean
+    routing has gone quiet.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    inv = state.inventory
+    wanted = {f"{d.loopback}/32": d.name for d in inv.devices}
+    wanted.update({p: dev for dev, prefixes in inv.prefixes.items() for p in prefixes})
+
+    def one(name: str) -> tuple[bool, list[str]]:
+        router = state.routers[name]
+        bgp, ospf = bgp_rows(router), ospf_rows(router)
+        proc = run(["ip", "-n", router.ns, "-j", "route", "show"], check=False)
+        routes = {_route_key(r) for r in json.loads(proc.stdout or "[]")} if proc.returncode == 0 else set()
+        want_bgp, want_ospf = expected_counts(state, name)
+        ok = (
+            sum(r["state"] == "Established" for r in bgp) >= want_bgp
+            and sum(r["state"] == "FULL" for r in ospf) >= want_ospf
+            and all(p in routes for p, owner in wanted.items() if owner != name)
+        )
+        parts = sorted(f"b{r['neighbor']}={r['state']}" for r in bgp)
+        parts += sorted(f"o{r['interface']}/{r['neighbor_id']}={r['state']}" for r in ospf)
+        return ok, parts + sorted(routes)
+
+    names = list(state.routers)
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
+        results = list(pool.map(one, names))
+    digest = "|".join(f"{name}:{','.join(parts)}" for name, (_, parts) in zip(names, results, strict=True))
+    return all(ok for ok, _ in results), digest

@@ -2,8 +2,9 @@
 
 This is the lab's stand-in for a monitoring system (the `--intake noc` path): it
 knows where a fault is, so it lives with the twin, and it words each incident the
-way a NOC would, by the symptom and where it was seen, never by the cause. The
-telemetry-driven intake in `netops_agent.intake` is the honest alternative.
+way a NOC would, by the symptom and where it was seen, never by the cause. It needs
+only the `Lab` protocol (inventory and clock), so the FRR backend uses it as well.
+The telemetry-driven intake in `netops_agent.intake` is the honest alternative.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from netops_agent.lab.sim.lab import SimLab
+from netops_agent.lab.base import Lab
 from netops_agent.models import Incident, InjectedFault
 
 _TEXT: dict[str, list[tuple[str, str]]] = {
@@ -123,7 +124,7 @@ _TEXT: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def incidents_for(lab: SimLab, faults: list[InjectedFault], seed: int = 0) -> list[Incident]:
+def incidents_for(lab: Lab, faults: list[InjectedFault], seed: int = 0) -> list[Incident]:
     """One incident per fault, worded by symptom, at the place monitoring sees it."""
     rng = random.Random(seed)
     out = []
@@ -133,7 +134,7 @@ def incidents_for(lab: SimLab, faults: list[InjectedFault], seed: int = 0) -> li
         title, body = rng.choice(_TEXT[fault.type])
         fields: dict[str, Any] = {**where, "desc": "", "prefix": fault.params.get("prefix", "")}
         if where.get("interface"):
-            itf = lab.inv.interface(where["device"], where["interface"])
+            itf = lab.inventory().interface(where["device"], where["interface"])
             fields["desc"] = itf.description if itf else ""
             if fault.type == "acl_blocking" and itf is not None:
                 fields["prefix"] = f"{'.'.join((itf.ip or '').split('.')[:3])}.0/24"
@@ -155,7 +156,7 @@ def incidents_for(lab: SimLab, faults: list[InjectedFault], seed: int = 0) -> li
 
 
 def _reporting_end(
-    lab: SimLab, fault: InjectedFault, t: dict[str, Any], rng: random.Random
+    lab: Lab, fault: InjectedFault, t: dict[str, Any], rng: random.Random
 ) -> dict[str, Any]:
     """Monitoring reports a link fault from either end; a session from its configured side."""
     if fault.type in ("interface_admin_down", "link_failure", "err_disabled_port") and rng.random() < 0.5:

@@ -9,8 +9,8 @@ MTU (with DF set), ACLs, loss from errors or congestion, queueing latency.
 from __future__ import annotations
 
 import ipaddress
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 import networkx as nx
 import numpy as np

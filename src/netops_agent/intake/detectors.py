@@ -1,0 +1,471 @@
+"""Detectors: turn the store's telemetry, syslog and probe results into alert episodes.
+
+A detector reads the `telemetry`, `events` or `probe_results` tables over the lookback
+window and returns *episodes* as one Arrow table (`EPISODE_SCHEMA`): a continuous
+stretch during which one check held for one (device, entity), with when it fired,
+when it was last true and whether it still holds. Everything runs as DuckDB SQL
+over whole tables; no Python loop touches individual samples.
+
+Shipped detectors (registered by name in `DETECTORS`):
+- `threshold`: rules `metric op value` on gauges or per-second counter rates, which
+  must hold for `for_s` before they fire (transient spikes never do);
+- `anomaly`: robust z-score of each series' recent samples against the median and
+  MAD of its own baseline window;
+- `syslog`: tag + regex rules, with an optional clearing message;
+- `probe`: failed synthetic pings recorded by `intake.probes`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+import pyarrow as pa
+
+from netops_agent.errors import RegistryError
+from netops_agent.intake.config import (
+    SQL_OPS,
+    AnomalyRule,
+    DetectionConfig,
+    SyslogRule,
+    metric_kind,
+)
+from netops_agent.store import Store
+
+EPISODE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("check_name", pa.string()),
+        ("kind", pa.string()),
+        ("device", pa.string()),
+        ("entity", pa.string()),
+        ("severity", pa.string()),
+        ("start_ts", pa.timestamp("us")),
+        ("end_ts", pa.timestamp("us")),
+        ("active", pa.bool_()),
+        ("n", pa.int64()),
+        ("value", pa.float64()),
+        ("message", pa.string()),
+        ("hold_s", pa.float64()),
+    ]
+)
+_COLS = ", ".join(EPISODE_SCHEMA.names)
+
+
+@dataclass
+class DetectContext:
+    """What a detector may read: the store, the rules, the time and the alert scope."""
+
+    store: Store
+    config: DetectionConfig
+    now: datetime
+    scope: str = "lab"
+
+    @property
+    def since(self) -> datetime:
+        return self.now - timedelta(seconds=self.config.settings.lookback_s)
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Reads the store, returns alert episodes (an Arrow table with `EPISODE_SCHEMA`)."""
+
+    name: str
+
+    def detect(self, ctx: DetectContext) -> pa.Table: ...
+
+
+DetectorFactory = Callable[[DetectionConfig], Detector]
+
+
+class DetectorRegistry:
+    """Detector factories by name; fails loudly on unknown or duplicate names."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, DetectorFactory] = {}
+
+    def register(self, name: str, factory: DetectorFactory) -> DetectorFactory:
+        if name in self._factories:
+            raise RegistryError(
+                f"detector {name!r} is already registered; known detectors: {', '.join(self.names())}"
+            )
+        self._factories[name] = factory
+        return factory
+
+    def create(self, name: str, config: DetectionConfig) -> Detector:
+        try:
+            factory = self._factories[name]
+        except KeyError:
+            raise RegistryError(
+                f"unknown detector {name!r}; known detectors: {', '.join(self.names())}"
+            ) from None
+        return factory(config)
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+
+DETECTORS = DetectorRegistry()
+
+
+def empty_episodes() -> pa.Table:
+    return EPISODE_SCHEMA.empty_table()
+
+
+def run_detectors(ctx: DetectContext, names: list[str] | None = None) -> pa.Table:
+    """Run the named detectors (default: all registered) and stack their episodes."""
+    tables = [DETECTORS.create(n, ctx.config).detect(ctx) for n in (names or DETECTORS.names())]
+    tables = [t.select(EPISODE_SCHEMA.names).cast(EPISODE_SCHEMA) for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else empty_episodes()
+
+
+def _arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
+    return store.arrow(sql, params).cast(EPISODE_SCHEMA)
+
+
+def _latest_sample(store: Store, now: datetime, since: datetime) -> datetime | None:
+    return store.scalar("SELECT max(ts) FROM telemetry WHERE ts > ? AND ts <= ?", [since, now])
+
+
+# Episodes from rows `hits(name, kind, device, entity, ts, value)` already filtered to
+# "condition true": consecutive samples (one `step` apart) form one island.
+_ISLANDS = """
+isl AS (
+    SELECT name, kind, device, entity, ts, value, round(epoch(ts) / {step}) - row_number() OVER (
+        PARTITION BY name, device, entity ORDER BY ts) AS grp
+    FROM hits
+), ep AS (
+    SELECT name, any_value(kind) AS kind, device, entity, min(ts) AS first_true,
+           max(ts) AS end_ts, count(*) AS n, arg_max(value, ts) AS value
+    FROM isl GROUP BY name, device, entity, grp
+)
+SELECT '{source}' AS source, ep.name AS check_name, ep.kind, ep.device, ep.entity, r.severity,
+       ep.first_true + to_microseconds(CAST((r.for_n - 1) * {step} * 1e6 AS BIGINT)) AS start_ts,
+       ep.end_ts, ep.end_ts >= ? AS active, 1 AS n, ep.value,
+       r.label AS message, r.hold_s
+FROM ep JOIN _rules r ON ep.name = r.name
+WHERE ep.n >= r.for_n
+"""
+
+
+class ThresholdDetector:
+    """Static thresholds on gauges and on per-second rates of counters.
+
+    Gauges: one scan keeps only rows that break some rule. Counters: a series can only
+    have a rate above zero if it moved between the window's first and last sample, so
+    rates (a window `lag`) are computed for those few series only.
+    """
+
+    name = "threshold"
+
+    def __init__(self, config: DetectionConfig) -> None:
+        self.config = config
+        self.rules = [r for r in config.thresholds if r.enabled]
+
+    def _rules_table(self) -> pa.Table:
+        step = self.config.settings.sample_s
+        return pa.table(
+            {
+                "name": [r.name for r in self.rules],
+                "metric": [r.metric for r in self.rules],
+                "op": [r.op for r in self.rules],
+                "thr": pa.array([r.value for r in self.rules], pa.float64()),
+                "rate": [r.rate for r in self.rules],
+                "for_n": [max(1, round(self.config.for_s(r) / step)) for r in self.rules],
+                "hold_s": pa.array([self.config.hold_s(r) for r in self.rules], pa.float64()),
+                "severity": [r.severity for r in self.rules],
+                "kind": [metric_kind(r.metric) for r in self.rules],
+                "label": [
+                    f"{r.metric}{'/s' if r.rate else ''} {SQL_OPS[r.op]} {r.value:g}" for r in self.rules
+                ],
+            }
+        )
+
+    def detect(self, ctx: DetectContext) -> pa.Table:
+        if not self.rules:
+            return empty_episodes()
+        bounds = ctx.store.query_one(
+            "SELECT min(ts) AS first, max(ts) AS last FROM telemetry WHERE ts > ? AND ts <= ?",
+            [ctx.since, ctx.now],
+        )
+        if bounds is None or bounds["last"] is None:
+            return empty_episodes()
+        gauges = [r for r in self.rules if not r.rate]
+        moving = self._moving(ctx, bounds["first"], bounds["last"])
+        devices = sorted(set(moving.column("device").to_pylist()))
+        gauge_filter = " OR ".join(f"(metric = ? AND value {SQL_OPS[r.op]} ?)" for r in gauges)
+        cond = " OR ".join(f"(r.op = '{op}' AND v {sym} r.thr)" for op, sym in SQL_OPS.items())
+        step = self.config.settings.sample_s
+        sql = f"""
+        WITH g AS (
+            SELECT device, entity, metric, ts, value AS v FROM telemetry
+            WHERE ts > ? AND ts <= ? AND ({gauge_filter or "false"})
+        ), c AS (
+            SELECT t.device, t.entity, t.metric, t.ts, t.value FROM telemetry t
+            SEMI JOIN _moving m ON t.device = m.device AND t.entity = m.entity
+                                AND t.metric = m.metric
+            WHERE t.ts > ? AND t.ts <= ? AND t.device IN ({", ".join("?" for _ in devices) or "''"})
+        ), rates AS (
+            SELECT device, entity, metric, ts,
+                   (value - lag(value) OVER w) / nullif(epoch(ts) - epoch(lag(ts) OVER w), 0) AS v
+            FROM c WINDOW w AS (PARTITION BY device, entity, metric ORDER BY ts)
+        ), hits AS (
+            SELECT r.name, r.kind, x.device, x.entity, x.ts, x.v AS value
+            FROM g x JOIN _rules r ON x.metric = r.metric AND NOT r.rate WHERE {cond}
+            UNION ALL
+            SELECT r.name, r.kind, x.device, x.entity, x.ts, x.v AS value
+            FROM rates x JOIN _rules r ON x.metric = r.metric AND r.rate
+            WHERE x.v >= 0 AND ({cond})
+        ), {_ISLANDS.format(step=step, source=self.name)}
+        """
+        params: list[object] = [ctx.since, ctx.now]
+        for r in gauges:
+            params += [r.metric, r.value]
+        params += [ctx.since, ctx.now, *devices, bounds["last"]]
+        ctx.store.register("_rules", self._rules_table())
+        ctx.store.register("_moving", moving)
+        try:
+            return _arrow(ctx.store, sql, params)
+        finally:
+            ctx.store.unregister("_rules")
+            ctx.store.unregister("_moving")
+
+    def _moving(self, ctx: DetectContext, first: datetime, last: datetime) -> pa.Table:
+        """Counter series that changed between the window's first and last sample."""
+        counters = sorted({r.metric for r in self.rules if r.rate})
+        if not counters:
+            return pa.table(
+                {
+                    "device": pa.array([], pa.string()),
+                    "entity": pa.array([], pa.string()),
+                    "metric": pa.array([], pa.string()),
+                }
+            )
+        return ctx.store.arrow(
+            "SELECT device, entity, metric FROM telemetry WHERE ts IN (?, ?) AND metric IN ("
+            + ", ".join("?" for _ in counters)
+            + ") GROUP BY ALL HAVING max(value) <> min(value)",
+            [first, last, *counters],
+        )
+
+
+class AnomalyDetector:
+    """Robust z-score: (value - median) / max(1.4826 * MAD, floors) over each series' baseline.
+
+    The baseline is the `baseline_s` before the last `recent_s`, thinned to at most
+    `max_baseline_samples` evenly spaced samples per series; recent samples whose
+    z-score stays beyond `z` for `for_s` fire. Median and MAD ignore the odd spike.
+    """
+
+    name = "anomaly"
+
+    def __init__(self, config: DetectionConfig) -> None:
+        self.config = config
+        self.rules = [r for r in config.anomalies if r.enabled]
+
+    def detect(self, ctx: DetectContext) -> pa.Table:
+        latest = _latest_sample(ctx.store, ctx.now, ctx.since)
+        if latest is None or not self.rules:
+            return empty_episodes()
+        tables = [self._rule(ctx, r, latest) for r in self.rules]
+        return pa.concat_tables(tables)
+
+    def _stride(
+        self, ctx: DetectContext, rule: AnomalyRule, base_start: datetime, recent_start: datetime
+    ) -> int:
+        first = ctx.store.scalar(
+            "SELECT min(ts) FROM telemetry WHERE ts > ? AND ts <= ?", [base_start, recent_start]
+        )
+        if first is None:
+            return 1
+        samples = (recent_start - first).total_seconds() / self.config.settings.sample_s
+        return max(1, math.ceil(samples / rule.max_baseline_samples))
+
+    def _rule(self, ctx: DetectContext, rule: AnomalyRule, latest: datetime) -> pa.Table:
+        step = self.config.settings.sample_s
+        recent_start = ctx.now - timedelta(seconds=rule.recent_s)
+        base_start = recent_start - timedelta(seconds=rule.baseline_s)
+        stride = self._stride(ctx, rule, base_start, recent_start)
+        test = {"up": "z > {z}", "down": "z < -{z}", "both": "abs(z) > {z}"}[rule.direction]
+        metrics = ", ".join("?" for _ in rule.metrics)
+        kinds = " ".join(f"WHEN '{m}' THEN '{metric_kind(m)}'" for m in rule.metrics)
+        rules = pa.table(
+            {
+                "name": [rule.name],
+                "severity": [rule.severity],
+                "for_n": [max(1, round(self.config.for_s(rule) / step))],
+                "hold_s": pa.array([self.config.hold_s(rule)], pa.float64()),
+                "label": [f"robust z-score beyond {rule.z:g}"],
+            }
+        )
+        sql = f"""
+        WITH base AS (
+            SELECT device, entity, metric, median(value) AS med, mad(value) AS mad
+            FROM telemetry
+            WHERE metric IN ({metrics}) AND ts > ? AND ts <= ?
+              AND CAST(floor(epoch(ts) / {step}) AS BIGINT) % {stride} = 0
+            GROUP BY ALL HAVING count(*) >= {rule.min_baseline}
+        ), z AS (
+            SELECT s.device, s.entity, s.metric, s.ts, s.value,
+                   (s.value - b.med) / greatest(1.4826 * b.mad, {rule.min_scale},
+                                                {rule.rel_scale} * abs(b.med)) AS z
+            FROM telemetry s JOIN base b USING (device, entity, metric)
+            WHERE s.metric IN ({metrics}) AND s.ts > ? AND s.ts <= ?
+        ), hits AS (
+            SELECT '{rule.name}' AS name, CASE metric {kinds} END AS kind, device, entity,
+                   ts, value
+            FROM z WHERE {test.format(z=rule.z)}
+        ), {_ISLANDS.format(step=step, source=self.name)}
+        """
+        params = [*rule.metrics, base_start, recent_start, *rule.metrics, recent_start, ctx.now, latest]
+        ctx.store.register("_rules", rules)
+        try:
+            return _arrow(ctx.store, sql, params)
+        finally:
+            ctx.store.unregister("_rules")
+
+
+class SyslogDetector:
+    """Tag + regex rules over the `events` table; a clearing message ends the episode."""
+
+    name = "syslog"
+
+    def __init__(self, config: DetectionConfig) -> None:
+        self.config = config
+        self.rules = [r for r in config.syslog if r.enabled]
+
+    def detect(self, ctx: DetectContext) -> pa.Table:
+        if not self.rules:
+            return empty_episodes()
+        parts, params = [], []
+        for n, rule in enumerate(self.rules):
+            sql, p = self._matches(rule, n)
+            parts.append(sql)
+            params += p
+        rules = pa.table(
+            {
+                "name": [r.name for r in self.rules],
+                "kind": [r.kind for r in self.rules],
+                "severity": [r.severity for r in self.rules],
+                "hold_s": pa.array([self.config.hold_s(r) for r in self.rules], pa.float64()),
+                "has_clear": [r.clear is not None for r in self.rules],
+            }
+        )
+        sql = f"""
+        WITH ev AS (
+            SELECT rowid AS rid, * FROM events WHERE ts > ? AND ts <= ?
+        ), m AS ({" UNION ALL ".join(parts)}
+        ), marked AS (
+            SELECT *, sum(1 - up) OVER (PARTITION BY name, device, entity
+                                        ORDER BY ts, rid ROWS UNBOUNDED PRECEDING) AS grp
+            FROM m WHERE entity <> ''
+        ), ep AS (
+            SELECT name, device, entity, grp, min(ts) FILTER (WHERE up = 1) AS start_ts,
+                   max(ts) FILTER (WHERE up = 1) AS last_raise,
+                   count(*) FILTER (WHERE up = 1) AS n,
+                   arg_max(message, ts) FILTER (WHERE up = 1) AS message
+            FROM marked GROUP BY ALL
+        ), closing AS (
+            SELECT name, device, entity, grp - 1 AS grp, min(ts) AS clear_ts
+            FROM marked WHERE up = 0 GROUP BY ALL
+        )
+        SELECT '{self.name}' AS source, ep.name AS check_name, r.kind, ep.device, ep.entity,
+               r.severity, ep.start_ts,
+               coalesce(c.clear_ts, CASE WHEN r.has_clear THEN ?::TIMESTAMP
+                                         ELSE ep.last_raise END) AS end_ts,
+               r.has_clear AND c.clear_ts IS NULL AS active, ep.n, NULL::DOUBLE AS value,
+               ep.message, r.hold_s
+        FROM ep JOIN _rules r ON ep.name = r.name
+        LEFT JOIN closing c ON c.name = ep.name AND c.device = ep.device
+                            AND c.entity = ep.entity AND c.grp = ep.grp
+        WHERE ep.n > 0
+        """
+        ctx.store.register("_rules", rules)
+        try:
+            return _arrow(ctx.store, sql, [ctx.since, ctx.now, *params, ctx.now])
+        finally:
+            ctx.store.unregister("_rules")
+
+    @staticmethod
+    def _matches(rule: SyslogRule, n: int) -> tuple[str, list[object]]:
+        """SQL selecting raise (up=1) and clear (up=0) messages of one rule."""
+        facility, severity, mnemonic = rule.tag.split("-", 2)
+        fixed = rule.entity is not None
+
+        def select(pattern: str, up: int, tag: str) -> tuple[str, list[object]]:
+            fac, sev, mne = tag.split("-", 2)
+            entity = "?" if fixed else f"regexp_extract(message, ?, {rule.entity_group(pattern)})"
+            sql = (
+                f"SELECT {up} AS up, ? AS name, device, {entity} AS entity, ts, rid, message "
+                f"FROM ev WHERE facility = ? AND severity = ? AND mnemonic = ? "
+                f"AND regexp_matches(message, ?)"
+            )
+            return sql, [rule.name, rule.entity if fixed else pattern, fac, int(sev), mne, pattern]
+
+        raise_sql, params = select(rule.pattern, 1, f"{facility}-{severity}-{mnemonic}")
+        if rule.clear is None:
+            return raise_sql, params
+        clear_sql, clear_params = select(rule.clear, 0, rule.clear_tag or rule.tag)
+        return f"{raise_sql} UNION ALL {clear_sql}", params + clear_params
+
+
+class ProbeDetector:
+    """Failed synthetic pings (see `intake.probes`): one episode per run of failures."""
+
+    name = "probe"
+
+    def __init__(self, config: DetectionConfig) -> None:
+        self.config = config
+
+    def detect(self, ctx: DetectContext) -> pa.Table:
+        checks = [r for r in self.config.probe_checks if r.enabled]
+        if not checks:
+            return empty_episodes()
+        rules = pa.table(
+            {
+                "target_kind": [r.target for r in checks],
+                "route": [r.route for r in checks],
+                "name": [r.name for r in checks],
+                "severity": [r.severity for r in checks],
+                "hold_s": pa.array([self.config.hold_s(r) for r in checks], pa.float64()),
+            }
+        )
+        sql = f"""
+        WITH p AS (
+            SELECT *, sum(CASE WHEN success_pct > 0 THEN 1 ELSE 0 END) OVER (
+                PARTITION BY kind, device, entity ORDER BY ts ROWS UNBOUNDED PRECEDING) AS grp,
+                max(ts) OVER (PARTITION BY kind, device, entity) AS last_probe
+            FROM probe_results WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'
+        ), ep AS (
+            SELECT kind, device, entity, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS n,
+                   max(ts) = any_value(last_probe) AS active,
+                   arg_max(coalesce(route, 'unknown'), ts) AS route,
+                   arg_max(target, ts) AS target, string_agg(DISTINCT vantage, ',') AS vantages
+            FROM p WHERE success_pct = 0 GROUP BY kind, device, entity, grp
+        ), matched AS (
+            SELECT ep.*, r.name, r.severity, r.hold_s, row_number() OVER (
+                PARTITION BY ep.kind, ep.device, ep.entity, ep.start_ts
+                ORDER BY (r.route = 'any'), r.name) AS pick
+            FROM ep JOIN _rules r ON ep.kind = r.target_kind
+                AND (r.route = 'any' OR r.route = ep.route)
+        )
+        SELECT '{self.name}' AS source, name AS check_name, kind, device, entity, severity,
+               start_ts, end_ts, active, n, 0.0 AS value,
+               'ping ' || target || ' from ' || vantages || ': no answer; route ' || route
+                   AS message, hold_s
+        FROM matched WHERE pick = 1
+        """
+        ctx.store.register("_rules", rules)
+        try:
+            return _arrow(ctx.store, sql, [ctx.scope, ctx.since, ctx.now])
+        finally:
+            ctx.store.unregister("_rules")
+
+
+DETECTORS.register("threshold", ThresholdDetector)
+DETECTORS.register("anomaly", AnomalyDetector)
+DETECTORS.register("syslog", SyslogDetector)
+DETECTORS.register("probe", ProbeDetector)

@@ -1,0 +1,205 @@
+"""Synthetic reachability probes: what a NOC's ping poller sees.
+
+Some faults are quiet in telemetry (a removed static route, an ACL entry that drops
+one customer prefix, a device that stopped answering). Monitoring catches them by
+pinging: a host in every inventory prefix, and the loopback of every device (or only
+of devices that look unwell in telemetry), each from a vantage device in another
+site through the lab's own `execute` (like any poller; each ping costs the twin's
+command time).
+A failure is confirmed from a second vantage before it counts. Results go to the
+`probe_results` table; `ProbeDetector` turns failures into alerts. For a prefix
+that does not answer, the poller also looks the destination up in the vantage's
+routing table (`route`: present | absent), as route monitoring would.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from netops_agent.intake.config import Probes
+from netops_agent.lab.base import Lab
+from netops_agent.models import Inventory
+from netops_agent.store import Store
+
+_IOS = re.compile(r"Success rate is (\d+) percent")
+_LINUX = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+_NO_ROUTE = re.compile(r"not in table|no route|Network not in table", re.IGNORECASE)
+_ROUTE = re.compile(r"Routing entry for|^\s*[A-Z*>]+.*\d+\.\d+\.\d+\.\d+/\d+", re.MULTILINE)
+_ROLE_ORDER = {"edge": 0, "leaf": 1, "spine": 2}
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # device | prefix
+    address: str  # what is pinged
+    device: str  # the device that owns it (inventory)
+    entity: str  # loopback address or prefix
+
+
+@dataclass
+class ProbeRound:
+    """One sweep: a row per target in `probe_results`."""
+
+    started: datetime
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict[str, object]]:
+        return [r for r in self.rows if r["status"] == "failed"]
+
+
+def targets(inv: Inventory, cfg: Probes, suspects: set[str] | None = None) -> list[Target]:
+    """Device loopbacks (all, or only `suspects`) and one host per prefix, in inventory order."""
+    out: list[Target] = []
+    if cfg.devices:
+        out += [
+            Target("device", d.loopback, d.name, d.loopback)
+            for d in inv.devices
+            if suspects is None or d.name in suspects
+        ]
+    if cfg.prefixes:
+        for device, prefixes in inv.prefixes.items():
+            for prefix in prefixes:
+                net = ipaddress.IPv4Network(prefix, strict=False)
+                host = net.network_address + min(cfg.host_offset, max(net.num_addresses - 2, 0))
+                out.append(Target("prefix", str(host), device, str(net)))
+    return out
+
+
+def vantages(inv: Inventory) -> list[str]:
+    """One vantage per site (edges first); a second one when there is a single site."""
+    by_site: dict[str, list[str]] = {}
+    for d in sorted(inv.devices, key=lambda d: (_ROLE_ORDER.get(d.role, 9), d.name)):
+        by_site.setdefault(d.site, []).append(d.name)
+    picks = [names[0] for names in by_site.values()]
+    if len(picks) == 1 and len(next(iter(by_site.values()))) > 1:
+        picks.append(next(iter(by_site.values()))[1])
+    return picks
+
+
+def route_state(text: str) -> str | None:
+    """'present' / 'absent' from `show ip route <ip>` output; None if it cannot tell."""
+    if _NO_ROUTE.search(text):
+        return "absent"
+    return "present" if _ROUTE.search(text) else None
+
+
+def success_pct(text: str) -> float | None:
+    """Success rate from IOS or Linux ping output; None if the output is not a ping result."""
+    m = _IOS.search(text)
+    if m:
+        return float(m.group(1))
+    m = _LINUX.search(text)
+    if m and int(m.group(1)):
+        return 100.0 * int(m.group(2)) / int(m.group(1))
+    return None
+
+
+class Prober:
+    """Pings targets from the vantages, skipping vantages that stop answering."""
+
+    def __init__(self, lab: Lab, cfg: Probes) -> None:
+        self.lab = lab
+        self.cfg = cfg
+        self.dead: set[str] = set()
+
+    def ping(self, vantage: str, address: str) -> float | None:
+        out = self.lab.execute(vantage, f"ping {address} repeat {self.cfg.count}")
+        if not out.reachable:
+            self.dead.add(vantage)
+            return None
+        return success_pct(out.text) if out.ok else None
+
+    def probe(self, target: Target, order: list[str]) -> tuple[list[str], float | None]:
+        """(vantages used, best success %) trying vantages in order until one answers."""
+        used: list[str] = []
+        best: float | None = None
+        for vantage in order:
+            if vantage in self.dead or vantage == target.device:
+                continue
+            pct = self.ping(vantage, target.address)
+            if pct is None:
+                continue
+            used.append(vantage)
+            best = pct if best is None else max(best, pct)
+            if best > 0 or not self.cfg.confirm or len(used) >= 2:
+                break
+        return used, best
+
+    def route(self, vantage: str, address: str) -> str | None:
+        out = self.lab.execute(vantage, f"show ip route {address}")
+        return route_state(out.text or out.error) if out.reachable else None
+
+
+def unwell_devices(store: Store, inv: Inventory, now: datetime) -> set[str]:
+    """Devices with a port oper-down in the latest telemetry sample, or facing one."""
+    rows = store.query(
+        "SELECT DISTINCT device, entity FROM telemetry WHERE metric = 'oper-status' AND value = 2 "
+        "AND ts = (SELECT max(ts) FROM telemetry WHERE ts <= ?)",
+        [now],
+    )
+    down = {(r["device"], r["entity"]) for r in rows}
+    out = {dev for dev, _ in down}
+    for link in inv.links:
+        (a, ai), (b, bi) = link.ends()
+        if (a, ai) in down:
+            out.add(b)
+        if (b, bi) in down:
+            out.add(a)
+    return out
+
+
+def run_probes(lab: Lab, store: Store, cfg: Probes, *, scope: str = "lab") -> ProbeRound:
+    """Sweep every target once; write the results to `probe_results`.
+
+    Call it after the lab's telemetry is in the store: with `liveness: suspects` the
+    loopbacks pinged are those of devices that look unwell in the latest sample.
+    """
+    inv = lab.inventory()
+    sweep = ProbeRound(lab.now())
+    points = vantages(inv)
+    if not cfg.enabled or not points:
+        return sweep
+    suspects = unwell_devices(store, inv, lab.now()) if cfg.liveness == "suspects" else None
+    prober = Prober(lab, cfg)
+    for n, target in enumerate(targets(inv, cfg, suspects)):
+        k = n % len(points)
+        used, pct = prober.probe(target, points[k:] + points[:k])
+        status = "skipped" if pct is None else ("failed" if pct == 0 else "ok")
+        route = (
+            prober.route(used[0], target.address) if status == "failed" and target.kind == "prefix" else None
+        )
+        sweep.rows.append(
+            {
+                "ts": lab.now(),
+                "scope": scope,
+                "vantage": ",".join(used),
+                "target": target.address,
+                "kind": target.kind,
+                "device": target.device,
+                "entity": target.entity,
+                "success_pct": pct,
+                "status": status,
+                "route": route,
+            }
+        )
+    if sweep.rows:
+        store.append_arrow("probe_results", _table(sweep.rows))
+    return sweep
+
+
+def _table(rows: list[dict[str, object]]) -> pa.Table:
+    cols = ["ts", "scope", "vantage", "target", "kind", "device", "entity", "success_pct", "status", "route"]
+    data = {c: [r[c] for r in rows] for c in cols}
+    return pa.table(
+        {
+            **{c: pa.array(data[c], pa.string()) for c in cols if c not in ("ts", "success_pct")},
+            "ts": pa.array(data["ts"], pa.timestamp("us")),
+            "success_pct": pa.array(data["success_pct"], pa.float64()),
+        }
+    ).select(cols)

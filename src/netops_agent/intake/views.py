@@ -1,0 +1,157 @@
+"""Read views over intake's records for the CLI: alerts, incidents and one incident's story.
+
+`incident_detail` joins what intake recorded (alerts, suspects) with what happened
+next (the ticket and its events, the agent's tool calls and changes) into one dict
+with a time-ordered `timeline`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from netops_agent.errors import NotFoundError
+from netops_agent.store import Store
+
+ALERT_FIELDS = (
+    "id",
+    "scope",
+    "source",
+    "device",
+    "entity",
+    "kind",
+    "check_name",
+    "severity",
+    "state",
+    "count",
+    "first_seen",
+    "last_seen",
+    "cleared_at",
+    "value",
+    "message",
+    "incident_id",
+)
+
+
+def list_alerts(
+    store: Store,
+    *,
+    state: str | None = None,
+    device: str | None = None,
+    incident: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first, optionally filtered by state, device or incident."""
+    where, params = [], []
+    for column, value in (("state", state), ("device", device), ("incident_id", incident)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = f"SELECT {', '.join(ALERT_FIELDS)} FROM alerts"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return store.query(sql + " ORDER BY first_seen DESC, id DESC LIMIT ?", [*params, limit])
+
+
+def list_incidents(store: Store) -> list[dict[str, Any]]:
+    """Incidents with their top suspect, alert count and ticket state."""
+    rows = store.query(
+        "SELECT i.id, i.title, i.severity, i.device, i.interface, i.peer, i.alerts, i.status, "
+        "i.opened_at, i.suspects, t.id AS ticket_id, t.state AS ticket_state "
+        "FROM incidents i LEFT JOIN tickets t ON t.incident_id = i.id ORDER BY i.id"
+    )
+    for r in rows:
+        suspects = _json(r.pop("suspects")) or []
+        r["top_suspect"] = suspects[0] if suspects else None
+    return rows
+
+
+def incident_detail(store: Store, incident_id: str) -> dict[str, Any]:
+    """Everything about one incident: alerts, suspects, ticket, actions and a timeline."""
+    inc = store.query_one("SELECT * FROM incidents WHERE id = ?", [incident_id])
+    if inc is None:
+        known = [r["id"] for r in store.query("SELECT id FROM incidents ORDER BY id LIMIT 20")]
+        raise NotFoundError(
+            f"no incident {incident_id!r}; known incidents: "
+            f"{', '.join(known) or 'none (run `netops-agent run` first)'}"
+        )
+    inc["suspects"] = _json(inc["suspects"]) or []
+    alerts = store.query(
+        f"SELECT {', '.join(ALERT_FIELDS)} FROM alerts WHERE incident_id = ? ORDER BY first_seen, id",
+        [incident_id],
+    )
+    ticket = store.query_one("SELECT * FROM tickets WHERE incident_id = ?", [incident_id])
+    events = (
+        store.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket["id"]])
+        if ticket
+        else []
+    )
+    calls = store.query(
+        "SELECT id, ts, device, tool, command, risk, status, error, duration_ms "
+        "FROM tool_calls WHERE incident_id = ? ORDER BY id",
+        [incident_id],
+    )
+    changes = store.query(
+        "SELECT id, ts, device, tool, risk, lines, status, kind FROM changes "
+        "WHERE incident_id = ? ORDER BY id",
+        [incident_id],
+    )
+    if ticket:
+        ticket["diagnosis"] = _json(ticket.get("diagnosis"))
+    return {
+        "incident": inc,
+        "alerts": alerts,
+        "ticket": ticket,
+        "ticket_events": events,
+        "tool_calls": calls,
+        "actions": actions(changes, calls),
+        "timeline": timeline(alerts, events, calls),
+    }
+
+
+def actions(changes: list[dict[str, Any]], calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Changes to the network, plus non-read tool calls that left no change row."""
+    recorded = {(c["device"], c["tool"], c["ts"]) for c in changes}
+    extra = [c for c in calls if c["risk"] != "read" and (c["device"], c["tool"], c["ts"]) not in recorded]
+    return sorted(changes + extra, key=lambda r: (r["ts"], r["id"]))
+
+
+def timeline(
+    alerts: list[dict[str, Any]], events: list[dict[str, Any]], calls: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One time-ordered list: alerts raised/cleared, ticket events, tool calls."""
+    items = [
+        {"ts": a["first_seen"], "what": "alert", "text": f"{a['severity']}: {a['message']}"} for a in alerts
+    ]
+    items += [
+        {"ts": a["cleared_at"], "what": "alert cleared", "text": a["message"]}
+        for a in alerts
+        if a["cleared_at"] is not None
+    ]
+    items += [
+        {
+            "ts": e["ts"],
+            "what": f"ticket {e['kind']}",
+            "text": (f"{e['from_state'] or '-'} -> {e['to_state']}: " if e["kind"] == "transition" else "")
+            + (e["note"] or ""),
+        }
+        for e in events
+    ]
+    items += [
+        {
+            "ts": c["ts"],
+            "what": f"tool ({c['risk']})",
+            "text": f"{c['device']}: {c['command'] or c['tool']} [{c['status']}]",
+        }
+        for c in calls
+    ]
+    return sorted(items, key=lambda i: (i["ts"] is None, i["ts"]))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
