@@ -327,3 +327,28 @@ def summarize_intake(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "healthy_cases": sum(bool(c.get("healthy")) for c in cases),
         "unexplained_incidents": sum(c.get("unexplained_incidents", 0) for c in cases),
     }
+
+
+def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
+    """Let the agent work the twin saved in `store` (the interactive lab's `solve`).
+
+    Monitoring runs over what the twin shows now (the telemetry intake, never the injected
+    faults); alerts already in an incident are not raised again, so solving twice does not
+    duplicate work. Incidents continue the lab's numbering.
+    """
+    options = options or RunOptions()
+    started = time.perf_counter()
+    lab = persist.load(store)
+    svc = Services.open(store, options.runbooks)
+    incidents = telemetry_intake(lab, [], Case(id="lab"), svc)
+    agent = _lookup(AGENTS, options.agent_name, "agent")(lab, svc, options)
+    hash_before = lab.state_hash()
+    outcomes = []
+    for inc in incidents:
+        ticket_id = open_incident(store, svc.tickets, inc, lab)
+        outcomes.append(agent.handle(inc, ticket_id))
+        persist.flush(lab, store)
+    persist.save(lab, store)
+    suite = Suite(name="lab", cases=[Case(id="lab")])
+    result = CaseResult(suite.cases[0], lab, [], incidents, outcomes, hash_before, lab.state_hash())
+    return RunReport(suite, [result], time.perf_counter() - started)

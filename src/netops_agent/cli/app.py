@@ -34,8 +34,11 @@ app = typer.Typer(
 
 @app.command()
 def run(
-    scenario: Annotated[str | None, typer.Option("--scenario", "-s", help="Suite file or built-in suite name (default: demo; frr-smoke with --backend frr).")] = None,
-    backend: Annotated[str | None, typer.Option("--backend", "-b", help="sim (digital twin) or frr (real FRR routers in namespaces; needs root). Default: the suite's.")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", help="Suite file or built-in suite name (default: demo; frr-smoke on frr).")] = None,
+    backend: Annotated[str | None, typer.Option(
+        "--backend", "-b", help="sim (digital twin) or frr (real FRR routers; needs root). Default: the suite's.",
+    )] = None,
     seed: Annotated[int | None, typer.Option(help="Override the topology seed.")] = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
@@ -44,7 +47,8 @@ def run(
     top_k: Annotated[int, typer.Option(min=1, max=20, help="Runbooks diagnosed per retrieval round.")] = 3,
     policy: Annotated[Path | None, typer.Option(help="Change policy YAML (default: the shipped data/policy.yaml).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")] = False,
-    intake: Annotated[str | None, typer.Option(help="Incident source: telemetry (detect and correlate) or noc (default: telemetry; noc on frr).")] = None,
+    intake: Annotated[str | None, typer.Option(
+        help="Incident source: telemetry (detect and correlate) or noc (default: telemetry; noc on frr).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build the lab, inject the scenario's faults, and let the agent work every incident.
@@ -145,14 +149,14 @@ def _register_subcommands() -> None:
     from netops_agent.cli import intake as intake_cli
     from netops_agent.cli import lab as lab_cli
     from netops_agent.cli import safety as safety_cli
+    from netops_agent.cli.eval import eval_command
+    from netops_agent.cli.solve import solve
 
+    app.command()(solve)
+    app.command("eval")(eval_command)
     safety_cli.register(app)
     intake_cli.register(app)
-
     app.add_typer(lab_cli.app, name="lab")
-    from netops_agent.cli.eval import eval_command
-
-    app.command("eval")(eval_command)
 
 
 def main() -> None:
