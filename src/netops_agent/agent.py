@@ -598,7 +598,9 @@ class Agent:
 
     def _close_no_fault(self, out: Outcome, ex: ToolExecutor, seen: str) -> Outcome:
         out.outcome = "no_action"
-        out.reason = f"no fault found: no runbook was confirmed and the symptom is gone on re-observation ({seen})"
+        out.reason = (
+            f"no fault found: no runbook was confirmed and the symptom is gone on re-observation ({seen})"
+        )
         out.tool_calls = ex.calls
         self.tickets.transition(out.ticket_id, "closed", out.reason, self.lab.now(), resolution=out.reason)
         log.info("[%s] closed: %s", out.incident.id, out.reason)

@@ -192,8 +192,7 @@ def run_case(
         outcomes.append(agent.handle(inc, ticket_id))
         persist.flush(lab, svc.store)
     persist.save(lab, svc.store)
-    return CaseResult(case, lab, faults, incidents, outcomes, hash_before, lab.state_hash(),
-                      intake=metrics)
+    return CaseResult(case, lab, faults, incidents, outcomes, hash_before, lab.state_hash(), intake=metrics)
 
 
 def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> RunReport:
@@ -267,12 +266,15 @@ def _explains(alert: dict[str, Any], places: tuple[set[tuple[str, str]], set[str
     return alert["device"] in devices or (alert["device"], alert["entity"]) in pairs
 
 
-def _severity_overrides(case: Case, faults: list[InjectedFault], incidents: list[Incident],
-                        store: Store, inv: Inventory) -> None:
+def _severity_overrides(
+    case: Case, faults: list[InjectedFault], incidents: list[Incident], store: Store, inv: Inventory
+) -> None:
     """A scenario's `severity:` override is a business priority the harness applies to the
     incident that carries that fault's alerts (like a service tier in a CMDB)."""
-    alerts = store.query("SELECT device, entity, incident_id FROM alerts WHERE scope = ? "
-                         "AND incident_id IS NOT NULL", [case.id])
+    alerts = store.query(
+        "SELECT device, entity, incident_id FROM alerts WHERE scope = ? AND incident_id IS NOT NULL",
+        [case.id],
+    )
     by_id = {inc.id: inc for inc in incidents}
     for spec, fault in zip(case.faults, faults, strict=True):
         if spec.severity is None:
@@ -288,8 +290,9 @@ def _severity_overrides(case: Case, faults: list[InjectedFault], incidents: list
                 inc.severity = spec.severity
 
 
-def intake_metrics(case: Case, faults: list[InjectedFault], incidents: list[Incident],
-                   store: Store, lab: SimLab) -> dict[str, Any]:
+def intake_metrics(
+    case: Case, faults: list[InjectedFault], incidents: list[Incident], store: Store, lab: SimLab
+) -> dict[str, Any]:
     """Per case: alerts raised, incidents opened, and how alerts of each fault were grouped."""
     alerts = store.query("SELECT device, entity, incident_id FROM alerts WHERE scope = ?", [case.id])
     ids = {inc.id for inc in incidents}
@@ -303,9 +306,12 @@ def intake_metrics(case: Case, faults: list[InjectedFault], incidents: list[Inci
         if mine:
             purity.append(max(mine.count(i) for i in set(mine)) / len(mine))
     return {
-        "healthy": not faults, "faults": len(faults), "alerts": len(alerts),
+        "healthy": not faults,
+        "faults": len(faults),
+        "alerts": len(alerts),
         "alerts_in_incidents": sum(a["incident_id"] in ids for a in alerts),
-        "incidents": len(incidents), "purity": purity,
+        "incidents": len(incidents),
+        "purity": purity,
         "unexplained_incidents": len(ids - explained) if faults and alerts else 0,
         "false_incidents": 0 if faults else len(incidents),
     }
@@ -317,7 +323,8 @@ def summarize_intake(cases: list[dict[str, Any]]) -> dict[str, Any]:
     incidents = sum(c.get("incidents", 0) for c in cases)
     purity = [p for c in cases for p in c.get("purity", [])]
     return {
-        "alerts": alerts, "alerts_in_incidents": sum(c.get("alerts_in_incidents", 0) for c in cases),
+        "alerts": alerts,
+        "alerts_in_incidents": sum(c.get("alerts_in_incidents", 0) for c in cases),
         "incidents": incidents,
         "alert_to_incident_compression": round(alerts / incidents, 2) if incidents and alerts else None,
         "grouping_purity": round(sum(purity) / len(purity), 3) if purity else None,

@@ -21,9 +21,19 @@ def test_lab_session(cli: Cli) -> None:
 
 def test_solve_works_what_was_injected_and_does_not_repeat(cli: Cli) -> None:
     cli("lab", "up", "--profile", "small")
-    cli("lab", "inject", "interface_admin_down", "--device", "site1-leaf2", "--interface", "GigabitEthernet0/1")
+    cli(
+        "lab",
+        "inject",
+        "interface_admin_down",
+        "--device",
+        "site1-leaf2",
+        "--interface",
+        "GigabitEthernet0/1",
+    )
     report = cli.json("solve")
     [inc] = report["incidents"]
     assert inc["diagnosis"]["type"] == "interface_admin_down" and inc["outcome"] == "resolved"
-    assert "up" in cli("lab", "exec", "site1-leaf2", "show interfaces GigabitEthernet0/1").stdout.splitlines()[0]
+    assert (
+        "up" in cli("lab", "exec", "site1-leaf2", "show interfaces GigabitEthernet0/1").stdout.splitlines()[0]
+    )
     assert cli.json("solve")["incidents"] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -62,6 +64,6 @@ def test_spikes_on_one_series_never_join_into_a_longer_condition() -> None:
     for ticks in by_series.values():
         ticks.sort()
         run = 1
-        for a, b in zip(ticks, ticks[1:], strict=False):
+        for a, b in pairwise(ticks):
             run = run + 1 if b == a + 1 else 1
             assert run <= MAX_TICKS

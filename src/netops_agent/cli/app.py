@@ -34,21 +34,40 @@ app = typer.Typer(
 
 @app.command()
 def run(
-    scenario: Annotated[str | None, typer.Option(
-        "--scenario", "-s", help="Suite file or built-in suite name (default: demo; frr-smoke on frr).")] = None,
-    backend: Annotated[str | None, typer.Option(
-        "--backend", "-b", help="sim (digital twin) or frr (real FRR routers; needs root). Default: the suite's.",
-    )] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario", "-s", help="Suite file or built-in suite name (default: demo; frr-smoke on frr)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            "-b",
+            help="sim (digital twin) or frr (real FRR routers; needs root). Default: the suite's.",
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Override the topology seed.")] = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
-    runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped data/runbooks.yaml).")] = None,
+    runbooks: Annotated[
+        Path | None, typer.Option(help="Runbook YAML (default: the shipped data/runbooks.yaml).")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Diagnose and plan; change nothing.")] = False,
     top_k: Annotated[int, typer.Option(min=1, max=20, help="Runbooks diagnosed per retrieval round.")] = 3,
-    policy: Annotated[Path | None, typer.Option(help="Change policy YAML (default: the shipped data/policy.yaml).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")] = False,
-    intake: Annotated[str | None, typer.Option(
-        help="Incident source: telemetry (detect and correlate) or noc (default: telemetry; noc on frr).")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Change policy YAML (default: the shipped data/policy.yaml).")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")
+    ] = False,
+    intake: Annotated[
+        str | None,
+        typer.Option(
+            help="Incident source: telemetry (detect and correlate) or noc (default: telemetry; noc on frr)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build the lab, inject the scenario's faults, and let the agent work every incident.
@@ -77,8 +96,14 @@ def run(
         intake = intake or "noc"
     from netops_agent.safety.policy import load_policy
 
-    opts = RunOptions(runbooks=runbooks, seed=seed, agent=AgentConfig(top_k=top_k, dry_run=dry_run),
-                      policy=load_policy(policy), intake=intake or "telemetry", backend=backend)
+    opts = RunOptions(
+        runbooks=runbooks,
+        seed=seed,
+        agent=AgentConfig(top_k=top_k, dry_run=dry_run),
+        policy=load_policy(policy),
+        intake=intake or "telemetry",
+        backend=backend,
+    )
     with Store(cfg.db_path) as store:
         if as_json:
             report = run_suite(store, suite, opts)
@@ -140,8 +165,16 @@ def faults(as_json: JsonOption = False) -> None:
     from netops_agent.catalog import CATALOG
     from netops_agent.cli import render
 
-    data = [{"slug": f.slug, "target": f.target, "outcome": f.outcome, "severity": f.severity.value,
-             "description": f.description} for f in CATALOG.values()]
+    data = [
+        {
+            "slug": f.slug,
+            "target": f.target,
+            "outcome": f.outcome,
+            "severity": f.severity.value,
+            "description": f.description,
+        }
+        for f in CATALOG.values()
+    ]
     print_json(data) if as_json else render.faults(data)
 
 
