@@ -10,6 +10,7 @@ touches a symptom changes nothing.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -135,13 +136,19 @@ def _resolvable(r: StaticRoute, cfg: DeviceConfig, iface: dict[tuple[str, str], 
         return True
     nh = ipaddress.IPv4Address(r.nexthop)
     return any(
-        i.ip and iface[(dev, n)].oper_up and nh in ipaddress.IPv4Interface(f"{i.ip}/{i.prefixlen}").network
+        i.ip and iface[(dev, n)].oper_up and nh in _network(i.ip, i.prefixlen)
         for n, i in cfg.interfaces.items()
     )
 
 
+@lru_cache(maxsize=65536)
+def _network(ip: str, plen: int | None) -> ipaddress.IPv4Network:
+    """Addresses are parsed once per twin, not once per derive."""
+    return ipaddress.IPv4Interface(f"{ip}/{plen}").network
+
+
 def _net(ip: str | None, plen: int | None) -> str:
-    return str(ipaddress.IPv4Interface(f"{ip}/{plen}").network)
+    return str(_network(ip or "0.0.0.0", plen))
 
 
 def _bgp(
