@@ -191,8 +191,21 @@ def run_case(
         ticket_id = open_incident(svc.store, svc.tickets, inc, lab)
         outcomes.append(agent.handle(inc, ticket_id))
         persist.flush(lab, svc.store)
+    if options.intake == "telemetry" and incidents:
+        recheck_alerts(lab, svc.store, scope=case.id)
     persist.save(lab, svc.store)
     return CaseResult(case, lab, faults, incidents, outcomes, hash_before, lab.state_hash(), intake=metrics)
+
+
+def recheck_alerts(lab: SimLab, store: Store, scope: str) -> None:
+    """One more detection pass after the agent: alerts whose condition cleared auto-clear."""
+    from netops_agent.intake.config import load_detection
+    from netops_agent.intake.pipeline import detect, flush_lab
+
+    cfg = load_detection()
+    lab.advance(max(cfg.settings.hold_s, 60.0))
+    flush_lab(lab, store)
+    detect(store, cfg, now=lab.now(), scope=scope)
 
 
 def run_suite(store: Store, suite: Suite, options: RunOptions | None = None) -> RunReport:
