@@ -1,20 +1,29 @@
-"""Benchmark the FRR backend: bring-up time and time to detect / clear each fault.
+"""Benchmark the FRR backend: bring-up time, time to detect / clear each fault, and the
+agent's time to mitigate each fault type.
 
 Run as root on a host with FRR (see README / .ci/run for the packages):
 
     PYTHONPATH=src python benchmarks/bench_frr.py [--profile small] [--repeat 1] [--json]
+                                                  [--agent-repeat 1] [--no-agent]
 
 For each fault type it injects the fault on a fixed target, measures how long the
 symptom takes to show in the normalised tool output (detect), applies the catalog's
 correct remote fix and measures how long until the cause is gone and the symptom
 has cleared (clear). `link_failure` has no remote fix: its "clear" is the time to
-recover after the cable is mended (a field repair). The lab is always torn down.
+recover after the cable is mended (a field repair).
+
+Then the agent works the frr-smoke suite on the same lab, exactly as `netops-agent run
+--backend frr` does (inject, the NOC's incident, diagnose, fix, validate on fresh
+output; the runner repairs between cases): time to mitigate is wall time from the
+agent picking the incident up to its validated fix; the escalated cut cable has none.
+The lab is always torn down.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -24,8 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from netops_agent.errors import NetopsError
+from netops_agent.evaluation.scenario import load_suite
+from netops_agent.frr_runner import FrrRunConfig, run_suite_frr
 from netops_agent.lab.frr import FrrFaultInjector, FrrLab, frr_inventory, missing_prerequisites, observe
 from netops_agent.models import FaultSpec, InjectedFault, Inventory
+from netops_agent.runner import RunOptions
+from netops_agent.store import Store
 from netops_agent.tools.frr_parsers import FRR_TOOLS
 
 Check = Callable[[FrrLab], bool]
@@ -145,9 +158,28 @@ def _present(fx: FrrFaultInjector, fault: InjectedFault) -> bool:
     return any(f.id == fault.id for f in fx.injected()) and fx.fault_present(fault)
 
 
-def bench(profile: str, repeat: int) -> dict[str, Any]:
+def bench_agent(lab: FrrLab, profile: str, repeat: int) -> list[dict[str, Any]]:
+    """The agent on frr-smoke (`run --backend frr`'s path), `repeat` times: one row per case."""
+    suite = load_suite("frr-smoke")
+    suite.topology.profile = profile
+    rows: list[dict[str, Any]] = []
+    for _ in range(repeat):
+        with Store(":memory:") as store:
+            started = time.monotonic()
+            report = run_suite_frr(store, suite, RunOptions(intake="noc"), FrrRunConfig(lab=lab))
+            wall = time.monotonic() - started
+        for case in report.cases:
+            for out in case.outcomes:
+                rows.append({"fault": case.case.faults[0].type, "outcome": out.outcome,
+                             "validated": out.validated, "ttm_s": out.time_to_mitigate_s,
+                             "tool_calls": out.tool_calls, "suite_wall_s": round(wall, 2)})  # fmt: skip
+    return rows
+
+
+def bench(profile: str, repeat: int, agent_repeat: int = 1) -> dict[str, Any]:
     bringups: list[dict[str, float]] = []
     results: list[dict[str, Any]] = []
+    agent: list[dict[str, Any]] = []
     for round_ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="nops-bench-") as tmp:
             runtime = Path(tmp) / "lab"
@@ -157,10 +189,12 @@ def bench(profile: str, repeat: int) -> dict[str, Any]:
                 if round_ == repeat - 1:
                     fx = FrrFaultInjector(lab)
                     results = [run_case(lab, fx, fault_type) for fault_type in cases(lab.inventory())]
+                    if agent_repeat > 0:
+                        agent = bench_agent(lab, profile, agent_repeat)
             finally:
                 FrrLab.down(runtime)
     return {"profile": profile, "routers": len(frr_inventory(profile=profile).devices),
-            "bringup": bringups, "faults": results}  # fmt: skip
+            "bringup": bringups, "faults": results, "agent": agent}  # fmt: skip
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -176,23 +210,47 @@ def print_table(result: dict[str, Any]) -> None:
         detect, clear = _s(c["detect_s"]), _s(c["clear_s"])
         print(f"  {c['fault']:<22} {c['inject_s']:>8} {detect:>8}  {c['action']:<12} {clear:>7}")
 
+    if not result.get("agent"):
+        return
+    print()
+    runs = max(1, len(result["agent"]) // max(1, len({r["fault"] for r in result["agent"]})))
+    print(f"  agent on frr-smoke ({runs} run(s)): time to mitigate = pickup -> validated fix, wall seconds")
+    print(f"  {'fault':<22} {'outcome':<10} {'ttm_s':>7} {'min':>6} {'max':>6} {'tools':>5}")
+    for fault in dict.fromkeys(r["fault"] for r in result["agent"]):
+        rows = [r for r in result["agent"] if r["fault"] == fault]
+        times = [r["ttm_s"] for r in rows if r["ttm_s"] is not None]
+        outcome = "/".join(sorted({r["outcome"] for r in rows}))
+        tools = statistics.median(r["tool_calls"] for r in rows)
+        if times:
+            print(f"  {fault:<22} {outcome:<10} {statistics.median(times):7.2f} {min(times):6.2f} "
+                  f"{max(times):6.2f} {tools:5.0f}")  # fmt: skip
+        else:
+            print(f"  {fault:<22} {outcome:<10} {'-':>7} {'-':>6} {'-':>6} {tools:5.0f}")
+    walls = sorted({r["suite_wall_s"] for r in result["agent"]})
+    print(
+        f"  suite wall time (9 cases incl. inject, settle, repair): {', '.join(f'{w:.1f}' for w in walls)} s"
+    )
+
 
 def _s(value: float | None) -> str:
     return "timeout" if value is None else f"{value:.2f}"
 
 
 def main() -> int:
+    logging.getLogger("netops_agent").addHandler(logging.NullHandler())  # tables only, no log lines
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="small", choices=["small", "medium", "large"])
     parser.add_argument("--repeat", type=int, default=1, help="bring-ups to measure (faults run once)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--agent-repeat", type=int, default=1, help="agent runs over frr-smoke")
+    parser.add_argument("--no-agent", action="store_true", help="skip the agent's time to mitigate")
     args = parser.parse_args()
     missing = missing_prerequisites()
     if missing:
         print("cannot benchmark the FRR backend; missing:\n  - " + "\n  - ".join(missing), file=sys.stderr)
         return 2
     try:
-        result = bench(args.profile, max(1, args.repeat))
+        result = bench(args.profile, max(1, args.repeat), 0 if args.no_agent else max(1, args.agent_repeat))
     except NetopsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -14,6 +14,10 @@ FORBIDDEN_MODULES = (
     "netops_agent.runner",
     "netops_agent.lab.sim.persist",
     "netops_agent.lab.sim.state",
+    "netops_agent.lab.frr.faults",
+    "netops_agent.lab.frr.fault_kinds",
+    "netops_agent.lab.frr.persist",
+    "netops_agent.frr_runner",
 )
 FORBIDDEN_WORDS = ("ground_truth", "fault_present", ".cond.", "lab_state")
 

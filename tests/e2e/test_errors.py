@@ -56,3 +56,10 @@ def test_lab_exec_unknown_device(cli: Cli) -> None:
     cli("lab", "up")
     proc = cli("lab", "exec", "nope", "show version", check=False)
     assert proc.returncode != 0 and "unknown device 'nope'" in proc.stderr
+
+
+def test_usage_errors_are_clean(cli: Cli) -> None:
+    proc = cli("run", "--no-such-option", check=False)
+    assert proc.returncode == 2 and "No such option" in proc.stderr and "Traceback" not in proc.stderr
+    proc = cli("run", "--top-k", "99", check=False)
+    assert proc.returncode == 2 and "--top-k" in proc.stderr and "Traceback" not in proc.stderr

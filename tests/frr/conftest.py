@@ -32,10 +32,11 @@ def frr_skip_reason() -> str | None:
     return "FRR lab prerequisites missing: " + "; ".join(missing)
 
 
-def lab_prefix() -> str:
-    """Unique per xdist worker, so parallel workers never share namespaces."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"nops-t{worker.removeprefix('gw')}"
+def lab_prefix(tag: str = "t") -> str:
+    """Unique per test process (xdist worker), so parallel workers, and test runs in
+    other sessions on the same host, never share namespaces."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main").removeprefix("gw")
+    return f"nops-{tag}{worker}p{os.getpid()}"
 
 
 def leftovers(prefix: str, runtime: Path) -> list[str]:

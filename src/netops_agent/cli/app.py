@@ -86,14 +86,14 @@ def run(
 
     if backend not in (None, "sim", "frr"):
         raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")
-    cfg = settings(db, log)
-    setup_logging(cfg.log_path, verbose)
     suite = load_suite(scenario or ("frr-smoke" if backend == "frr" else "demo"))
     if (backend or suite.backend) == "frr":
         from netops_agent.lab.frr import check_prerequisites
 
         check_prerequisites()  # root, ip netns, FRR: say what is missing before anything runs
         intake = intake or "noc"
+    cfg = settings(db, log)
+    setup_logging(cfg.log_path, verbose)
     from netops_agent.safety.policy import load_policy
 
     opts = RunOptions(
@@ -196,7 +196,7 @@ def main() -> None:
     """Entry point: every NetopsError becomes a clear message and a non-zero exit code."""
     _register_subcommands()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit(n)'s code in this mode
     except NetopsError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
@@ -205,13 +205,15 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # Usage errors (click's ClickException; newer typer vendors click) show themselves
+        # and carry their exit code; anything else is a bug and keeps its traceback.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def eval_command(
         ),
     ] = None,
     backend: Annotated[
-        str, typer.Option("--backend", "-b", help="Lab backend (the harness drives sim).")
+        str, typer.Option("--backend", "-b", help="sim (the twin) or frr (real FRR routers; needs root).")
     ] = "sim",
     as_json: JsonOption = False,
     report: Annotated[

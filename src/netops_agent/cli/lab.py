@@ -8,12 +8,13 @@ namespace exists, so `lab down` can remove everything also after a crash.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings
+from netops_agent.cli.common import DbOption, JsonOption, console, err_console, print_json, settings
 from netops_agent.errors import ConfigError, LabError
 
 app = typer.Typer(
@@ -149,9 +150,9 @@ def exec_(
             persist.save(lab, store)
     if recorded is not None:
         out = _attach(recorded).execute(device, command)
-    if not out.ok:
-        console.print(out.error or out.text, style="red", highlight=False)
-        raise typer.Exit(1)
+    if not out.ok:  # the device's refusal, on stderr with a non-zero exit code
+        err_console.print(out.error or out.text, style="red", highlight=False, markup=False)
+        sys.exit(1)
     console.print(out.text, highlight=False, markup=False)
 
 
@@ -190,7 +191,7 @@ def inject(
     elif recorded is not None:
         console.print(
             f"[yellow]injected[/] {injected.type} ({injected.id}) into the FRR lab; symptoms show "
-            "within seconds. Look around with `netops-agent lab exec ROUTER \"show ...\"`."
+            'within seconds. Look around with `netops-agent lab exec ROUTER "show ..."`.'
         )
     else:
         console.print(
@@ -263,6 +264,11 @@ def _refuse_if_frr_up(store: Any) -> None:
 def _attach(recorded: dict[str, Any]) -> Any:
     from netops_agent.lab.frr import FrrLab
 
+    if recorded.get("status") != "up":
+        raise LabError(
+            f"no FRR lab is up (the one recorded here, prefix {recorded.get('prefix')}, is "
+            f"{recorded.get('status')}); start one with `netops-agent lab up --backend frr`"
+        )
     return FrrLab.attach(Path(recorded["runtime_dir"]))
 
 
@@ -287,7 +293,9 @@ def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
         lab = FrrLab.up(inventory, runtime, prefix=prefix)
     except BaseException:
         with Store(settings(db).db_path) as store:
-            frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="failed")
+            frr_persist.record_lab(
+                store, runtime_dir=runtime, prefix=prefix, profile=profile, status="failed"
+            )
         raise
     with Store(settings(db).db_path) as store:
         frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="up",
@@ -328,8 +336,8 @@ def _frr_status(store: Any, as_json: bool) -> None:
     rows = lab.status()
     samples = FrrTelemetry(lab).record(store)  # real counters into the telemetry table
     if as_json:
-        print_json({"backend": "frr", "prefix": recorded["prefix"], "runtime_dir": recorded["runtime_dir"],
-                    "bringup_s": lab.bringup_seconds, "telemetry_rows": samples, "routers": rows})  # fmt: skip
+        info = {"backend": "frr", "prefix": recorded["prefix"], "runtime_dir": recorded["runtime_dir"]}
+        print_json({**info, "bringup_s": lab.bringup_seconds, "telemetry_rows": samples, "routers": rows})
         return
     t = Table(title=f"FRR lab {recorded['prefix']} ({recorded['runtime_dir']})")
     for col in ("router", "namespace", "daemons up", "OSPF full", "BGP established"):

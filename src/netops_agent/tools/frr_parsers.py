@@ -423,9 +423,7 @@ def parse_show_transceiver(out: CommandOutput, params: Any = None) -> list[dict[
         flags = row.get("flags", [])
         admin_up = "UP" in flags
         rx = (NOMINAL_RX_DBM if "LOWER_UP" in flags else NO_LIGHT_DBM) if admin_up else None
-        rows.append(
-            {"interface": name, "rx_dbm": rx, "tx_dbm": NOMINAL_TX_DBM if admin_up else NO_LIGHT_DBM}
-        )
+        rows.append({"interface": name, "rx_dbm": rx, "tx_dbm": NOMINAL_TX_DBM if admin_up else NO_LIGHT_DBM})
     return rows
 
 

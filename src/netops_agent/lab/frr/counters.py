@@ -58,10 +58,12 @@ def byte_counters(rows: Rows) -> dict[str, tuple[int, int]]:
 
 
 def qdisc_drops(ns: str) -> dict[str, int]:
+    """Queue drops per interface, from its root qdisc (which counts its children's drops)."""
     drops: dict[str, int] = {}
     for q in observe.qdiscs(ns, stats=True):
-        dev = str(q.get("dev", ""))
-        drops[dev] = drops.get(dev, 0) + int(q.get("drops", 0))
+        if q.get("root"):
+            dev = str(q.get("dev", ""))
+            drops[dev] = drops.get(dev, 0) + int(q.get("drops", 0))
     return drops
 
 

@@ -266,25 +266,61 @@ class LinkCongestion(FaultKind):
     The load goes to the far router's loopback, which OSPF reaches over this link;
     raising the link's OSPF cost moves the load to the other spine: the fault is then
     mitigated (no longer present) although the shaper stays until `repair`.
+
+    The shaper is an HTB tree: routing-protocol packets (OSPF, BGP) go to their own
+    class ahead of the data, as a router's control-plane priority queue does; without
+    it, tail drops of OSPF hellos would drop the adjacency now and then, moving the
+    load away by themselves. Data waits in a byte FIFO of ~80 ms at 10 Mbit/s, deep
+    enough that the link stays busy while a loaded host delays the sender for a moment.
     """
 
-    # ~80 ms of queue at 10 Mbit/s, then tail drops: deep enough that the link stays
-    # busy while a loaded host delays the sender for a moment.
     RATE, LIMIT_BYTES = "10mbit", 100000
     LOAD_PPS, LOAD_SIZE = 2000, 1472  # ~24 Mbit/s offered
     SHIFT_COST = 1000
+    SHAPERS = ("htb", "tbf")
+    CONTROL = (["ip", "protocol", "89", "0xff"],  # OSPF
+               ["ip", "protocol", "6", "0xff", "match", "ip", "dport", "179", "0xffff"],  # BGP
+               ["ip", "protocol", "6", "0xff", "match", "ip", "sport", "179", "0xffff"])  # fmt: skip
 
     def inject(self, c: Ctx) -> dict[str, Any]:
         dest = c.lab.inventory().device(c["peer_device"]).loopback
-        run(["tc", "-n", c.ns(c["device"]), "qdisc", "replace", "dev", c["interface"], "root", "tbf",
-             "rate", self.RATE, "burst", "16kb", "limit", str(self.LIMIT_BYTES)])  # fmt: skip
+        tc = ["tc", "-n", c.ns(c["device"])]
+        dev = ["dev", c["interface"]]
+        run([*tc, "qdisc", "replace", *dev, "root", "handle", "1:", "htb", "default", "20"])
+        run([*tc, "class", "add", *dev, "parent", "1:", "classid", "1:1", "htb",
+             "rate", self.RATE, "ceil", self.RATE, "burst", "16k"])  # fmt: skip
+        run([*tc, "class", "add", *dev, "parent", "1:1", "classid", "1:10", "htb",
+             "rate", "1mbit", "ceil", self.RATE, "prio", "0"])  # fmt: skip
+        run([*tc, "class", "add", *dev, "parent", "1:1", "classid", "1:20", "htb",
+             "rate", "9mbit", "ceil", self.RATE, "prio", "1"])  # fmt: skip
+        run(
+            [
+                *tc,
+                "qdisc",
+                "add",
+                *dev,
+                "parent",
+                "1:20",
+                "handle",
+                "20:",
+                "bfifo",
+                "limit",
+                str(self.LIMIT_BYTES),
+            ]
+        )
+        for match in self.CONTROL:
+            run([*tc, "filter", "add", *dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+                 "match", *match, "flowid", "1:10"])  # fmt: skip
         argv = [sys.executable, "-c", LOAD_SCRIPT, dest, str(self.LOAD_PPS), str(self.LOAD_SIZE), LOAD_MARKER]
         c.lab.start_helper(c["device"], argv, "link_congestion load", c.fault_id, LOAD_MARKER)
         return {"rate": self.RATE, "load_destination": dest}
 
     def present(self, c: Ctx) -> bool:
         ns = c.ns(c["device"])
-        shaped = any(q.get("dev") == c["interface"] and q.get("kind") == "tbf" for q in observe.qdiscs(ns))
+        shaped = any(
+            q.get("dev") == c["interface"] and q.get("root") and q.get("kind") in self.SHAPERS
+            for q in observe.qdiscs(ns)
+        )
         return shaped and observe.route_dev(ns, c.params["load_destination"]) == c["interface"]
 
     def fix(self, c: Ctx) -> list[Change]:

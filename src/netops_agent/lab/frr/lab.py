@@ -58,7 +58,7 @@ class FrrLab:
         self,
         state: LabState,
         *,
-        max_advance: float = 3.0,
+        max_advance: float = 2.0,
         min_settle: float = 1.0,
         quiet_s: float = 3.0,
         max_settle: float = 20.0,

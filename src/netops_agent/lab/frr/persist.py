@@ -31,7 +31,13 @@ _INVENTORY = [
 
 
 def record_lab(
-    store: Store, *, runtime_dir: Path, prefix: str, profile: str, status: str, extra: dict[str, Any] | None = None
+    store: Store,
+    *,
+    runtime_dir: Path,
+    prefix: str,
+    profile: str,
+    status: str,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Write the one `lab_state` row: backend frr, its runtime directory and status.
 

@@ -133,7 +133,9 @@ def interface_rows(
                     old_stats.get(direction, {}).get("bytes", 0)
                 )
                 values[metric] = min(100.0, max(0.0, delta * 8 / interval / line_bps * 100))
-        out += [(read.device, name, metric, float(values[metric])) for metric in IF_METRICS if metric in values]
+        out += [
+            (read.device, name, metric, float(values[metric])) for metric in IF_METRICS if metric in values
+        ]
     return out
 
 
@@ -147,7 +149,9 @@ def bgp_rows(inv: Inventory, read: RouterRead) -> list[tuple[str, str, str, floa
 
 
 def to_table(rows: list[tuple[str, str, str, float]], stamp: datetime) -> pa.Table:
-    device, entity, metric, value = (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    device, entity, metric, value = (
+        (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    )
     return pa.table(
         {
             "ts": pa.array([stamp] * len(rows), pa.timestamp("us")),

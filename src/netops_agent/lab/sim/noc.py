@@ -155,9 +155,7 @@ def incidents_for(lab: Lab, faults: list[InjectedFault], seed: int = 0) -> list[
     return out
 
 
-def _reporting_end(
-    lab: Lab, fault: InjectedFault, t: dict[str, Any], rng: random.Random
-) -> dict[str, Any]:
+def _reporting_end(lab: Lab, fault: InjectedFault, t: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """Monitoring reports a link fault from either end; a session from its configured side."""
     if fault.type in ("interface_admin_down", "link_failure", "err_disabled_port") and rng.random() < 0.5:
         return {

@@ -10,8 +10,8 @@ touches a symptom changes nothing.
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from netops_agent.lab.sim.config import DeviceConfig, StaticRoute

@@ -1,0 +1,58 @@
+"""The agent on real FRR routers: every FRR fault of frr-smoke, scored against ground truth.
+
+This is the runner's FRR path (what `netops-agent run --backend frr` and `eval --backend
+frr` run) on the module's lab: each case injects a real fault, the NOC stand-in raises
+the incident, the unchanged agent diagnoses, fixes and validates on fresh tool output,
+then the harness reads the ground truth from the routers (is the cause still there?
+did anything healthy break?) before the runner repairs the fault for the next case.
+Needs root and FRR; skips otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from netops_agent.evaluation.harness import EvalOptions, per_case
+from netops_agent.evaluation.scenario import load_suite
+from netops_agent.frr_runner import FrrRunConfig, evaluate_frr
+from netops_agent.lab.frr import FrrFaultInjector, FrrLab, observe
+
+pytestmark = pytest.mark.frr
+
+
+def test_every_fixable_fault_resolved_for_real_and_link_failure_escalated(frr_lab: FrrLab) -> None:
+    suite = load_suite("frr-smoke")
+    run = evaluate_frr(suite, EvalOptions(backend="frr"), frr=FrrRunConfig(lab=frr_lab))
+    cases = {c["id"]: c for c in (per_case(r) for r in run.records)}
+    records = {r.id: r for r in run.records}
+    problems: list[str] = []
+    for case in suite.cases:
+        got, rec = cases[case.id], records[case.id]
+        [incident] = rec.incidents
+        fault_type = case.faults[0].type
+        want = case.expected_outcome()
+        if got["outcome"] != want or incident.ticket_state != want:
+            problems.append(f"{case.id}: {got['outcome']} ({incident.reason})")
+        if got["diagnosis"]["type"] != fault_type:
+            problems.append(f"{case.id}: diagnosed {got['diagnosis']['type']}, injected {fault_type}")
+        if want == "resolved":
+            checks: list[dict[str, Any]] = incident.trace["validation"]
+            if not (incident.validated and checks and all(c["holds"] for c in checks)):
+                problems.append(f"{case.id}: not validated on fresh output: {checks}")
+            if not got["ground_truth_fixed"]:  # the routers still carry the cause
+                problems.append(f"{case.id}: resolved but the fault is still present")
+        else:
+            assert fault_type == "link_failure"
+            if rec.faults[0].present_after is not True:
+                problems.append(f"{case.id}: a cut cable cannot be mended remotely")
+        if got["detail"]["collateral"] or got["false_resolution"]:
+            problems.append(f"{case.id}: collateral {got['detail']['collateral']}")
+    assert not problems, "\n".join(problems)
+    m = run.metrics
+    assert m["mitigation_success"] == 1.0 and m["false_resolutions"] == 0 and m["unsafe_actions"] == 0
+    assert run.options.intake == "noc" and run.options.backend == "frr"
+    # the runner repaired every fault and the lab converged again
+    assert FrrFaultInjector(frr_lab).injected() == []
+    assert observe.routing_view(frr_lab.state)[0]
