@@ -15,31 +15,34 @@ SEV_STYLE = {"low": "dim", "medium": "white", "high": "bold yellow", "critical":
 
 
 def run_report(report: dict[str, Any], db: Path, log: Path) -> None:
-    t = Table(title=f"netops-agent run: suite {report['suite']}", show_lines=False, expand=True)
+    t = Table(title=f"netops-agent run: suite {report['suite']}", show_lines=False)
     for col, kw in [
-        ("Incident", {}),
+        ("Incident", {"no_wrap": True}),
         ("Sev", {}),
         ("Where", {"overflow": "fold"}),
-        ("Diagnosis", {}),
-        ("Runbook", {}),
-        ("Outcome", {}),
-        ("Reason", {"ratio": 3}),
+        ("Diagnosis", {"overflow": "fold"}),
+        ("Outcome", {"no_wrap": True}),
     ]:
         t.add_column(col, **kw)
     for inc in report["incidents"]:
         diag = inc["diagnosis"] or {}
-        where = inc["device"] + (f" {inc['interface']}" if inc.get("interface") else "")
+        where = inc["device"] + (f" {_short(inc['interface'])}" if inc.get("interface") else "")
         t.add_row(
-            f"{inc['id']}\n[dim]{inc['ticket_id']}[/]",
+            inc["id"],
             f"[{SEV_STYLE.get(inc['severity'], '')}]{inc['severity']}[/]",
             where,
             diag.get("type") or "[dim]-[/]",
-            inc["runbook"] or "[dim]-[/]",
             f"[{OUTCOME_STYLE.get(inc['outcome'], '')}]{inc['outcome']}[/]"
-            + (" [green]✓[/]" if inc["validated"] else ""),
-            inc["reason"],
+            + (" [green]verified[/]" if inc["validated"] else "")
+            + (" [cyan](approval)[/]" if inc.get("approval") and inc["outcome"] != "resolved" else ""),
         )
     console.print(t)
+    for inc in report["incidents"]:
+        style = OUTCOME_STYLE.get(inc["outcome"], "")
+        console.print(
+            f"[{style}]{inc['id']}[/] [dim]{inc['ticket_id']} {inc['runbook'] or ''}[/] {inc['reason']}",
+            highlight=False,
+        )
     s = report["summary"]
     console.print(
         Panel.fit(
@@ -50,6 +53,10 @@ def run_report(report: dict[str, Any], db: Path, log: Path) -> None:
             title="summary",
         )
     )
+
+
+def _short(ifname: str) -> str:
+    return ifname.replace("GigabitEthernet", "Gi")
 
 
 def table_counts(counts: dict[str, int], db: Path) -> None:
