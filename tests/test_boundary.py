@@ -6,12 +6,23 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "src" / "netops_agent"
-AGENT_SIDE = ["agent.py", "evidence.py", "policy.py", "tools", "knowledge", "intake", "tickets"]
+AGENT_SIDE = [
+    "agent.py",
+    "evidence.py",
+    "safety/policy.py",
+    "safety/snapshot.py",
+    "tools",
+    "knowledge",
+    "intake",
+    "tickets",
+]
 FORBIDDEN_MODULES = (
     "netops_agent.lab.sim.faults",
     "netops_agent.lab.sim.noc",
     "netops_agent.evaluation",
     "netops_agent.runner",
+    "netops_agent.lab.sim.lab",
+    "netops_agent.lab.frr.lab",
     "netops_agent.lab.sim.persist",
     "netops_agent.lab.sim.state",
     "netops_agent.lab.frr.faults",
@@ -27,7 +38,9 @@ def _files() -> list[Path]:
     for name in AGENT_SIDE:
         p = PKG / name
         out.extend(sorted(p.rglob("*.py")) if p.is_dir() else [p])
-    return [p for p in out if p.exists()]
+    missing = [p for p in out if not p.exists()]
+    assert not missing, f"boundary list names files that do not exist: {missing}"
+    return out
 
 
 def test_agent_side_does_not_import_ground_truth() -> None:

@@ -401,31 +401,32 @@ class Agent:
             "evidence": out.evidence,
         }
         risk = max((TOOLS.get(t).risk for t, _, _ in out.plan), key=lambda r: r.rank).value
-        out.approval_id = self.approvals.request(
-            incident_id=out.incident.id,
-            ticket_id=out.ticket_id,
-            runbook_id=rb.id,
-            plan=plan_blob,
-            diff="\n".join(diff_lines),
-            risk=risk,
-            reason="; ".join(reasons),
-            at=self.lab.now(),
-        )
-        out.outcome, out.escalated = "escalated", True
-        out.reason = (
-            f"waiting for approval {out.approval_id} ({'; '.join(reasons)}); "
-            f"`netops-agent approve {out.approval_id}` then `netops-agent resume`"
-        )
-        out.tool_calls = ex.calls
-        self.tickets.transition(
-            out.ticket_id,
-            "awaiting_approval",
-            out.reason,
-            self.lab.now(),
-            runbook_id=rb.id,
-            diagnosis=out.diagnosis,
-            data={"approval": out.approval_id, "diff": "\n".join(diff_lines)},
-        )
+        with self.approvals.store.transaction():  # the approval and the ticket move together
+            out.approval_id = self.approvals.request(
+                incident_id=out.incident.id,
+                ticket_id=out.ticket_id,
+                runbook_id=rb.id,
+                plan=plan_blob,
+                diff="\n".join(diff_lines),
+                risk=risk,
+                reason="; ".join(reasons),
+                at=self.lab.now(),
+            )
+            out.outcome, out.escalated = "escalated", True
+            out.reason = (
+                f"waiting for approval {out.approval_id} ({'; '.join(reasons)}); "
+                f"`netops-agent approve {out.approval_id}` then `netops-agent resume`"
+            )
+            out.tool_calls = ex.calls
+            self.tickets.transition(
+                out.ticket_id,
+                "awaiting_approval",
+                out.reason,
+                self.lab.now(),
+                runbook_id=rb.id,
+                diagnosis=out.diagnosis,
+                data={"approval": out.approval_id, "diff": "\n".join(diff_lines)},
+            )
         log.warning("[%s] awaiting approval %s: %s", out.incident.id, out.approval_id, "; ".join(reasons))
         return out
 
@@ -567,34 +568,76 @@ class Agent:
         """Re-observe what the incident is about: is every suspect healthy now?
 
         Used only when no runbook is confirmed: a transient spike that cleared by itself is
-        a false alarm (no fault found); anything still down is escalated.
+        a false alarm (no fault found); anything still wrong is escalated. Healthy means,
+        on fresh reads: interfaces up with error and drop counters steady and utilisation
+        below 90%; BGP sessions Established; CPU below 70% and memory below 80%; an
+        incident's prefix reachable from the device.
         """
         places = [(s.device, s.interface, s.peer) for s in incident.suspects[:3]] or [
             (incident.device, incident.interface, incident.peer)
         ]
-        seen = []
+        seen: list[str] = []
         for device, interface, peer in places:
-            if interface:
-                res = ex.run("show_interfaces", device, interface=interface)
-                rows = [r for r in res.parsed or [] if r["interface"] == interface] if res.ok else []
-                state = rows[0]["protocol_status"] if rows else res.status.value
-                seen.append(f"{device} {interface} {state}")
-                if state != "up":
-                    return False, "; ".join(seen)
-            if peer:
-                res = ex.run("show_ip_bgp_summary", device)
-                rows = [r for r in res.parsed or [] if r["neighbor"] == peer] if res.ok else []
-                state = rows[0]["state"] if rows else res.status.value
-                seen.append(f"{device} BGP {peer} {state}")
-                if state != "Established":
-                    return False, "; ".join(seen)
-            if not interface and not peer:
-                res = ex.run("show_processes_cpu", device)
-                cpu = (res.parsed or {}).get("cpu_5_sec") if res.ok else None
-                seen.append(f"{device} {'unreachable' if cpu is None else f'CPU {cpu:.0f}%'}")
-                if cpu is None or cpu >= 70:
-                    return False, "; ".join(seen)
+            problem = (
+                self._interface_problem(ex, device, interface, seen)
+                if interface
+                else self._device_problem(ex, device, seen)
+            )
+            if not problem and peer:
+                problem = self._session_problem(ex, device, peer, seen)
+            if problem:
+                return False, "; ".join(seen)
+        if incident.prefix:
+            import ipaddress
+
+            host = str(ipaddress.IPv4Network(incident.prefix, strict=False).network_address + 10)
+            res = ex.run("ping", incident.device, destination=host, count=5)
+            ok = res.ok and (res.parsed or {}).get("success_pct", 0) >= 80
+            seen.append(f"ping {host} from {incident.device} {'ok' if ok else 'fails'}")
+            if not ok:
+                return False, "; ".join(seen)
         return True, "; ".join(seen)
+
+    def _interface_problem(self, ex: ToolExecutor, device: str, interface: str, seen: list[str]) -> bool:
+        reads = []
+        for n in range(2):
+            if n:
+                self.lab.advance(10)
+            res = ex.run("show_interfaces", device, interface=interface)
+            rows = [r for r in res.parsed or [] if r["interface"] == interface] if res.ok else []
+            if not rows:
+                seen.append(f"{device} {interface} {res.status.value}")
+                return True
+            reads.append(rows[0])
+        first, last = reads
+        growing = [
+            k
+            for k in ("crc", "input_errors", "output_drops", "late_collisions")
+            if last.get(k, 0) > first.get(k, 0)
+        ]
+        seen.append(
+            f"{device} {interface} {last['protocol_status']}, util {last.get('output_util_pct', 0):.0f}%"
+            + (f", {'/'.join(growing)} rising" if growing else "")
+        )
+        return last["protocol_status"] != "up" or bool(growing) or last.get("output_util_pct", 0) >= 90
+
+    def _device_problem(self, ex: ToolExecutor, device: str, seen: list[str]) -> bool:
+        cpu_res = ex.run("show_processes_cpu", device)
+        cpu = (cpu_res.parsed or {}).get("cpu_5_sec") if cpu_res.ok else None
+        mem_res = ex.run("show_memory_statistics", device)
+        mem = (mem_res.parsed or {}).get("used_pct") if mem_res.ok else None
+        if cpu is None:
+            seen.append(f"{device} {cpu_res.status.value}")
+            return True
+        seen.append(f"{device} CPU {cpu:.0f}%" + (f", memory {mem:.0f}%" if mem is not None else ""))
+        return cpu >= 70 or (mem is not None and mem >= 80)
+
+    def _session_problem(self, ex: ToolExecutor, device: str, peer: str, seen: list[str]) -> bool:
+        res = ex.run("show_ip_bgp_summary", device)
+        rows = [r for r in res.parsed or [] if r["neighbor"] == peer] if res.ok else []
+        state = rows[0]["state"] if rows else res.status.value
+        seen.append(f"{device} BGP {peer} {state}")
+        return state != "Established"
 
     def _close_no_fault(self, out: Outcome, ex: ToolExecutor, seen: str) -> Outcome:
         out.outcome = "no_action"

@@ -104,14 +104,26 @@ OPTIC_VALIDATION = [
             ],
         ),
         # bouncing a congested uplink: the surge is still there when it comes back
-        ("link_congestion", "RB-LINK-CONGESTION",
-         [{"tool": "bounce_interface", "params": {"interface": "{interface}"}}], None),
+        (
+            "link_congestion",
+            "RB-LINK-CONGESTION",
+            [{"tool": "bounce_interface", "params": {"interface": "{interface}"}}],
+            None,
+        ),
         # resetting a session whose remote-as is wrong: it still will not establish
-        ("bgp_asn_mismatch", "RB-BGP-ASN-MISMATCH",
-         [{"tool": "clear_bgp_session", "params": {"peer": "{peer}"}}], None),
+        (
+            "bgp_asn_mismatch",
+            "RB-BGP-ASN-MISMATCH",
+            [{"tool": "clear_bgp_session", "params": {"peer": "{peer}"}}],
+            None,
+        ),
         # steering traffic away from a dying optic: the errors continue on what remains
-        ("optic_degradation", "RB-OPTIC-DEGRADED",
-         [{"tool": "set_ospf_cost", "params": {"interface": "{interface}", "cost": 100}}], OPTIC_VALIDATION),
+        (
+            "optic_degradation",
+            "RB-OPTIC-DEGRADED",
+            [{"tool": "set_ospf_cost", "params": {"interface": "{interface}", "cost": 100}}],
+            OPTIC_VALIDATION,
+        ),
         # raising the OSPF cost does nothing for a duplex mismatch
         (
             "duplex_mismatch",
@@ -173,9 +185,14 @@ def test_false_alarm_is_closed_as_no_fault_found() -> None:
     store = Store(":memory:")
     svc = Services.open(store)
     lab = SimLab.build("small", 42)
-    inc = Incident(id="IM-0001", title="Utilisation spike on site1-leaf1 GigabitEthernet0/0",
-                   summary="Utilisation above 95% for one sample", severity=Severity.low,
-                   device="site1-leaf1", interface="GigabitEthernet0/0")
+    inc = Incident(
+        id="IM-0001",
+        title="Utilisation spike on site1-leaf1 GigabitEthernet0/0",
+        summary="Utilisation above 95% for one sample",
+        severity=Severity.low,
+        device="site1-leaf1",
+        interface="GigabitEthernet0/0",
+    )
     from netops_agent.agent import Agent
 
     agent = Agent(lab, retriever=svc.retriever, runbooks=svc.runbooks, tickets=svc.tickets)
@@ -199,11 +216,41 @@ def test_unexplained_symptom_still_present_is_escalated() -> None:
     svc = Services.open(store)
     lab = SimLab.build("small", 42)
     lab.configure("site1-leaf1", ["interface GigabitEthernet0/0", " shutdown"])
-    inc = Incident(id="IM-0001", title="Link down on site1-leaf1 GigabitEthernet0/0", summary="link down",
-                   severity=Severity.low, device="site1-leaf1", interface="GigabitEthernet0/0")
+    inc = Incident(
+        id="IM-0001",
+        title="Link down on site1-leaf1 GigabitEthernet0/0",
+        summary="link down",
+        severity=Severity.low,
+        device="site1-leaf1",
+        interface="GigabitEthernet0/0",
+    )
     only_bgp = {k: v for k, v in svc.runbooks.items() if k.startswith("RB-BGP")}
     agent = Agent(lab, retriever=svc.retriever, runbooks=only_bgp, tickets=svc.tickets)
-    agent.retriever = type("R", (), {"retrieve": lambda self, text, k=5: [
-        h for h in svc.retriever.retrieve(text, k=50) if h.id in only_bgp]})()
+    agent.retriever = type(
+        "R",
+        (),
+        {
+            "retrieve": lambda self, text, k=5: [
+                h for h in svc.retriever.retrieve(text, k=50) if h.id in only_bgp
+            ]
+        },
+    )()
     out = agent.handle(inc, TicketService(store).open(inc, lab.now()))
     assert out.outcome == "escalated" and "symptom is still there" in out.reason
+
+
+@pytest.mark.parametrize(
+    ("fault", "rb_id"), [("optic_degradation", "RB-OPTIC-DEGRADED"), ("memory_leak", "RB-MEMORY-LEAK")]
+)
+def test_unknown_fault_that_persists_is_never_closed_as_no_fault(
+    tmp_path: Path, fault: str, rb_id: str
+) -> None:
+    """Without its runbook nothing confirms; the symptom is still there, so escalate."""
+    data = yaml.safe_load(default_path().read_text())
+    data["runbooks"] = [rb for rb in data["runbooks"] if rb["id"] != rb_id]
+    path = tmp_path / "rb.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result, _ = one_case({"type": fault}, runbooks=path, intake="telemetry")
+    assert result.outcomes
+    assert all(o.outcome == "escalated" for o in result.outcomes), [o.reason for o in result.outcomes]
+    assert SimFaults(result.lab).fault_present(result.faults[0])

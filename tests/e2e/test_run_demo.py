@@ -58,12 +58,31 @@ def test_outcomes_are_true_in_the_twin(demo: tuple[Cli, dict[str, Any]]) -> None
         events = store.query("SELECT ticket_id, count(*) AS n FROM ticket_events GROUP BY 1")
         calls = store.query("SELECT incident_id, count(*) AS n FROM tool_calls GROUP BY 1")
     fx = SimFaults(lab)
-    by_type = {f.type: f for f in lab.ground_truth}
+    from tests.helpers import same_target
+
+    def fault_for(diag):  # type: ignore[no-untyped-def]
+        return next(
+            (
+                f
+                for f in lab.ground_truth
+                if f.type == diag["type"]
+                and same_target(
+                    diag["target"],
+                    {
+                        k: v
+                        for k, v in f.target.items()
+                        if not (f.type.startswith("bgp_") and k == "interface")
+                    },
+                )
+            ),
+            None,
+        )
+
     for inc in report["incidents"]:
         assert inc["ticket_id"] in tickets, "every incident has a ticket"
         ticket = tickets[inc["ticket_id"]]
         assert ticket["state"] == ("awaiting_approval" if inc["approval"] else inc["outcome"])
-        fault = by_type.get(inc["diagnosis"]["type"])
+        fault = fault_for(inc["diagnosis"]) if inc["diagnosis"]["type"] else None
         if inc["outcome"] == "resolved":
             assert inc["validated"] and fault is not None and not fx.fault_present(fault)
         elif not inc["approval"]:

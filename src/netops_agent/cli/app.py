@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from netops_agent.cli.common import (
     DbOption,
@@ -200,6 +201,10 @@ def main() -> None:
     except NetopsError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
+    except ValidationError as exc:  # a command-line value that failed a model's validation
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        err_console.print(f"[bold red]error:[/] invalid value: {problems}", highlight=False)
+        sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         sys.exit(130)

@@ -41,7 +41,8 @@ METRIC_KEYS = (
     "mean_time_to_mitigate_sim_s",
     "wall_s",
 )
-RESOLVED_STATES = {"resolved"}
+# "closed" (no fault found) also claims nothing is wrong any more: scored the same way.
+RESOLVED_STATES = {"resolved", "closed"}
 
 
 @dataclass
