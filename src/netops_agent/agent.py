@@ -672,13 +672,11 @@ class Agent:
     def _escalate(self, out: Outcome, ex: ToolExecutor, reason: str, group: str, data: Any = None) -> Outcome:
         out.outcome, out.escalated, out.reason = "escalated", True, reason
         out.tool_calls = ex.calls
-        self.tickets.transition(
+        self.tickets.escalate(
             out.ticket_id,
-            "escalated",
             reason,
             self.lab.now(),
-            escalation_reason=reason,
-            assignment_group=group,
+            group=group,
             runbook_id=out.runbook,
             diagnosis=out.diagnosis,
             data=data,

@@ -161,5 +161,6 @@ def test_dry_run_changes_nothing(cli: Cli) -> None:
     con = duckdb.connect(str(db), read_only=True)
     statuses = {r[0] for r in con.execute("SELECT DISTINCT status FROM changes").fetchall()}
     con.close()
-    assert statuses <= {"dry_run"}
+    assert statuses == {"dry_run"}, "the dry run proposes changes and applies none"
+    assert report["cases"] and not any(c["network_changed"] for c in report["cases"])
     assert all(i["outcome"] != "resolved" for i in report["incidents"])

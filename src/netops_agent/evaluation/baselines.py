@@ -123,13 +123,11 @@ class BlindRunbookAgent:
 
     def _escalate(self, out: Outcome, ex: ToolExecutor, reason: str, group: str) -> Outcome:
         out.outcome, out.escalated, out.reason, out.tool_calls = "escalated", True, reason, ex.calls
-        self.svc.tickets.transition(
+        self.svc.tickets.escalate(
             out.ticket_id,
-            "escalated",
             reason,
             self.lab.now(),
-            escalation_reason=reason,
-            assignment_group=group,
+            group=group,
             runbook_id=out.runbook,
             diagnosis=out.diagnosis,
         )

@@ -11,26 +11,11 @@ import json
 from typing import Any
 
 from netops_agent.errors import NotFoundError
+from netops_agent.intake.alerts import ALERT_COLUMNS
 from netops_agent.store import Store
 
-ALERT_FIELDS = (
-    "id",
-    "scope",
-    "source",
-    "device",
-    "entity",
-    "kind",
-    "check_name",
-    "severity",
-    "state",
-    "count",
-    "first_seen",
-    "last_seen",
-    "cleared_at",
-    "value",
-    "message",
-    "incident_id",
-)
+# What the CLI shows of an alert: every stored column but the internal fingerprint and detail.
+ALERT_FIELDS = tuple(c for c in ALERT_COLUMNS if c not in ("fingerprint", "detail"))
 
 
 def list_alerts(

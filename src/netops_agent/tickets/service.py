@@ -101,6 +101,30 @@ class TicketService:
             self.store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*values, ticket_id])
             self._event(ticket_id, at, "transition", current, to_state, note, author=author, data=data)
 
+    def escalate(
+        self,
+        ticket_id: str,
+        reason: str,
+        at: datetime,
+        *,
+        group: str,
+        runbook_id: str | None,
+        diagnosis: Any,
+        data: Any = None,
+    ) -> None:
+        """Hand the ticket to a human group, the reason as both note and escalation reason."""
+        self.transition(
+            ticket_id,
+            "escalated",
+            reason,
+            at,
+            escalation_reason=reason,
+            assignment_group=group,
+            runbook_id=runbook_id,
+            diagnosis=diagnosis,
+            data=data,
+        )
+
     def work_note(
         self,
         ticket_id: str,
