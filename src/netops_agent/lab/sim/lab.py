@@ -227,6 +227,33 @@ class SimLab:
         lay: Layout = self._cache["layout"]  # type: ignore[assignment]
         return sample(lay, self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter)
 
+    # --- monitoring feeds (what the NetworkView hands the intake) ------------------------------
+    def telemetry_since(self, since: datetime | None = None) -> pa.Table:
+        """Samples taken after `since` (every sample this process took for None)."""
+        from netops_agent.lab.base import TELEMETRY_SCHEMA
+
+        ticks = [t for t in self.telemetry if t.num_rows and (since is None or t["ts"][0].as_py() > since)]
+        if not ticks:
+            return TELEMETRY_SCHEMA.empty_table()
+        return pa.concat_tables(ticks, promote_options="permissive").combine_chunks()
+
+    def logs_since(self, since: datetime | None = None) -> pa.Table:
+        """Syslog messages logged after `since` (every new one in this process for None)."""
+        from netops_agent.lab.base import LOG_SCHEMA
+
+        evs = [e for e in self.events if since is None or e.ts > since]
+        return pa.table(
+            {
+                "ts": pa.array([e.ts for e in evs], pa.timestamp("us")),
+                "device": pa.array([e.device for e in evs], pa.string()),
+                "facility": pa.array([e.facility for e in evs], pa.string()),
+                "severity": pa.array([e.severity for e in evs], pa.int32()),
+                "mnemonic": pa.array([e.mnemonic for e in evs], pa.string()),
+                "message": pa.array([e.message for e in evs], pa.string()),
+            },
+            schema=LOG_SCHEMA,
+        )
+
     def state_hash(self) -> str:
         body = {
             "running": {d: ios.render(c) for d, c in sorted(self.configs.items())},

@@ -1,0 +1,129 @@
+"""The FRR lab's two faces: `FrrControl` (pipeline and harness) and its sealed `NetworkView`.
+
+The view's commands go to the routers through a `CallTransport` (vtysh, iproute2,
+ping in the router's namespace); its telemetry is what a poller reads: every
+`telemetry_since` call samples the routers once (`FrrTelemetry`) and returns the
+samples newer than the given time. Syslog comes from FRR's own log files.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from netops_agent.lab.base import TELEMETRY_SCHEMA, CallTransport, CommandOutput, NetworkView
+from netops_agent.lab.frr import observe
+from netops_agent.lab.frr.faults import FrrFaultInjector
+from netops_agent.lab.frr.lab import FrrLab
+from netops_agent.lab.frr.telemetry import FrrTelemetry
+from netops_agent.models import FaultSpec, InjectedFault, Inventory
+
+
+def _naive_utc(ts: datetime | None) -> datetime | None:
+    if ts is None or ts.tzinfo is None:
+        return ts
+    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class _Samples:
+    """The telemetry a poller has read from the lab, newest last."""
+
+    def __init__(self, lab: FrrLab) -> None:
+        self.collector = FrrTelemetry(lab)
+        self.tables: list[pa.Table] = []
+
+    def sample(self) -> pa.Table:
+        tbl = self.collector.sample()
+        tbl = pa.table({name: tbl[name].cast(field.type) for name, field in zip(
+            TELEMETRY_SCHEMA.names, TELEMETRY_SCHEMA, strict=True)})  # fmt: skip
+        self.tables.append(tbl)
+        return tbl
+
+    def since(self, since: datetime | None) -> pa.Table:
+        self.sample()
+        cut = _naive_utc(since)
+        keep = [t for t in self.tables if t.num_rows and (cut is None or t["ts"][0].as_py() > cut)]
+        return pa.concat_tables(keep).combine_chunks() if keep else TELEMETRY_SCHEMA.empty_table()
+
+
+def frr_view(lab: FrrLab, samples: _Samples | None = None) -> NetworkView:
+    samples = samples or _Samples(lab)
+
+    def execute(device: str, command: str) -> CommandOutput:
+        return lab.execute(device, command)
+
+    def configure(device: str, lines: list[str]) -> CommandOutput:
+        return lab.configure(device, lines)
+
+    return NetworkView(
+        backend="frr",
+        platform=lab.platform,
+        inventory=lambda: lab.inventory(),
+        golden_config=lambda device: lab.golden_config(device),
+        transport=CallTransport(execute, configure),
+        now=lambda: lab.now(),
+        wait=lambda seconds: lab.advance(seconds),
+        telemetry_since=lambda since: samples.since(since),
+    )
+
+
+class FrrControl:
+    """The control face of a running FRR lab (see `lab.base.ControlFace`)."""
+
+    backend = "frr"
+
+    def __init__(self, lab: FrrLab) -> None:
+        self.lab = lab
+        self.faults = FrrFaultInjector(lab)
+        self.samples = _Samples(lab)
+        self._view: NetworkView | None = None
+
+    def view(self) -> NetworkView:
+        if self._view is None:
+            self._view = frr_view(self.lab, self.samples)
+        return self._view
+
+    def inventory(self) -> Inventory:
+        return self.lab.inventory()
+
+    def now(self) -> datetime:
+        return self.lab.now()
+
+    def advance(self, seconds: float) -> None:
+        """Real time: sleep for short waits; a long one ends when routing converged."""
+        import time
+
+        if seconds >= self.lab.CONVERGE_WAIT_S:
+            self.lab.advance(seconds)
+        else:
+            time.sleep(max(0.0, seconds))
+
+    def sample(self) -> None:
+        """Poll the routers' counters once (the baseline monitoring compares against)."""
+        self.samples.sample()
+
+    def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
+        return self.faults.inject(spec, seed=seed)
+
+    def repair(self, fault: InjectedFault) -> None:
+        self.faults.repair(fault)
+
+    def injected(self) -> list[InjectedFault]:
+        return self.faults.injected()
+
+    def fault_present(self, fault: InjectedFault) -> bool:
+        return self.faults.fault_present(fault)
+
+    def state_hash(self) -> str:
+        return self.lab.state_hash()
+
+    def healthy_entities(self) -> set[str]:
+        return observe.healthy_entities(self.lab.state)
+
+    def disturbed(self, fault: InjectedFault) -> set[str]:
+        """First approximation on real routers: the fault's own target keys (the lab
+        cannot be forked to compare against a fault-free copy)."""
+        from netops_agent.lab.sim.control import _target_keys
+
+        return _target_keys(fault)
