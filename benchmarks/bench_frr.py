@@ -13,8 +13,8 @@ has cleared (clear). `link_failure` has no remote fix: its "clear" is the time t
 recover after the cable is mended (a field repair).
 
 Then the agent works the frr-smoke suite on the same lab, exactly as `netops-agent run
---backend frr` does (inject, the NOC's incident, diagnose, fix, validate on fresh
-output; the runner repairs between cases): time to mitigate is wall time from the
+--backend frr` does through the case pipeline (inject, the incident, diagnose, fix,
+validate on fresh output; the FRR backend repairs between cases): time to mitigate is wall time from the
 agent picking the incident up to its validated fix; the escalated cut cable has none.
 The lab is always torn down.
 """
@@ -34,14 +34,14 @@ from typing import Any
 
 from netops_agent.errors import NetopsError
 from netops_agent.evaluation.scenario import load_suite
-from netops_agent.frr_runner import FrrRunConfig, run_suite_frr
 from netops_agent.lab.frr import FrrFaultInjector, FrrLab, frr_inventory, missing_prerequisites, observe
 from netops_agent.models import FaultSpec, InjectedFault, Inventory
-from netops_agent.runner import RunOptions
+from netops_agent.pipeline import FrrRunConfig, RunOptions, run_suite
 from netops_agent.store import Store
 from netops_agent.tools.frr_parsers import FRR_TOOLS
 
 Check = Callable[[FrrLab], bool]
+INTAKE = "oracle"  # labelled: until the FRR telemetry feed localises all nine fault types
 
 
 def tool(lab: FrrLab, name: str, device: str, **params: Any) -> Any:
@@ -166,7 +166,8 @@ def bench_agent(lab: FrrLab, profile: str, repeat: int) -> list[dict[str, Any]]:
     for _ in range(repeat):
         with Store(":memory:") as store:
             started = time.monotonic()
-            report = run_suite_frr(store, suite, RunOptions(intake="noc"), FrrRunConfig(lab=lab))
+            opts = RunOptions(intake=INTAKE, backend="frr")
+            report = run_suite(store, suite, opts, frr=FrrRunConfig(lab=lab))
             wall = time.monotonic() - started
         for case in report.cases:
             for out in case.outcomes:

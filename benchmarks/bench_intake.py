@@ -27,7 +27,9 @@ from netops_agent.intake.alerts import record_alerts
 from netops_agent.intake.detectors import DetectContext
 from netops_agent.intake.pipeline import correlate
 from netops_agent.intake.probes import run_probes
+from netops_agent.lab.base import NetworkView
 from netops_agent.lab.sim import noise, persist
+from netops_agent.lab.sim.control import sim_view
 from netops_agent.lab.sim.faults import SimFaults
 from netops_agent.lab.sim.lab import SimLab
 from netops_agent.models import FaultSpec
@@ -80,7 +82,7 @@ def main() -> None:
         persist.save(lab, store, fresh=True)
         hour_end = lab.now()
         sweep_t = time.perf_counter()
-        sweep = run_probes(lab, store, cfg.probes, scope="bench")  # the probe detector's input
+        sweep = run_probes(sim_view(lab), store, cfg.probes, scope="bench")  # the probe detector's input
         sweep_s = time.perf_counter() - sweep_t
         sweep_twin_s = (lab.now() - hour_end).total_seconds()
         # A real poller pings in parallel: stamp the sweep at the end of the hour, and keep
@@ -113,7 +115,7 @@ def main() -> None:
 
         merge_s, stats = timed(merge, args.repeat)
         print(f"  {'alerts':10s} {merge_s * 1000:8.1f} ms  {stats.new} alerts ({stats.active} active)")
-        corr_s, (incidents, _) = timed(lambda: _correlate(store, lab, cfg), args.repeat)
+        corr_s, (incidents, _) = timed(lambda: _correlate(store, sim_view(lab), cfg), args.repeat)
         print(
             f"  {'correlate':10s} {corr_s * 1000:8.1f} ms  {len(incidents)} incidents "
             f"({stats.active / max(len(incidents), 1):.1f} alerts per incident)"
@@ -129,7 +131,7 @@ def main() -> None:
         )
 
 
-def _correlate(store: Store, lab: SimLab, cfg: Any) -> Any:
+def _correlate(store: Store, lab: NetworkView, cfg: Any) -> Any:
     store.execute("UPDATE alerts SET incident_id = NULL")
     return correlate(store, lab, cfg, scope="bench", first_number=1)
 

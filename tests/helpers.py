@@ -2,31 +2,55 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from netops_agent.evaluation.scenario import Case, Fault, Suite, Topology
-from netops_agent.runner import CaseResult, RunOptions, run_suite
+from netops_agent.lab.sim.control import SimControl
+from netops_agent.pipeline import CaseResult, RunOptions, Services, TruthStore, run_case
+from netops_agent.pipeline.backends import SimBackend
 from netops_agent.store import Store
 
 
-def one_case(
+def one_case(*faults: dict[str, Any], **kw: Any) -> tuple[CaseResult, Store]:
+    """One case through the case pipeline on the twin, with the telemetry intake.
+
+    The result carries the ground truth read after the agent (`result.truth`:
+    `present_after` per fault, healthy entities before and after).
+    """
+    result, store, _ = one_case_with_lab(*faults, **kw)
+    return result, store
+
+
+def one_case_with_lab(
     *faults: dict[str, Any],
     seed: int = 1,
     profile: str = "small",
     runbooks: Path | None = None,
-    intake: str = "noc",
+    intake: str = "telemetry",
     store: Store | None = None,
+    criticality: dict[str, str] | None = None,
     **opts: Any,
-) -> tuple[CaseResult, Store]:
-    suite = Suite(
-        name="test",
-        topology=Topology(profile=profile, seed=42),
-        cases=[Case(id="c1", seed=seed, faults=[Fault(**f) for f in faults])],
-    )
+) -> tuple[CaseResult, Store, SimControl]:
+    """`one_case`, also returning the twin's control face (for tests that go on working it)."""
+    case = Case(id="c1", seed=seed, faults=[Fault(**f) for f in faults], criticality=criticality or {})
+    suite = Suite(name="test", topology=Topology(profile=profile, seed=42), cases=[case])
     store = store or Store(":memory:")
-    report = run_suite(store, suite, RunOptions(runbooks=runbooks, intake=intake, **opts))
-    return report.cases[0], store
+    store.reset_run()
+    options = RunOptions(runbooks=runbooks, intake=intake, **opts)
+    backend = SimBackend()
+    with closing(TruthStore()) as truth:
+        svc = Services.open(store, runbooks)
+        result = run_case(svc, suite, case, options, backend=backend, truth=truth, collect_truth=True)
+    assert backend.last is not None
+    return result, store, backend.last
+
+
+def present(result: CaseResult, n: int = 0) -> bool:
+    """Is fault `n` of the case still in the network after the agent (ground truth)?"""
+    assert result.truth is not None
+    return result.truth.present_after[n]
 
 
 def same_target(diagnosed: dict[str, Any] | None, injected: dict[str, Any]) -> bool:

@@ -1,6 +1,6 @@
 """The agent loop: retrieve, diagnose, plan, gate, act, validate, roll back, update the ticket.
 
-The agent knows the network only through the Lab's tools and the inventory. It
+The agent knows the network only through its `NetworkView`: tools and the inventory. It
 confirms a runbook only when every evidence check holds on real tool output, acts
 only through the tool executor (which records everything) after the policy gate,
 checks that nothing healthy broke, and closes a ticket as resolved only when fresh
@@ -15,16 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from netops_agent.evidence import CheckResult, Evaluator, MissingContext, contexts_for, fill
+from netops_agent.intake.config import Healthy, load_detection
 from netops_agent.knowledge.index import Hit, Retriever
 from netops_agent.knowledge.schema import Runbook
-from netops_agent.lab.base import Lab
+from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident, ToolStatus
 from netops_agent.safety import snapshot
 from netops_agent.safety.approvals import ApprovalService
+from netops_agent.safety.gate import PolicyGate
 from netops_agent.safety.policy import Policy
 from netops_agent.tickets.service import TicketService
-from netops_agent.tools.base import Tool
-from netops_agent.tools.executor import GateDecision, Recorder, ToolExecutor
+from netops_agent.tools.executor import Recorder, ToolExecutor
 from netops_agent.tools.registry import TOOLS
 
 log = logging.getLogger("netops_agent.agent")
@@ -35,8 +36,11 @@ SCOPE_KEYS = {
     "bgp_session": ("device", "peer"),
     "device": ("device",),
 }
-PATH_CUTTING_TOOLS = {"interface_shutdown"}
 Step = tuple[str, str, dict[str, Any]]
+
+
+def _healthy_limits() -> Healthy:
+    return load_detection().healthy
 
 
 @dataclass
@@ -45,6 +49,8 @@ class AgentConfig:
     convergence_s: float = 30.0
     dry_run: bool = False
     snapshots: bool = True
+    # "no fault found" limits, shared with monitoring (detection.yaml `healthy:`)
+    healthy: Healthy = field(default_factory=_healthy_limits)
 
 
 @dataclass
@@ -108,7 +114,7 @@ class Outcome:
 class Agent:
     def __init__(
         self,
-        lab: Lab,
+        view: NetworkView,
         *,
         retriever: Retriever,
         runbooks: dict[str, Runbook],
@@ -118,7 +124,7 @@ class Agent:
         config: AgentConfig | None = None,
         approvals: ApprovalService | None = None,
     ) -> None:
-        self.lab = lab
+        self.view = view
         self.retriever = retriever
         self.runbooks = runbooks
         self.tickets = tickets
@@ -126,7 +132,7 @@ class Agent:
         self.policy = policy or Policy()
         self.config = config or AgentConfig()
         self.approvals = approvals
-        self._approved_by: str | None = None
+        self.gate = PolicyGate(self.policy, view, self.recorder)
 
     # --- the loop --------------------------------------------------------------------------------
     def handle(self, incident: Incident, ticket_id: str) -> Outcome:
@@ -136,11 +142,11 @@ class Agent:
             self.recorder.flush()
 
     def _handle(self, incident: Incident, ticket_id: str) -> Outcome:
-        started = self.lab.now()
+        started = self.view.now()
         ex, ev = self._executor(incident.id)
         out = Outcome(incident, ticket_id)
         self.tickets.transition(
-            ticket_id, "in_progress", f"Agent picked up {incident.id}: {incident.title}", self.lab.now()
+            ticket_id, "in_progress", f"Agent picked up {incident.id}: {incident.title}", self.view.now()
         )
         out.retrieved = self.retriever.retrieve(f"{incident.title}. {incident.summary}", k=len(self.runbooks))
         log.info("[%s] retrieved %s", incident.id, ", ".join(f"{h.id}:{h.score}" for h in out.retrieved[:5]))
@@ -163,7 +169,7 @@ class Agent:
         self.tickets.work_note(
             ticket_id,
             f"Diagnosis: {rb.title} ({out.diagnosis['type']}) confirmed by {len(out.evidence)} check(s)",
-            self.lab.now(),
+            self.view.now(),
             data={"runbook": rb.id, "diagnosis": out.diagnosis, "evidence": out.evidence},
         )
         if not rb.remediation:
@@ -193,7 +199,7 @@ class Agent:
                 data={"plan": out.as_dict()["plan"]},
             )
         if not self.config.dry_run:
-            verdict, reasons = self._precheck(plan, ex)
+            verdict, reasons = self.gate.plan(plan, ex)
             if verdict == "deny":
                 return self._escalate(
                     out, ex, "policy denied the plan: " + "; ".join(reasons), rb.assignment_group
@@ -236,25 +242,25 @@ class Agent:
             out.ticket_id,
             "in_progress",
             f"Approval {approval['id']} granted by {approval['decided_by']}; carrying on",
-            self.lab.now(),
+            self.view.now(),
             author=approval["decided_by"] or "human",
         )
-        self._approved_by = approval["decided_by"] or "human"
+        self.gate.approved_by = approval["decided_by"] or "human"
         try:
-            return self._act(out, ex, ev, rb, saved["ctx"], self.lab.now())
+            return self._act(out, ex, ev, rb, saved["ctx"], self.view.now())
         finally:
-            self._approved_by = None
+            self.gate.approved_by = None
 
     # --- diagnosis -----------------------------------------------------------------------------------
     def _executor(self, incident_id: str) -> tuple[ToolExecutor, Evaluator]:
-        ex = ToolExecutor(self.lab, self.recorder, incident_id=incident_id, dry_run=self.config.dry_run)
-        ex.gate = lambda tool, device, params: self._gate(ex, tool, device)
+        ex = ToolExecutor(self.view, self.recorder, incident_id=incident_id, dry_run=self.config.dry_run)
+        ex.gate = lambda tool, device, params: self.gate.step(ex, tool, device)
         return ex, Evaluator(ex)
 
     def _diagnose(
         self, incident: Incident, out: Outcome, ev: Evaluator
     ) -> tuple[Runbook, dict[str, Any]] | None:
-        contexts = contexts_for(incident, self.lab.inventory())
+        contexts = contexts_for(incident, self.view.inventory())
         k = max(self.config.top_k, 1)
         for start in range(0, len(out.retrieved), k):
             confirmed: list[tuple[int, int, Runbook, dict[str, Any], list[CheckResult]]] = []
@@ -295,7 +301,7 @@ class Agent:
 
     def _prune(self, plan: list[Step], ex: ToolExecutor) -> list[Step]:
         """Drop golden-config restores that would change nothing (that end is already as intended)."""
-        preview = ToolExecutor(self.lab, self.recorder, incident_id=ex.incident_id, dry_run=True)
+        preview = ToolExecutor(self.view, self.recorder, incident_id=ex.incident_id, dry_run=True)
         kept = []
         for tool, device, params in plan:
             if tool == "restore_golden_section":
@@ -307,81 +313,11 @@ class Agent:
             kept.append((tool, device, params))
         return kept
 
-    # --- safety ---------------------------------------------------------------------------------------
-    def _gate(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
-        """Policy for one step, plus live checks; every decision is recorded."""
-        if self._approved_by:
-            decision = GateDecision("allow", f"approved by {self._approved_by}")
-        else:
-            decision = self._policy_decision(ex, tool, device)
-        self.recorder.decision(
-            {
-                "ts": self.lab.now(),
-                "incident_id": ex.incident_id,
-                "device": device,
-                "tool": tool.name,
-                "risk": tool.risk.value,
-                "decision": decision.action,
-                "reason": decision.reason,
-            }
-        )
-        return decision
-
-    def _policy_decision(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
-        role = self.lab.inventory().device(device).role
-        decision = self.policy.decide(tool, role, self.lab.now())
-        if decision.action != "allow":
-            return decision
-        touched = set(ex.changed_devices) | {device}
-        if len(touched) > self.policy.blast_radius.max_devices_per_incident:
-            return GateDecision(
-                "approval",
-                f"blast radius: this incident would change {len(touched)} devices "
-                f"(limit {self.policy.blast_radius.max_devices_per_incident})",
-            )
-        return decision
-
-    def _precheck(self, plan: list[Step], ex: ToolExecutor) -> tuple[str, list[str]]:
-        """Gate the whole plan before touching anything, so a plan never stops half-way."""
-        devices = {d for t, d, _ in plan if TOOLS.get(t).changes_network}
-        reasons, verdict = [], "allow"
-        if len(devices) > self.policy.blast_radius.max_devices_per_incident:
-            verdict = "approval"
-            reasons.append(
-                f"plan changes {len(devices)} devices "
-                f"(limit {self.policy.blast_radius.max_devices_per_incident})"
-            )
-        for tool_name, device, params in plan:
-            tool = TOOLS.get(tool_name)
-            decision = self.policy.decide(tool, self.lab.inventory().device(device).role, self.lab.now())
-            if self.policy.protect_last_path and tool_name in PATH_CUTTING_TOOLS:
-                cut = self._cuts_last_path(ex, device, str(params.get("interface")))
-                if cut:
-                    decision = GateDecision("deny", cut)
-            if decision.action == "deny":
-                return "deny", [decision.reason]
-            if decision.action == "approval":
-                verdict = "approval"
-                reasons.append(f"{tool_name} on {device}: {decision.reason}")
-        return verdict, reasons
-
-    def _cuts_last_path(self, ex: ToolExecutor, device: str, interface: str) -> str:
-        """Would shutting this interface leave the device without a working uplink?"""
-        inv = self.lab.inventory()
-        uplinks = {i.name for i in inv.interfaces if i.device == device and i.kind == "p2p"}
-        if interface not in uplinks:
-            return ""
-        brief = ex.run("show_ip_interface_brief", device)
-        up = {r["interface"] for r in brief.parsed or [] if r["proto"] == "up"} if brief.ok else set()
-        others = (uplinks & up) - {interface}
-        if not others:
-            return f"shutting {device} {interface} would take down its last working uplink"
-        return ""
-
+    # --- approval --------------------------------------------------------------------------------------
     def _request_approval(
         self, out: Outcome, ex: ToolExecutor, rb: Runbook, ctx: dict[str, Any], reasons: list[str]
     ) -> Outcome:
-        preview = ToolExecutor(self.lab, self.recorder, incident_id=out.incident.id, dry_run=True)
+        preview = ToolExecutor(self.view, self.recorder, incident_id=out.incident.id, dry_run=True)
         diff_lines = []
         for tool, device, params in out.plan:
             res = preview.run(tool, device, **params)
@@ -410,7 +346,7 @@ class Agent:
                 diff="\n".join(diff_lines),
                 risk=risk,
                 reason="; ".join(reasons),
-                at=self.lab.now(),
+                at=self.view.now(),
             )
             out.outcome, out.escalated = "escalated", True
             out.reason = (
@@ -422,7 +358,7 @@ class Agent:
                 out.ticket_id,
                 "awaiting_approval",
                 out.reason,
-                self.lab.now(),
+                self.view.now(),
                 runbook_id=rb.id,
                 diagnosis=out.diagnosis,
                 data={"approval": out.approval_id, "diff": "\n".join(diff_lines)},
@@ -468,11 +404,11 @@ class Agent:
         self.tickets.work_note(
             tid,
             f"Applied {len(out.plan)} change(s) from {rb.id}",
-            self.lab.now(),
+            self.view.now(),
             kind="change",
             data={"actions": out.actions},
         )
-        self.lab.advance(self.config.convergence_s)
+        self.view.wait(self.config.convergence_s)
         if pre:
             post = snapshot.take(ex, affected)
             out.state_diff = snapshot.diff(pre, post)
@@ -480,7 +416,7 @@ class Agent:
             self.tickets.work_note(
                 tid,
                 f"Post-change state diff: {len(out.state_diff)} change(s)",
-                self.lab.now(),
+                self.view.now(),
                 kind="snapshot_diff",
                 data={"diff": out.state_diff},
             )
@@ -499,13 +435,13 @@ class Agent:
         out.tool_calls = ex.calls
         if all(c.holds for c in checks):
             out.outcome, out.validated = "resolved", True
-            out.time_to_mitigate_s = (self.lab.now() - started).total_seconds()
+            out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
             out.reason = f"{rb.title}: fixed and verified by {len(checks)} fresh check(s)"
             self.tickets.transition(
                 tid,
                 "resolved",
                 out.reason,
-                self.lab.now(),
+                self.view.now(),
                 runbook_id=rb.id,
                 diagnosis=out.diagnosis,
                 resolution=out.reason,
@@ -524,7 +460,7 @@ class Agent:
 
     def _affected(self, plan: list[Step]) -> list[str]:
         """Devices a plan changes and the neighbours on the far side of their cables."""
-        inv = self.lab.inventory()
+        inv = self.view.inventory()
         devices = {d for t, d, _ in plan if TOOLS.get(t).changes_network}
         around = set(devices)
         for _, d, p in plan:
@@ -550,7 +486,7 @@ class Agent:
             out.rolled_back = out.rolled_back or res.ok
         ex.changed_devices.clear()
         if out.rolled_back and pre:
-            self.lab.advance(self.config.convergence_s)
+            self.view.wait(self.config.convergence_s)
             restored = snapshot.take(ex, affected)
             out.rollback_verified = snapshot.same(pre, restored)
 
@@ -571,8 +507,10 @@ class Agent:
         a false alarm (no fault found); anything still wrong is escalated. Healthy means,
         on fresh reads: interfaces up with error and drop counters steady and utilisation
         below 90%; BGP sessions Established; CPU below 70% and memory below 80%; an
-        incident's prefix reachable from the device.
+        incident's prefix reachable from the device. The limits are `config.healthy`
+        (detection.yaml `healthy:`, shared with monitoring).
         """
+        lim = self.config.healthy
         places = [(s.device, s.interface, s.peer) for s in incident.suspects[:3]] or [
             (incident.device, incident.interface, incident.peer)
         ]
@@ -591,8 +529,8 @@ class Agent:
             import ipaddress
 
             host = str(ipaddress.IPv4Network(incident.prefix, strict=False).network_address + 10)
-            res = ex.run("ping", incident.device, destination=host, count=5)
-            ok = res.ok and (res.parsed or {}).get("success_pct", 0) >= 80
+            res = ex.run("ping", incident.device, destination=host, count=lim.ping_count)
+            ok = res.ok and (res.parsed or {}).get("success_pct", 0) >= lim.min_ping_success_pct
             seen.append(f"ping {host} from {incident.device} {'ok' if ok else 'fails'}")
             if not ok:
                 return False, "; ".join(seen)
@@ -602,7 +540,7 @@ class Agent:
         reads = []
         for n in range(2):
             if n:
-                self.lab.advance(10)
+                self.view.wait(self.config.healthy.counter_interval_s)
             res = ex.run("show_interfaces", device, interface=interface)
             rows = [r for r in res.parsed or [] if r["interface"] == interface] if res.ok else []
             if not rows:
@@ -619,7 +557,8 @@ class Agent:
             f"{device} {interface} {last['protocol_status']}, util {last.get('output_util_pct', 0):.0f}%"
             + (f", {'/'.join(growing)} rising" if growing else "")
         )
-        return last["protocol_status"] != "up" or bool(growing) or last.get("output_util_pct", 0) >= 90
+        busy = last.get("output_util_pct", 0) >= self.config.healthy.max_utilisation_pct
+        return last["protocol_status"] != "up" or bool(growing) or busy
 
     def _device_problem(self, ex: ToolExecutor, device: str, seen: list[str]) -> bool:
         cpu_res = ex.run("show_processes_cpu", device)
@@ -630,7 +569,8 @@ class Agent:
             seen.append(f"{device} {cpu_res.status.value}")
             return True
         seen.append(f"{device} CPU {cpu:.0f}%" + (f", memory {mem:.0f}%" if mem is not None else ""))
-        return cpu >= 70 or (mem is not None and mem >= 80)
+        lim = self.config.healthy
+        return cpu >= lim.max_cpu_pct or (mem is not None and mem >= lim.max_memory_pct)
 
     def _session_problem(self, ex: ToolExecutor, device: str, peer: str, seen: list[str]) -> bool:
         res = ex.run("show_ip_bgp_summary", device)
@@ -645,7 +585,7 @@ class Agent:
             f"no fault found: no runbook was confirmed and the symptom is gone on re-observation ({seen})"
         )
         out.tool_calls = ex.calls
-        self.tickets.transition(out.ticket_id, "closed", out.reason, self.lab.now(), resolution=out.reason)
+        self.tickets.transition(out.ticket_id, "closed", out.reason, self.view.now(), resolution=out.reason)
         log.info("[%s] closed: %s", out.incident.id, out.reason)
         return out
 
@@ -655,14 +595,14 @@ class Agent:
         self.tickets.work_note(
             out.ticket_id,
             f"Dry run: would apply {len(out.plan)} step(s)",
-            self.lab.now(),
+            self.view.now(),
             data={"actions": out.actions},
         )
         self.tickets.transition(
             out.ticket_id,
             "closed",
             out.reason,
-            self.lab.now(),
+            self.view.now(),
             runbook_id=rb.id,
             diagnosis=out.diagnosis,
             resolution=out.reason,
@@ -675,7 +615,7 @@ class Agent:
         self.tickets.escalate(
             out.ticket_id,
             reason,
-            self.lab.now(),
+            self.view.now(),
             group=group,
             runbook_id=out.runbook,
             diagnosis=out.diagnosis,

@@ -163,7 +163,7 @@ class Evaluator:
                 return CheckResult(label, False, None, f"{result.tool} failed: {result.error}")
             if chk.op in ("increases", "steady"):
                 first = _value(result.parsed, chk, ctx)
-                self.ex.lab.advance(chk.interval_s)
+                self.ex.view.wait(chk.interval_s)
                 second = _value(self.run_step(chk, ctx, fresh=True).parsed, chk, ctx)
                 if first is None or second is None:
                     return CheckResult(label, False, None, "field not found")

@@ -29,10 +29,15 @@ class Severity(str, Enum):
         return ["low", "medium", "high", "critical"].index(self.value)
 
 
+Criticality = Literal["low", "normal", "high", "critical"]
+CRITICALITY_RANK = {"low": 0, "normal": 1, "high": 2, "critical": 3}
+
+
 class Site(Strict):
     name: str
     slug: str
     region: str
+    criticality: Criticality = "normal"  # service tier, as a CMDB would carry it
 
 
 class Device(Strict):
@@ -43,6 +48,7 @@ class Device(Strict):
     asn: int
     loopback: str
     router_id: str
+    criticality: Criticality = "normal"  # service tier; the site's applies when higher
 
 
 class Interface(Strict):
@@ -98,6 +104,14 @@ class Inventory(Strict):
     )
 
     # --- lookups (cheap; built on demand) -------------------------------------------
+    def criticality(self, device: str) -> str:
+        """A device's service tier: its own or its site's, whichever is higher."""
+        dev = next((d for d in self.devices if d.name == device), None)
+        if dev is None:
+            return "normal"
+        site = next((s.criticality for s in self.sites if s.name == dev.site), "normal")
+        return max(dev.criticality, site, key=CRITICALITY_RANK.__getitem__)
+
     def device(self, name: str) -> Device:
         for d in self.devices:
             if d.name == name:
@@ -142,7 +156,6 @@ class FaultSpec(Strict):
 
     type: str
     target: dict[str, Any] | Literal["auto"] = "auto"
-    severity: Severity | None = None
 
 
 class InjectedFault(Strict):
@@ -151,7 +164,6 @@ class InjectedFault(Strict):
     id: str
     type: str
     target: dict[str, Any]
-    severity: Severity
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from netops_agent.catalog import CATALOG
-from netops_agent.lab.sim.faults import SimFaults
-from tests.helpers import one_case, same_target
+from tests.helpers import one_case, present, same_target
 
 
 @pytest.mark.parametrize("slug", sorted(CATALOG))
@@ -22,8 +21,8 @@ def test_agent_reaches_catalog_outcome(slug: str, seed: int) -> None:
         target.pop("interface", None)
     assert same_target(out.diagnosis["target"], target), (out.diagnosis, fault.target)
     assert out.outcome == CATALOG[slug].outcome, out.reason
-    present = SimFaults(result.lab).fault_present(fault)
-    assert present is (out.outcome != "resolved"), "ticket outcome must match the twin's ground truth"
+    still = present(result)
+    assert still is (out.outcome != "resolved"), "ticket outcome must match the twin's ground truth"
     ticket = store.query_one("SELECT * FROM tickets WHERE id = ?", [out.ticket_id])
     if out.approval_id:  # a human must approve the fix first (bgp_max_prefix)
         assert ticket["state"] == "awaiting_approval" and out.outcome == "escalated"
@@ -35,15 +34,16 @@ def test_agent_reaches_catalog_outcome(slug: str, seed: int) -> None:
         assert ticket["escalation_reason"] == out.reason and out.reason
 
 
-def test_high_severity_is_escalated_with_the_plan_and_nothing_changes() -> None:
-    result, store = one_case({"type": "bgp_neighbor_shutdown", "severity": "high"})
+def test_high_criticality_site_is_escalated_with_the_plan_and_nothing_changes() -> None:
+    result, store = one_case({"type": "bgp_neighbor_shutdown"}, criticality={"site1": "high"})
     [out] = result.outcomes
     assert out.diagnosis["type"] == "bgp_neighbor_shutdown"
     assert out.outcome == "escalated" and "severity high" in out.reason
     assert "bgp_neighbor_no_shutdown" in out.reason
-    assert SimFaults(result.lab).fault_present(result.faults[0])
+    assert result.incidents[0].severity.value == "high"
+    assert present(result)
     assert store.scalar("SELECT count(*) FROM changes") == 0
-    assert result.lab.state_hash() == result.hash_before_agent
+    assert result.hash_after_agent == result.hash_before_agent
 
 
 def test_multiple_faults_in_one_network_are_each_handled() -> None:
@@ -56,5 +56,4 @@ def test_multiple_faults_in_one_network_are_each_handled() -> None:
         "route_missing",
     ]
     assert all(o.outcome == "resolved" for o in result.outcomes)
-    fx = SimFaults(result.lab)
-    assert not any(fx.fault_present(f) for f in result.faults)
+    assert result.truth is not None and not any(result.truth.present_after)

@@ -9,10 +9,9 @@ import pytest
 import yaml
 
 from netops_agent.knowledge.schema import default_path
-from netops_agent.lab.sim.faults import SimFaults
 from netops_agent.safety.policy import Policy
 from netops_agent.tools.registry import TOOLS
-from tests.helpers import one_case
+from tests.helpers import one_case, present
 
 
 def test_noop_remediation_fails_validation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,7 +23,7 @@ def test_noop_remediation_fails_validation(monkeypatch: pytest.MonkeyPatch) -> N
     assert out.diagnosis["type"] == "bgp_neighbor_shutdown"
     assert out.outcome == "escalated" and not out.validated
     assert "validation failed" in out.reason
-    assert SimFaults(result.lab).fault_present(result.faults[0])
+    assert present(result)
     assert store.scalar("SELECT state FROM tickets WHERE id = ?", [out.ticket_id]) == "escalated"
 
 
@@ -142,26 +141,28 @@ def test_wrong_fix_for_look_alike_does_not_validate(
         next(rb for rb in data["runbooks"] if rb["id"] == rb_id)["validation"] = validation
         path.write_text(yaml.safe_dump(data))
     # policy out of the way (everything automatic): this test is about validation honesty
-    everything = Policy(rules=[{"action": "auto"}])  # type: ignore[list-item]
-    result, _ = one_case({"type": fault, "severity": "medium"}, runbooks=path, policy=everything)
+    everything = Policy(rules=[{"action": "auto"}], severity={"auto_max": "critical"})  # type: ignore[list-item,arg-type]
+    result, _ = one_case({"type": fault}, runbooks=path, policy=everything)
     [out] = result.outcomes
     assert out.runbook == rb_id
     assert out.outcome == "escalated" and not out.validated, out.reason
     assert "validation failed" in out.reason
-    assert SimFaults(result.lab).fault_present(result.faults[0])
+    assert present(result)
     # the agent's own change was rolled back: the twin is exactly as before it acted
-    assert result.lab.state_hash() == result.hash_before_agent
+    assert result.hash_after_agent == result.hash_before_agent
     if wrong_fix[0]["tool"] == "set_ospf_cost":  # the cost change was real, so its rollback is too
         assert out.rolled_back and out.rollback_verified
 
 
 def test_restoring_bgp_neighbour_over_a_dead_link_does_not_help() -> None:
     """The session's transport is a cut cable: `no neighbor shutdown` changes nothing."""
+    from netops_agent.lab.sim.control import SimControl
     from netops_agent.lab.sim.lab import SimLab
     from netops_agent.models import FaultSpec
 
     lab = SimLab.build("small", 42)
-    f = SimFaults(lab).inject(FaultSpec(type="link_failure"), seed=1)
+    ctl = SimControl(lab)
+    f = ctl.inject(FaultSpec(type="link_failure"), seed=1)
     s = lab.inv.session(
         f.target["device"],
         lab.configs[f.target["peer_device"]].interfaces[f.target["peer_interface"]].ip or "",
@@ -171,14 +172,15 @@ def test_restoring_bgp_neighbour_over_a_dead_link_does_not_help() -> None:
         s.device, [f"router bgp {lab.inv.device(s.device).asn}", f" no neighbor {s.peer_ip} shutdown"]
     )
     assert lab.derived.bgp[(s.device, s.peer_ip)].state != "Established"
-    assert SimFaults(lab).fault_present(f)
+    assert ctl.fault_present(f)
 
 
 def test_false_alarm_is_closed_as_no_fault_found() -> None:
     """An incident about a healthy interface: nothing confirms, the symptom is not there."""
+    from netops_agent.lab.sim.control import sim_view
     from netops_agent.lab.sim.lab import SimLab
     from netops_agent.models import Incident, Severity
-    from netops_agent.runner import Services
+    from netops_agent.services import Services
     from netops_agent.store import Store
     from netops_agent.tickets import TicketService
 
@@ -195,7 +197,7 @@ def test_false_alarm_is_closed_as_no_fault_found() -> None:
     )
     from netops_agent.agent import Agent
 
-    agent = Agent(lab, retriever=svc.retriever, runbooks=svc.runbooks, tickets=svc.tickets)
+    agent = Agent(sim_view(lab), retriever=svc.retriever, runbooks=svc.runbooks, tickets=svc.tickets)
     before = lab.state_hash()
     out = agent.handle(inc, TicketService(store).open(inc, lab.now()))
     assert out.outcome == "no_action" and out.reason.startswith("no fault found")
@@ -206,9 +208,10 @@ def test_false_alarm_is_closed_as_no_fault_found() -> None:
 def test_unexplained_symptom_still_present_is_escalated() -> None:
     """Nothing confirms (no runbook for this), but the interface really is down: escalate."""
     from netops_agent.agent import Agent
+    from netops_agent.lab.sim.control import sim_view
     from netops_agent.lab.sim.lab import SimLab
     from netops_agent.models import Incident, Severity
-    from netops_agent.runner import Services
+    from netops_agent.services import Services
     from netops_agent.store import Store
     from netops_agent.tickets import TicketService
 
@@ -225,7 +228,7 @@ def test_unexplained_symptom_still_present_is_escalated() -> None:
         interface="GigabitEthernet0/0",
     )
     only_bgp = {k: v for k, v in svc.runbooks.items() if k.startswith("RB-BGP")}
-    agent = Agent(lab, retriever=svc.retriever, runbooks=only_bgp, tickets=svc.tickets)
+    agent = Agent(sim_view(lab), retriever=svc.retriever, runbooks=only_bgp, tickets=svc.tickets)
     agent.retriever = type(
         "R",
         (),
@@ -250,7 +253,7 @@ def test_unknown_fault_that_persists_is_never_closed_as_no_fault(
     data["runbooks"] = [rb for rb in data["runbooks"] if rb["id"] != rb_id]
     path = tmp_path / "rb.yaml"
     path.write_text(yaml.safe_dump(data))
-    result, _ = one_case({"type": fault}, runbooks=path, intake="telemetry")
+    result, _ = one_case({"type": fault}, runbooks=path)
     assert result.outcomes
     assert all(o.outcome == "escalated" for o in result.outcomes), [o.reason for o in result.outcomes]
-    assert SimFaults(result.lab).fault_present(result.faults[0])
+    assert present(result)

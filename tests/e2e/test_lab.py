@@ -15,8 +15,17 @@ def test_lab_session(cli: Cli) -> None:
     assert "Idle (Admin)" in out
     logs = cli("lab", "exec", "site1-leaf1", "show logging").stdout
     assert "%BGP-5-ADJCHANGE" in logs and "%SYS-5-CONFIG_I" in logs
+    # the injection is recorded only in the ground-truth store next to the database
+    assert "ground_truth" not in cli.json("show-db")
+    from netops_agent.store.truth import TruthStore
+
+    with TruthStore(cli.cwd / "outputs" / "netops.truth.duckdb") as truth:
+        [fault] = truth.faults("lab")
+    assert fault.type == "bgp_neighbor_shutdown" and fault.target["device"] == "site1-leaf1"
     cli("lab", "down")
     assert cli.json("show-db")["devices"] == 0
+    with TruthStore(cli.cwd / "outputs" / "netops.truth.duckdb") as truth:
+        assert truth.faults("lab") == []
 
 
 def test_solve_works_what_was_injected_and_does_not_repeat(cli: Cli) -> None:

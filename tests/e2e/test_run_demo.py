@@ -8,8 +8,9 @@ import duckdb
 
 from netops_agent.catalog import CATALOG
 from netops_agent.lab.sim import persist
-from netops_agent.lab.sim.faults import SimFaults
+from netops_agent.lab.sim.control import SimControl
 from netops_agent.store import Store
+from netops_agent.store.truth import TruthStore
 from tests.e2e.conftest import Cli
 
 CONTRACT = {
@@ -57,14 +58,18 @@ def test_outcomes_are_true_in_the_twin(demo: tuple[Cli, dict[str, Any]]) -> None
         tickets = {r["id"]: r for r in store.query("SELECT * FROM tickets")}
         events = store.query("SELECT ticket_id, count(*) AS n FROM ticket_events GROUP BY 1")
         calls = store.query("SELECT incident_id, count(*) AS n FROM tool_calls GROUP BY 1")
-    fx = SimFaults(lab)
+        assert "ground_truth" not in store.tables(), "ground truth never sits in the agent's database"
+    with TruthStore(cli.cwd / "outputs" / "netops.truth.duckdb") as truth:
+        injected = truth.faults("noc-shift")
+    assert len(injected) == 15
+    fx = SimControl(lab)
     from tests.helpers import same_target
 
     def fault_for(diag):  # type: ignore[no-untyped-def]
         return next(
             (
                 f
-                for f in lab.ground_truth
+                for f in injected
                 if f.type == diag["type"]
                 and same_target(
                     diag["target"],
@@ -95,6 +100,9 @@ def test_outcomes_are_true_in_the_twin(demo: tuple[Cli, dict[str, Any]]) -> None
     assert unfixable and all(i["outcome"] == "escalated" for i in unfixable)
     high = [i for i in report["incidents"] if i["severity"] in ("high", "critical")]
     assert high and all(i["outcome"] == "escalated" for i in high)
+    # the fixable fault on the high-criticality leaf is handed to a human by severity
+    critical = [i for i in high if i["device"] == "site1-leaf7" or "site1-leaf7" in i["reason"]]
+    assert critical and all("severity high" in i["reason"] for i in critical)
     assert {e["ticket_id"] for e in events} == set(tickets)
     assert all(e["n"] >= 2 for e in events)
     assert {c["incident_id"] for c in calls} == {i["id"] for i in report["incidents"]}
@@ -130,6 +138,9 @@ def test_show_db_lists_every_table_with_counts(demo: tuple[Cli, dict[str, Any]])
     assert len(rows) == 3
     human = cli("show-db").stdout
     assert "ticket_events" in human
+    assert "ground_truth" not in counts and "ground_truth" not in human
+    bad = cli("show-db", "--table", "ground_truth", check=False)
+    assert bad.returncode != 0
 
 
 def test_running_twice_gives_the_same_result_without_duplicates(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]

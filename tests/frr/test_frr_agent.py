@@ -1,10 +1,10 @@
 """The agent on real FRR routers: every FRR fault of frr-smoke, scored against ground truth.
 
-This is the runner's FRR path (what `netops-agent run --backend frr` and `eval --backend
-frr` run) on the module's lab: each case injects a real fault, the NOC stand-in raises
+This is the case pipeline's FRR path (what `netops-agent run --backend frr` and `eval
+--backend frr` run) on the module's lab: each case injects a real fault, the intake raises
 the incident, the unchanged agent diagnoses, fixes and validates on fresh tool output,
-then the harness reads the ground truth from the routers (is the cause still there?
-did anything healthy break?) before the runner repairs the fault for the next case.
+then the pipeline reads the ground truth from the routers (is the cause still there?
+did anything healthy break?) before the FRR backend repairs the fault for the next case.
 Needs root and FRR; skips otherwise.
 """
 
@@ -14,17 +14,19 @@ from typing import Any
 
 import pytest
 
-from netops_agent.evaluation.harness import EvalOptions, per_case
+from netops_agent.evaluation.harness import EvalOptions, evaluate, per_case
 from netops_agent.evaluation.scenario import load_suite
-from netops_agent.frr_runner import FrrRunConfig, evaluate_frr
 from netops_agent.lab.frr import FrrFaultInjector, FrrLab, observe
+from netops_agent.pipeline import FrrRunConfig
+
+INTAKE = "oracle"  # until the FRR telemetry feed (syslog, netlink, probes) localises all nine
 
 pytestmark = pytest.mark.frr
 
 
 def test_every_fixable_fault_resolved_for_real_and_link_failure_escalated(frr_lab: FrrLab) -> None:
     suite = load_suite("frr-smoke")
-    run = evaluate_frr(suite, EvalOptions(backend="frr"), frr=FrrRunConfig(lab=frr_lab))
+    run = evaluate(suite, EvalOptions(backend="frr", intake=INTAKE), frr=FrrRunConfig(lab=frr_lab))
     cases = {c["id"]: c for c in (per_case(r) for r in run.records)}
     records = {r.id: r for r in run.records}
     problems: list[str] = []
@@ -52,7 +54,8 @@ def test_every_fixable_fault_resolved_for_real_and_link_failure_escalated(frr_la
     assert not problems, "\n".join(problems)
     m = run.metrics
     assert m["mitigation_success"] == 1.0 and m["false_resolutions"] == 0 and m["unsafe_actions"] == 0
-    assert run.options.intake == "noc" and run.options.backend == "frr"
-    # the runner repaired every fault and the lab converged again
+    assert run.options.backend == "frr"
+    assert run.as_dict()["intake"] == INTAKE and run.as_dict()["oracle_intake"] is (INTAKE == "oracle")
+    # the FRR backend repaired every fault and the lab converged again
     assert FrrFaultInjector(frr_lab).injected() == []
     assert observe.routing_view(frr_lab.state)[0]

@@ -23,9 +23,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from netops_agent.frr_runner import runtime_dir_for
 from netops_agent.lab.frr import FrrLab
 from netops_agent.lab.frr.system import NETNS_DIR
+from netops_agent.pipeline.backends import runtime_dir_for
 
 from .conftest import frr_skip_reason, lab_prefix, leftovers
 
@@ -101,7 +101,11 @@ def test_lab_up_status_exec_inject_down(cli: Cli) -> None:
     while "Idle (Admin)" not in (summary := cli("lab", "exec", "leaf2", "show bgp summary json").stdout):
         assert time.monotonic() < deadline, summary
         time.sleep(0.5)
-    assert cli.query("SELECT type FROM ground_truth") == [("bgp_neighbor_shutdown",)]
+    from netops_agent.store.truth import TruthStore
+
+    assert "ground_truth" not in cli.json("show-db")  # the injection is not in the agent's database
+    with TruthStore(cli.db.with_name(cli.db.stem + ".truth.duckdb")) as truth:
+        assert [f.type for f in truth.faults("lab")] == ["bgp_neighbor_shutdown"]
     metrics = {m for (m,) in cli.query("SELECT DISTINCT metric FROM telemetry")}
     assert {"in-octets", "oper-status", "out-utilization", "bgp-session-established"} <= metrics
     removed = cli.json("lab", "down")["removed"]

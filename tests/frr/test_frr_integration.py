@@ -24,14 +24,15 @@ import yaml
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation.harness import EvalOptions, check_options
 from netops_agent.evaluation.scenario import load_suite
-from netops_agent.frr_runner import SETTLE_S, check_suite, settle_seconds
 from netops_agent.lab.base import CommandOutput
 from netops_agent.lab.frr import frr_inventory, render_frr_config
 from netops_agent.lab.frr.fault_kinds import KINDS
 from netops_agent.lab.frr.telemetry import BGP_METRIC, RouterRead, bgp_rows, interface_rows, to_table
-from netops_agent.lab.sim import noc
 from netops_agent.lab.sim.telemetry import IF_METRICS
-from netops_agent.models import InjectedFault, Inventory, Severity, ToolStatus
+from netops_agent.models import InjectedFault, Inventory, ToolStatus
+from netops_agent.pipeline import oracle
+from netops_agent.pipeline.backends import FRR_SETTLE_S as SETTLE_S
+from netops_agent.pipeline.backends import check_suite, settle_seconds
 from netops_agent.tools.executor import ToolExecutor
 from netops_agent.tools.frr_parsers import parse_show_interfaces, parse_show_transceiver
 from netops_agent.tools.golden import config_diff, remediation_lines
@@ -180,11 +181,11 @@ class ClockOnlyLab:
         return datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def test_noc_raises_symptom_only_incidents_on_any_lab() -> None:
+def test_oracle_raises_symptom_only_incidents_on_any_lab() -> None:
     target = {"device": "leaf2", "interface": "Vlan100"}
-    fault = InjectedFault(id="F1", type="acl_blocking", target=target, severity=Severity.medium,
+    fault = InjectedFault(id="F1", type="acl_blocking", target=target,
                           params={"prefix": "10.100.2.0/24", "acl": "CUSTOMER-OUT"})  # fmt: skip
-    [inc] = noc.incidents_for(ClockOnlyLab(), [fault], seed=1)  # type: ignore[arg-type]
+    [inc] = oracle.incidents_for(ClockOnlyLab(), [fault], seed=1)  # type: ignore[arg-type]
     assert (inc.device, inc.interface, inc.prefix) == ("leaf2", "Vlan100", "10.100.2.0/24")
     assert "acl" not in inc.summary.lower() and "access" not in inc.summary.lower()
 
@@ -205,7 +206,7 @@ def test_frr_smoke_has_one_case_per_frr_fault() -> None:
 
 def test_symptoms_get_the_time_the_lab_timers_need() -> None:
     def fault(type_: str) -> InjectedFault:
-        return InjectedFault(id="F1", type=type_, target={}, severity=Severity.medium)
+        return InjectedFault(id="F1", type=type_, target={})
 
     assert settle_seconds([]) == 0.0
     assert settle_seconds([fault("route_missing")]) == SETTLE_S

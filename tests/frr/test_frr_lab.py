@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from netops_agent.lab.base import Lab
+from netops_agent.lab.base import NetworkView
 from netops_agent.lab.frr import FrrFaultInjector, FrrLab, observe
 from netops_agent.models import FaultSpec, InjectedFault
 
@@ -70,7 +70,10 @@ def fix(lab: FrrLab, fx: FrrFaultInjector, fault: InjectedFault) -> None:
 
 
 def test_all_sessions_established_after_up(lab: FrrLab) -> None:
-    assert isinstance(lab, Lab) and lab.backend == lab.platform == "frr"
+    from netops_agent.lab.frr.control import FrrControl
+
+    view = FrrControl(lab).view()
+    assert isinstance(view, NetworkView) and view.backend == view.platform == "frr"
     assert 0 < lab.bringup_seconds < 30
     for row in lab.status():
         assert all(row["daemons"].values()), row

@@ -11,8 +11,9 @@ import pytest
 
 from netops_agent.intake import IntakeResult, load_detection, run_intake
 from netops_agent.intake.config import DetectionConfig
+from netops_agent.lab.base import NetworkView
 from netops_agent.lab.sim import noise, persist
-from netops_agent.lab.sim.faults import SimFaults
+from netops_agent.lab.sim.control import SimControl
 from netops_agent.lab.sim.lab import EPOCH, SimLab
 from netops_agent.models import FaultSpec, InjectedFault
 from netops_agent.store import Store
@@ -23,7 +24,8 @@ SETTLE_S = 120.0
 
 @dataclass
 class Twin:
-    lab: SimLab
+    lab: SimLab  # the test's control side; the intake got only `view`
+    view: NetworkView
     store: Store
     faults: list[InjectedFault]
     result: IntakeResult
@@ -45,15 +47,16 @@ def twin(
 ) -> Twin:
     """Build a twin, inject faults (no ground truth reaches intake), run one intake cycle."""
     lab = SimLab.build(profile, 42, jitter=jitter)
-    lab.advance(BASELINE_S)
-    fx = SimFaults(lab)
-    injected = [fx.inject(FaultSpec(**f), seed=seed) for f in faults]
-    lab.advance(SETTLE_S)
+    ctl = SimControl(lab)
+    ctl.advance(BASELINE_S)
+    injected = [ctl.inject(FaultSpec(**f), seed=seed) for f in faults]
+    ctl.advance(SETTLE_S)
     noise.add_transient_spikes(lab, spikes, seed=seed)
     store = Store(":memory:")
     persist.save(lab, store, fresh=True)
-    result = run_intake(lab, store, scope="t", config=config or load_detection(use_env=False))
-    return Twin(lab, store, injected, result)
+    view = ctl.view()
+    result = run_intake(view, store, scope="t", config=config or load_detection(use_env=False))
+    return Twin(lab, view, store, injected, result)
 
 
 def series(

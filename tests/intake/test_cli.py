@@ -65,9 +65,14 @@ def test_unknown_incident_is_a_clear_error(ran: Cli) -> None:
 
 
 def test_run_intake_option(tmp_path: Path) -> None:
+    """The oracle intake (debugging only) is never the default and labels its results."""
     cli = Cli(tmp_path)
     (tmp_path / "suite.yaml").write_text(SUITE)
-    data = cli.json("run", "--scenario", "suite.yaml", "--intake", "noc")
+    data = cli.json("run", "--scenario", "suite.yaml", "--intake", "oracle")
     assert data["summary"]["incidents"] == 2 and data["intake"]["alerts"] == 0
-    bad = cli("run", "--scenario", "suite.yaml", "--intake", "psychic", check=False)
-    assert bad.returncode == 2 and "unknown intake 'psychic'" in bad.stderr
+    assert data["oracle_intake"] is True and data["intake_source"] == "oracle"
+    honest = cli.json("run", "--scenario", "suite.yaml")
+    assert honest["oracle_intake"] is False and honest["intake_source"] == "telemetry"
+    for old in ("noc", "psychic"):
+        bad = cli("run", "--scenario", "suite.yaml", "--intake", old, check=False)
+        assert bad.returncode == 2 and f"unknown intake {old!r}" in bad.stderr

@@ -1,4 +1,4 @@
-"""The telemetry intake as the runner's default: metrics, relinked alerts, scenario severity."""
+"""The telemetry intake as the pipeline's default: metrics, relinked alerts, severity from criticality."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from netops_agent.evaluation.scenario import Case, Fault, Noise, Suite, Topology
-from netops_agent.runner import RunOptions, RunReport, run_suite
+from netops_agent.pipeline import RunOptions, RunReport, run_suite
 from netops_agent.store import Store
 
 
@@ -22,7 +22,11 @@ def report() -> tuple[RunReport, Store]:
             Case(
                 id="pair",
                 seed=3,
-                faults=[Fault(type="high_cpu_process"), Fault(type="bgp_neighbor_shutdown", severity="high")],
+                criticality={"site1-leaf2": "high"},  # the BGP fault's device: a tier-1 service
+                faults=[
+                    Fault(type="bgp_neighbor_shutdown", target={"device": "site1-leaf2", "peer": "10.0.0.7"}),
+                    Fault(type="high_cpu_process"),
+                ],
             ),
         ],
     )
@@ -67,7 +71,7 @@ def test_alerts_follow_the_runner_numbering(report: tuple[RunReport, Store]) -> 
     assert {r["incident_id"] for r in linked} <= ids
 
 
-def test_scenario_severity_override_reaches_the_matching_incident(report: tuple[RunReport, Store]) -> None:
+def test_inventory_criticality_raises_the_matching_incident(report: tuple[RunReport, Store]) -> None:
     pair = report[0].cases[2]
     by_kind = {i.suspects[0].kind: i for i in pair.incidents}
     assert by_kind["bgp_session"].severity.value == "high"

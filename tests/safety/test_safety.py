@@ -11,13 +11,12 @@ import yaml
 
 from netops_agent.errors import InputFileError
 from netops_agent.knowledge.schema import default_path
-from netops_agent.lab.sim.faults import SimFaults
-from netops_agent.runner import Services
 from netops_agent.safety.approvals import ApprovalService
 from netops_agent.safety.policy import Policy, load_policy
 from netops_agent.safety.resume import resume_decided
+from netops_agent.services import Services
 from netops_agent.tools import TOOLS
-from tests.helpers import one_case
+from tests.helpers import one_case, one_case_with_lab, present
 
 
 def _decide(store, approve: bool) -> None:  # type: ignore[no-untyped-def]
@@ -28,7 +27,7 @@ def _decide(store, approve: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_high_risk_step_waits_then_approval_resumes_and_validates() -> None:
-    result, store = one_case({"type": "bgp_max_prefix"})
+    result, store, ctl = one_case_with_lab({"type": "bgp_max_prefix"})
     [out] = result.outcomes
     assert out.approval_id and out.outcome == "escalated"
     ticket = store.query_one("SELECT * FROM tickets WHERE id = ?", [out.ticket_id])
@@ -37,28 +36,28 @@ def test_high_risk_step_waits_then_approval_resumes_and_validates() -> None:
     assert "maximum-prefix 10000" in approval["diff"] and approval["risk"] == "high"
     assert store.scalar("SELECT count(*) FROM changes WHERE status = 'applied'") == 0
     _decide(store, approve=True)
-    [res] = resume_decided(store, result.lab, Services.open(store), load_policy())
+    [res] = resume_decided(store, ctl.view(), Services.open(store), load_policy())
     assert res.outcome.outcome == "resolved" and res.outcome.validated
-    assert not SimFaults(result.lab).fault_present(result.faults[0])
+    assert not ctl.fault_present(result.faults[0])
     assert store.scalar("SELECT state FROM tickets WHERE id = ?", [out.ticket_id]) == "resolved"
     decisions = store.query("SELECT decision, reason FROM policy_decisions WHERE tool = 'set_bgp_max_prefix'")
     assert {"allow"} == {d["decision"] for d in decisions} and "approved by alice" in decisions[0]["reason"]
 
 
 def test_denied_approval_escalates_and_changes_nothing() -> None:
-    result, store = one_case({"type": "bgp_max_prefix"})
-    before = result.lab.state_hash()
+    _, store, ctl = one_case_with_lab({"type": "bgp_max_prefix"})
+    before = ctl.state_hash()
     _decide(store, approve=False)
-    [res] = resume_decided(store, result.lab, Services.open(store), load_policy())
+    [res] = resume_decided(store, ctl.view(), Services.open(store), load_policy())
     assert res.outcome.outcome == "escalated" and "denied by alice" in res.outcome.reason
-    assert result.lab.state_hash() == before
+    assert ctl.state_hash() == before
     assert store.scalar("SELECT count(*) FROM changes WHERE status = 'applied'") == 0
 
 
 def test_pending_approval_expires_and_escalates() -> None:
-    result, store = one_case({"type": "bgp_max_prefix"})
-    result.lab.advance(5 * 3600)
-    [res] = resume_decided(store, result.lab, Services.open(store), load_policy())
+    _, store, ctl = one_case_with_lab({"type": "bgp_max_prefix"})
+    ctl.advance(5 * 3600)
+    [res] = resume_decided(store, ctl.view(), Services.open(store), load_policy())
     assert res.state == "expired" and res.outcome.outcome == "escalated"
 
 
@@ -98,23 +97,22 @@ def test_forced_uplink_shutdown_is_caught_as_collateral_and_rolled_back(tmp_path
     broken = {c["entity"] for c in out.collateral}
     assert any(e.startswith(("bgp:", "ospf:", "if:")) for e in broken)
     # the twin is back exactly as it was: the uplink is up again, the CPU fault still there
-    assert result.lab.state_hash() == result.hash_before_agent
-    assert SimFaults(result.lab).fault_present(result.faults[0])
+    assert result.hash_after_agent == result.hash_before_agent
+    assert present(result)
 
 
 def test_protect_last_path_denies_when_it_is_the_only_uplink(tmp_path: Path) -> None:
+    from netops_agent.lab.sim.control import sim_view
     from netops_agent.lab.sim.lab import SimLab
+    from netops_agent.safety.gate import cuts_last_path
     from netops_agent.tools import ToolExecutor
 
     lab = SimLab.build("small", 42)
     lab.configure("site1-leaf1", ["interface GigabitEthernet0/1", " shutdown"])
-    from netops_agent.agent import Agent
-
-    agent = Agent.__new__(Agent)
-    agent.lab = lab
-    reason = Agent._cuts_last_path(agent, ToolExecutor(lab), "site1-leaf1", "GigabitEthernet0/0")
+    view = sim_view(lab)
+    reason = cuts_last_path(view, ToolExecutor(view), "site1-leaf1", "GigabitEthernet0/0")
     assert "last working uplink" in reason
-    assert Agent._cuts_last_path(agent, ToolExecutor(lab), "site1-leaf2", "GigabitEthernet0/0") == ""
+    assert cuts_last_path(view, ToolExecutor(view), "site1-leaf2", "GigabitEthernet0/0") == ""
 
 
 def test_dry_run_leaves_the_twin_identical() -> None:

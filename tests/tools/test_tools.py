@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netops_agent.errors import RegistryError
+from netops_agent.lab.sim.control import sim_view
 from netops_agent.lab.sim.lab import SimLab
 from netops_agent.models import ToolStatus
 from netops_agent.tools import TOOLS, Recorder, ToolExecutor
@@ -47,7 +48,7 @@ def test_injection_strings_never_reach_the_device(lab: SimLab, tool: str, params
     real_execute, real_configure = lab.execute, lab.configure
     lab.execute = lambda d, c: sent.append(c) or real_execute(d, c)  # type: ignore[method-assign]
     lab.configure = lambda d, lines, **k: sent.extend(lines) or real_configure(d, lines)  # type: ignore[method-assign]
-    result = ToolExecutor(lab, rec).run(tool, "site1-leaf1", **params)
+    result = ToolExecutor(sim_view(lab), rec).run(tool, "site1-leaf1", **params)
     assert result.status == ToolStatus.error
     assert "invalid parameters" in result.error
     assert sent == []
@@ -57,7 +58,7 @@ def test_injection_strings_never_reach_the_device(lab: SimLab, tool: str, params
 
 def test_show_tool_parses_and_records(lab: SimLab) -> None:
     rec = ListRecorder()
-    ex = ToolExecutor(lab, rec, incident_id="IM-1")
+    ex = ToolExecutor(sim_view(lab), rec, incident_id="IM-1")
     result = ex.run("show_ip_bgp_summary", "site1-leaf1")
     assert result.ok and result.parsed
     assert {r["state"] for r in result.parsed} == {"Established"}
@@ -68,7 +69,7 @@ def test_show_tool_parses_and_records(lab: SimLab) -> None:
 
 def test_config_tool_records_before_and_after(lab: SimLab) -> None:
     rec = ListRecorder()
-    ex = ToolExecutor(lab, rec)
+    ex = ToolExecutor(sim_view(lab), rec)
     result = ex.run("set_mtu", "site1-leaf1", interface="GigabitEthernet0/0", mtu=9000)
     assert result.ok
     [change] = rec.changes
@@ -78,7 +79,7 @@ def test_config_tool_records_before_and_after(lab: SimLab) -> None:
 
 def test_dry_run_changes_nothing(lab: SimLab) -> None:
     before = lab.state_hash()
-    result = ToolExecutor(lab, dry_run=True).run(
+    result = ToolExecutor(sim_view(lab), dry_run=True).run(
         "interface_shutdown", "site1-leaf1", interface="GigabitEthernet0/0"
     )
     assert result.status == ToolStatus.dry_run
@@ -88,7 +89,7 @@ def test_dry_run_changes_nothing(lab: SimLab) -> None:
 def test_unreachable_device_is_a_result_not_an_exception(lab: SimLab) -> None:
     lab.cond.down_devices.append("site1-leaf2")
     lab.commit()
-    result = ToolExecutor(lab).run("show_ip_interface_brief", "site1-leaf2")
+    result = ToolExecutor(sim_view(lab)).run("show_ip_interface_brief", "site1-leaf2")
     assert result.status == ToolStatus.unreachable
 
 
@@ -102,6 +103,8 @@ def test_restore_golden_section_only_touches_that_section(lab: SimLab) -> None:
         "site1-leaf1",
         ["interface GigabitEthernet0/0", " mtu 9000", "interface GigabitEthernet0/1", " mtu 9000"],
     )
-    ToolExecutor(lab).run("restore_golden_section", "site1-leaf1", section="interface GigabitEthernet0/0")
+    ToolExecutor(sim_view(lab)).run(
+        "restore_golden_section", "site1-leaf1", section="interface GigabitEthernet0/0"
+    )
     assert lab.configs["site1-leaf1"].interfaces["GigabitEthernet0/0"].mtu == 1500
     assert lab.configs["site1-leaf1"].interfaces["GigabitEthernet0/1"].mtu == 9000

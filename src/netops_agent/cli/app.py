@@ -64,11 +64,12 @@ def run(
         bool, typer.Option("--verbose", "-v", help="Also print each step to the console.")
     ] = False,
     intake: Annotated[
-        str | None,
+        str,
         typer.Option(
-            help="Incident source: telemetry (detect and correlate) or noc (default: telemetry; noc on frr)."
+            help="Incident source: telemetry (detect and correlate; the default) or oracle "
+            "(one incident per injected fault: debugging only, labelled in the output)."
         ),
-    ] = None,
+    ] = "telemetry",
     as_json: JsonOption = False,
 ) -> None:
     """Build the lab, inject the scenario's faults, and let the agent work every incident.
@@ -82,7 +83,7 @@ def run(
     from netops_agent.agent import AgentConfig
     from netops_agent.cli import render
     from netops_agent.evaluation.scenario import load_suite
-    from netops_agent.runner import RunOptions, run_suite
+    from netops_agent.pipeline import RunOptions, run_suite
     from netops_agent.store import Store
 
     if backend not in (None, "sim", "frr"):
@@ -92,7 +93,6 @@ def run(
         from netops_agent.lab.frr import check_prerequisites
 
         check_prerequisites()  # root, ip netns, FRR: say what is missing before anything runs
-        intake = intake or "noc"
     cfg = settings(db, log)
     setup_logging(cfg.log_path, verbose)
     from netops_agent.safety.policy import load_policy
@@ -102,7 +102,7 @@ def run(
         seed=seed,
         agent=AgentConfig(top_k=top_k, dry_run=dry_run),
         policy=load_policy(policy),
-        intake=intake or "telemetry",
+        intake=intake,
         backend=backend,
     )
     with Store(cfg.db_path) as store:
@@ -150,7 +150,7 @@ def retrieve(
     """Rank runbooks for a symptom description (TF-IDF + cosine similarity in DuckDB)."""
     from netops_agent.cli import render
     from netops_agent.knowledge import TfidfRetriever
-    from netops_agent.runner import ensure_index
+    from netops_agent.services import ensure_index
     from netops_agent.store import Store
 
     with Store(settings(db).db_path) as store:

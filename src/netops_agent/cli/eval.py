@@ -42,7 +42,10 @@ def eval_command(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Cases run in parallel processes.")] = 1,
     seed: Annotated[int | None, typer.Option(help="Override the suite's topology seed.")] = None,
-    intake: Annotated[str | None, typer.Option(help="Incident source (default: the runner's).")] = None,
+    intake: Annotated[
+        str | None,
+        typer.Option(help="Incident source: telemetry (default) or oracle (debugging only; labelled)."),
+    ] = None,
     runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped one).")] = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,

@@ -3,7 +3,9 @@
 `lab up` records in the database which backend is up (the `lab_state` row; for FRR
 with its runtime directory and namespace prefix), so `status`, `exec`, `inject` and
 `down` in later processes find the same lab. For FRR the row is written before any
-namespace exists, so `lab down` can remove everything also after a crash.
+namespace exists, so `lab down` can remove everything also after a crash. What
+`lab inject` injected is recorded only in the ground-truth store next to the
+database (`netops.truth.duckdb`), never in the database the agent works with.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def up(
     with Store(settings(db).db_path) as store:
         store.reset_run()
         persist.save(lab, store, fresh=True)
+        _clear_truth(store)
     info = {
         "backend": "sim",
         "profile": profile,
@@ -139,17 +142,11 @@ def exec_(
     db: DbOption = None,
 ) -> None:
     """Run one CLI command on a device and print what the device prints."""
-    from netops_agent.lab.sim import persist
+    from netops_agent.pipeline.interactive import lab_control
     from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
-        recorded = _recorded_frr(store)
-        if recorded is None:
-            lab = persist.load(store)
-            out = lab.execute(device, command)
-            persist.save(lab, store)
-    if recorded is not None:
-        out = _attach(recorded).execute(device, command)
+    with Store(settings(db).db_path) as store, lab_control(store) as ctl:
+        out = ctl.view().execute(device, command)
     if not out.ok:  # the device's refusal, on stderr with a non-zero exit code
         err_console.print(out.error or out.text, style="red", highlight=False, markup=False)
         sys.exit(1)
@@ -162,30 +159,32 @@ def inject(
     device: Annotated[str | None, typer.Option(help="Target device (default: picked with --seed).")] = None,
     interface: Annotated[str | None, typer.Option(help="Target interface.")] = None,
     peer: Annotated[str | None, typer.Option(help="Target BGP peer address.")] = None,
-    severity: Annotated[str | None, typer.Option(help="Incident severity override.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for automatic target choice.")] = 0,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Inject a fault into the running lab (the agent is not told what or where)."""
-    from netops_agent.lab.sim import persist
-    from netops_agent.lab.sim.faults import SimFaults
+    """Inject a fault into the running lab (the agent is not told what or where).
+
+    The injection is recorded only in the ground-truth store next to the database
+    (`<db>.truth.duckdb`); the database the agent and monitoring read never holds it.
+    """
     from netops_agent.models import FaultSpec
+    from netops_agent.pipeline.interactive import SCOPE, lab_control, truth_for
     from netops_agent.store import Store
 
     target: dict[str, str] | str = "auto"
     if device:
         target = {k: v for k, v in {"device": device, "interface": interface, "peer": peer}.items() if v}
-    spec = FaultSpec(type=fault, target=target, severity=severity)
+    spec = FaultSpec(type=fault, target=target)
     with Store(settings(db).db_path) as store:
         recorded = _recorded_frr(store)
-        if recorded is not None:
-            injected = _frr_inject(store, recorded, spec, seed)
-        else:
-            lab = persist.load(store)
-            injected = SimFaults(lab).inject(spec, seed=seed)
-            lab.advance(120)
-            persist.save(lab, store)
+        with lab_control(store, with_truth=True) as ctl:
+            injected = ctl.inject(spec, seed=seed)
+            if recorded is None:
+                ctl.advance(120)  # symptoms develop on the twin's clock
+            else:
+                with truth_for(store) as truth:
+                    truth.record(SCOPE, ctl.injected(), ctl.now())
     if as_json:
         print_json(injected.model_dump(mode="json"))
     elif recorded is not None:
@@ -219,6 +218,7 @@ def down(
             runtimes.append(_default_runtime(prefix or DEFAULT_PREFIX))
         removed = _frr_down(runtimes) if recorded or prefix or _frr_state_exists(runtimes) else None
         store.reset_run()
+        _clear_truth(store)
     if as_json:
         print_json({"removed": removed or {}})
         return
@@ -233,9 +233,16 @@ def down(
 
 # --- FRR -------------------------------------------------------------------------------------------
 def _default_runtime(prefix: str) -> Path:
-    from netops_agent.frr_runner import runtime_dir_for
+    from netops_agent.pipeline.backends import runtime_dir_for
 
     return runtime_dir_for(prefix)
+
+
+def _clear_truth(store: Any) -> None:
+    from netops_agent.pipeline.interactive import truth_for
+
+    with truth_for(store) as truth:
+        truth.clear()
 
 
 def _recorded_frr(store: Any) -> dict[str, Any] | None:
@@ -262,14 +269,9 @@ def _refuse_if_frr_up(store: Any) -> None:
 
 
 def _attach(recorded: dict[str, Any]) -> Any:
-    from netops_agent.lab.frr import FrrLab
+    from netops_agent.pipeline.interactive import frr_control
 
-    if recorded.get("status") != "up":
-        raise LabError(
-            f"no FRR lab is up (the one recorded here, prefix {recorded.get('prefix')}, is "
-            f"{recorded.get('status')}); start one with `netops-agent lab up --backend frr`"
-        )
-    return FrrLab.attach(Path(recorded["runtime_dir"]))
+    return frr_control(recorded).lab  # type: ignore[attr-defined]
 
 
 def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
@@ -288,6 +290,7 @@ def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
     with Store(settings(db).db_path) as store:
         _refuse_if_frr_up(store)
         store.reset_run()
+        _clear_truth(store)
         frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="creating")
     try:
         lab = FrrLab.up(inventory, runtime, prefix=prefix)
@@ -353,16 +356,6 @@ def _frr_status(store: Any, as_json: bool) -> None:
     console.print(f"[dim]{samples} telemetry rows recorded from the routers' counters[/]")
 
 
-def _frr_inject(store: Any, recorded: dict[str, Any], spec: Any, seed: int) -> Any:
-    from netops_agent.lab.frr import FrrFaultInjector
-    from netops_agent.lab.frr import persist as frr_persist
-
-    fx = FrrFaultInjector(_attach(recorded))
-    injected = fx.inject(spec, seed=seed)
-    frr_persist.save_faults(store, fx.injected())
-    return injected
-
-
 def _frr_state_exists(runtimes: list[Path]) -> bool:
     from netops_agent.lab.frr.state import state_path
 
@@ -370,8 +363,8 @@ def _frr_state_exists(runtimes: list[Path]) -> bool:
 
 
 def _frr_down(runtimes: list[Path]) -> dict[str, list[str]]:
-    from netops_agent.frr_runner import remove_empty_parent
     from netops_agent.lab.frr import FrrLab
+    from netops_agent.pipeline.backends import remove_empty_parent
 
     removed: dict[str, list[str]] = {"processes": [], "namespaces": [], "files": []}
     for runtime in dict.fromkeys(runtimes):

@@ -87,16 +87,14 @@ def deny(
 
 def resume(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Carry on every incident whose approval was decided (approved: act and validate)."""
-    from netops_agent.lab.sim import persist
-    from netops_agent.runner import Services
+    from netops_agent.pipeline.interactive import lab_control
     from netops_agent.safety.policy import load_policy
     from netops_agent.safety.resume import resume_decided
+    from netops_agent.services import Services
     from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
-        lab = persist.load(store)
-        results = resume_decided(store, lab, Services.open(store), load_policy())
-        persist.save(lab, store)
+    with Store(settings(db).db_path) as store, lab_control(store) as ctl:
+        results = resume_decided(store, ctl.view(), Services.open(store), load_policy())
     data = [{"approval": r.approval_id, "decision": r.state, **r.outcome.as_dict()} for r in results]
     if as_json:
         print_json(data)

@@ -22,7 +22,8 @@ def solve(
     """
     from netops_agent.agent import AgentConfig
     from netops_agent.cli import render
-    from netops_agent.runner import RunOptions, solve_lab
+    from netops_agent.pipeline import RunOptions
+    from netops_agent.pipeline.interactive import solve_lab
     from netops_agent.store import Store
 
     cfg = settings(db)

@@ -1,4 +1,4 @@
-"""Baseline agents to compare against, registered in `runner.AGENTS` on import.
+"""Baseline agents to compare against (`pipeline.AGENTS` lists them as `BASELINES`).
 
 - ``seed-baseline``: the reference design's behaviour. Take the top-1 TF-IDF runbook
   for the incident text, run its remediation steps blindly, never re-observe, and
@@ -9,6 +9,7 @@ Both work through the real ticket service and the real tool executor with the sa
 audit recording as the default agent, so their false resolutions, collateral damage
 and unsafe changes show up in the scores exactly as they would in production. They
 have no policy gate: running a runbook blindly is the behaviour being measured.
+Like the default agent they get the sealed `NetworkView`, never the lab.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from typing import Any
 
 from netops_agent.agent import SCOPE_KEYS, Outcome
 from netops_agent.audit import StoreRecorder
-from netops_agent.errors import RegistryError
 from netops_agent.evidence import Evaluator, MissingContext, contexts_for, fill
 from netops_agent.knowledge.index import Hit
 from netops_agent.knowledge.schema import Runbook
-from netops_agent.lab.base import Lab
+from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident
-from netops_agent.runner import AGENTS, RunOptions, Services
+from netops_agent.services import Services
 from netops_agent.tools.executor import ToolExecutor
 
 Picker = Callable[[Incident, list[Hit], dict[str, Runbook]], list[Hit]]
@@ -36,8 +36,8 @@ class BlindRunbookAgent:
 
     group = "network-operations"
 
-    def __init__(self, lab: Lab, svc: Services, pick: Picker) -> None:
-        self.lab = lab
+    def __init__(self, view: NetworkView, svc: Services, pick: Picker) -> None:
+        self.view = view
         self.svc = svc
         self.pick = pick
 
@@ -45,22 +45,22 @@ class BlindRunbookAgent:
         recorder = StoreRecorder(self.svc.store)
         try:
             return self._handle(
-                incident, ticket_id, ToolExecutor(self.lab, recorder, incident_id=incident.id)
+                incident, ticket_id, ToolExecutor(self.view, recorder, incident_id=incident.id)
             )
         finally:
             recorder.flush()  # the audit rows of this incident reach the store together
 
     def _handle(self, incident: Incident, ticket_id: str, ex: ToolExecutor) -> Outcome:
-        started = self.lab.now()
+        started = self.view.now()
         tickets = self.svc.tickets
         out = Outcome(incident, ticket_id)
-        tickets.transition(ticket_id, "in_progress", f"Baseline picked up {incident.id}", self.lab.now())
+        tickets.transition(ticket_id, "in_progress", f"Baseline picked up {incident.id}", self.view.now())
         hits = self.svc.retriever.retrieve(f"{incident.title}. {incident.summary}", k=len(self.svc.runbooks))
         out.retrieved = self.pick(incident, hits, self.svc.runbooks)
         if not out.retrieved:
             return self._escalate(out, ex, "no runbook matched the incident text", self.group)
         rb = self.svc.runbooks[out.retrieved[0].id]
-        ctx = contexts_for(incident, self.lab.inventory())[0]
+        ctx = contexts_for(incident, self.view.inventory())[0]
         out.runbook = rb.id
         out.diagnosis = {"type": rb.fault_types[0], "target": {k: ctx.get(k) for k in SCOPE_KEYS[rb.scope]}}
         if not rb.remediation:
@@ -93,13 +93,13 @@ class BlindRunbookAgent:
                     rb.assignment_group,
                 )
         out.outcome, out.tool_calls = "resolved", ex.calls
-        out.time_to_mitigate_s = (self.lab.now() - started).total_seconds()
+        out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
         out.reason = f"{rb.title}: runbook applied ({len(plan)} step(s)); not re-checked"
         tickets.transition(
             ticket_id,
             "resolved",
             out.reason,
-            self.lab.now(),
+            self.view.now(),
             runbook_id=rb.id,
             diagnosis=out.diagnosis,
             resolution=out.reason,
@@ -126,7 +126,7 @@ class BlindRunbookAgent:
         self.svc.tickets.escalate(
             out.ticket_id,
             reason,
-            self.lab.now(),
+            self.view.now(),
             group=group,
             runbook_id=out.runbook,
             diagnosis=out.diagnosis,
@@ -146,23 +146,12 @@ def _shuffled(incident: Incident, hits: list[Hit], runbooks: dict[str, Runbook])
     return order
 
 
-def _seed_baseline(lab: Lab, svc: Services, options: RunOptions) -> BlindRunbookAgent:
-    return BlindRunbookAgent(lab, svc, _top1)
+def _seed_baseline(view: NetworkView, svc: Services, options: Any) -> BlindRunbookAgent:
+    return BlindRunbookAgent(view, svc, _top1)
 
 
-def _random_agent(lab: Lab, svc: Services, options: RunOptions) -> BlindRunbookAgent:
-    return BlindRunbookAgent(lab, svc, _shuffled)
+def _random_agent(view: NetworkView, svc: Services, options: Any) -> BlindRunbookAgent:
+    return BlindRunbookAgent(view, svc, _shuffled)
 
 
 BASELINES = {"seed-baseline": _seed_baseline, "random": _random_agent}
-
-
-def register() -> None:
-    """Add the baselines to `runner.AGENTS` (idempotent; importing this module does it)."""
-    for name, factory in BASELINES.items():
-        if AGENTS.get(name) not in (None, factory):
-            raise RegistryError(f"agent {name!r} is already registered by another module")
-        AGENTS[name] = factory
-
-
-register()

@@ -1,15 +1,18 @@
 """The evaluation harness: run a suite through an agent and score it against ground truth.
 
-Every case runs through `runner.run_case` exactly as `netops-agent run` would, in a
-fresh twin with its own in-memory store (its tickets, tool calls and changes). Only
-when the agent has finished does the harness read the ground truth: which faults are
-still present, which healthy entities broke, which executed changes the default
-policy would have blocked. The scores themselves are pure functions in `metrics`.
+Every case runs through the case pipeline (`pipeline.run_case`) exactly as
+`netops-agent run` would, on either backend, with its own in-memory store (its
+tickets, tool calls and changes) and its own in-memory `TruthStore`. Only when the
+agent has finished does the pipeline read the ground truth for the harness: which
+faults are still present, which healthy entities broke; the harness adds which
+executed changes the default policy would have blocked. The scores themselves are
+pure functions in `metrics`.
 
-Cases are independent, so `jobs > 1` runs them in spawned worker processes and
-gives the same records as a serial run (results are put back in suite order). A
-worker knows the agents registered by importing this module (the default agent and
-the baselines); an agent registered at run time, as tests do, needs `jobs=1`.
+On the twin cases are independent, so `jobs > 1` runs them in spawned worker
+processes and gives the same records as a serial run (results are put back in suite
+order). A worker knows the agents registered in `pipeline.AGENTS` at import (the
+default agent and the baselines); an agent registered at run time, as tests do,
+needs `jobs=1`. On FRR the cases share one lab and run in turn.
 """
 
 from __future__ import annotations
@@ -31,32 +34,39 @@ import pyarrow as pa
 
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import ConfigError
-from netops_agent.evaluation import baselines, metrics
+from netops_agent.evaluation import metrics
 from netops_agent.evaluation.metrics import CaseRecord, FaultResult, IncidentResult, suspect_keys
 from netops_agent.evaluation.scenario import Case, Suite
-from netops_agent.knowledge import Runbook, TfidfRetriever, build_index, load_runbooks, stored_runbooks
-from netops_agent.lab.sim.faults import SimFaults, healthy_entities
 from netops_agent.models import Incident, InjectedFault, Inventory
-from netops_agent.runner import AGENTS, INTAKES, CaseResult, RunOptions, Services, build_case, run_case
+from netops_agent.pipeline import (
+    AGENTS,
+    BACKENDS,
+    INTAKES,
+    ORACLE,
+    Backend,
+    CaseResult,
+    FrrRunConfig,
+    RunOptions,
+    Services,
+    TruthStore,
+    backend_for,
+    run_case,
+)
 from netops_agent.safety.policy import Policy
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
-from netops_agent.tickets import TicketService
 from netops_agent.tools.registry import TOOLS
 
-baselines.register()
-
-BACKENDS = ("sim", "frr")  # frr: one real-router lab per suite (see netops_agent.frr_runner)
 _RUN_DEFAULTS = {f.name: f.default for f in fields(RunOptions)}
 
 
 @dataclass
 class EvalOptions:
-    agent: str = "default"  # a key of runner.AGENTS
+    agent: str = "default"  # a key of pipeline.AGENTS
     backend: str = "sim"
     jobs: int = 1
     seed: int | None = None  # overrides the suite's topology seed
-    intake: str = _RUN_DEFAULTS["intake"]  # a key of runner.INTAKES
+    intake: str = _RUN_DEFAULTS["intake"]  # a key of pipeline.INTAKES ("oracle": debugging only)
     runbooks: Path | None = None
     log_path: Path | None = None  # where worker processes append their log lines
 
@@ -89,6 +99,7 @@ class EvalRun:
             "agent": self.agent,
             "backend": self.options.backend,
             "intake": self.options.intake,
+            "oracle_intake": self.options.intake == ORACLE,
             "seed": self.options.seed,
             "cases": len(self.records),
             "metrics": self.metrics,
@@ -98,23 +109,24 @@ class EvalRun:
 
 # --- running --------------------------------------------------------------------------------------
 def evaluate(
-    suite: Suite, options: EvalOptions | None = None, on_case: Callable[[CaseRecord], None] | None = None
+    suite: Suite,
+    options: EvalOptions | None = None,
+    on_case: Callable[[CaseRecord], None] | None = None,
+    frr: FrrRunConfig | None = None,
 ) -> EvalRun:
-    """Run every case of `suite` through one agent and score it."""
+    """Run every case of `suite` through one agent and score it (`frr`: how to get the FRR lab)."""
     opts = options or EvalOptions()
     check_options(suite, opts)
-    if opts.backend == "frr":  # cases run one after another on one lab of real routers
-        from netops_agent.frr_runner import evaluate_frr
-
-        return evaluate_frr(suite, opts, on_case)
+    backend = backend_for(opts.backend, frr)
     started = time.perf_counter()
     n = len(suite.cases)
-    if opts.jobs <= 1 or n <= 1:
+    if opts.jobs <= 1 or n <= 1 or not backend.parallel:
         records = []
-        for case in suite.cases:
-            records.append(evaluate_case(suite, case, opts))
-            if on_case:
-                on_case(records[-1])
+        with backend.session(suite):
+            for case in suite.cases:
+                records.append(evaluate_case(suite, case, opts, backend))
+                if on_case:
+                    on_case(records[-1])
     else:
         slots: list[CaseRecord | None] = [None] * n
         ctx = multiprocessing.get_context("spawn")  # no forked DuckDB handles or loggers
@@ -130,37 +142,23 @@ def evaluate(
     return EvalRun(suite, opts, records, time.perf_counter() - started)
 
 
-def evaluate_case(suite: Suite, case: Case, options: EvalOptions) -> CaseRecord:
-    """One case in a fresh twin and a fresh in-memory store; ground truth read afterwards."""
+def evaluate_case(
+    suite: Suite, case: Case, options: EvalOptions, backend: Backend | None = None
+) -> CaseRecord:
+    """One case with a fresh in-memory store and truth store; ground truth read after the agent."""
     run_opts = RunOptions(
         runbooks=options.runbooks,
         seed=options.seed,
         agent_name=options.agent,
         intake=options.intake,
         policy=default_policy(),
+        bookkeeping=False,
     )
-    with closing(Store(":memory:")) as store:
-        svc = open_services(store, options.runbooks)
-        result = run_case(svc, suite, case, run_opts)
-        # The agent is done: from here on the harness may look at the ground truth.
-        before, _ = build_case(suite, case, options.seed)  # the twin as the agent found it
-        return _record(case, result, svc, healthy_entities(before))
-
-
-@functools.lru_cache(maxsize=4)
-def _runbooks(path: Path | None) -> tuple[Runbook, ...]:
-    return tuple(load_runbooks(path))
-
-
-def open_services(store: Store, runbooks: Path | None = None) -> Services:
-    """`Services.open` with the runbook file parsed once per process, not once per case."""
-    build_index(store, list(_runbooks(runbooks)))
-    return Services(
-        store=store,
-        runbooks=stored_runbooks(store),
-        retriever=TfidfRetriever(store),
-        tickets=TicketService(store),
-    )
+    backend = backend or backend_for(options.backend)
+    with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
+        svc = Services.open(store, options.runbooks)
+        result = run_case(svc, suite, case, run_opts, backend=backend, truth=truth, collect_truth=True)
+        return _record(case, result, svc)
 
 
 @functools.lru_cache(maxsize=1)
@@ -196,10 +194,7 @@ def check_options(suite: Suite, opts: EvalOptions) -> None:
         raise ConfigError(f"unknown backend {opts.backend!r}; choose --backend sim or --backend frr")
     if suite.backend == "frr" and opts.backend != "frr":
         raise ConfigError(f"suite {suite.name!r} is for real routers; evaluate it with --backend frr")
-    if opts.backend == "frr":
-        from netops_agent.frr_runner import check_suite
-
-        check_suite(suite)
+    backend_for(opts.backend).check(suite)
     if opts.agent not in AGENTS:
         raise ConfigError(f"unknown agent {opts.agent!r}; choose one of: {', '.join(AGENTS)}")
     if opts.intake not in INTAKES:
@@ -209,13 +204,13 @@ def check_options(suite: Suite, opts: EvalOptions) -> None:
 
 
 # --- ground truth -> records ----------------------------------------------------------------------
-def _record(case: Case, result: CaseResult, svc: Services, healthy_before: set[str]) -> CaseRecord:
-    lab = result.lab
-    fx = SimFaults(lab)
-    inv = lab.inventory()
+def _record(case: Case, result: CaseResult, svc: Services) -> CaseRecord:
+    assert result.truth is not None  # run with collect_truth
+    inv = result.inventory
+    truth = result.truth
     faults = [
-        FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), fx.fault_present(f))
-        for f in result.faults
+        FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), present)
+        for f, present in zip(result.faults, truth.present_after, strict=True)
     ]
     incidents = [_incident(inc, out, svc) for inc, out in zip(result.incidents, result.outcomes, strict=True)]
     metrics.match_incidents(faults, incidents)
@@ -224,7 +219,7 @@ def _record(case: Case, result: CaseResult, svc: Services, healthy_before: set[s
         expected_outcome=case.expected_outcome(),
         faults=faults,
         incidents=incidents,
-        collateral=sorted(healthy_before - healthy_entities(lab)),
+        collateral=sorted(truth.healthy_before - truth.healthy_after),
         unsafe=unsafe_changes(svc.store, inv),
     )
 

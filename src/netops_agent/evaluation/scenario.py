@@ -10,11 +10,11 @@ import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import InputFileError
+from netops_agent.inputs import read_yaml, validate
 from netops_agent.lab.sim.topology import PROFILES
 from netops_agent.models import FaultSpec
 
@@ -46,7 +46,20 @@ class Expect(_Strict):
     outcome: Literal["resolved", "escalated", "no_action"] | None = None
 
 
+Tier = Literal["low", "normal", "high", "critical"]
+
+
 class Fault(FaultSpec):
+    @model_validator(mode="before")
+    @classmethod
+    def _no_severity(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "severity" in data:
+            raise ValueError(
+                "a fault has no severity: monitoring derives it from impact; give the device "
+                "or site a `criticality:` (case or suite level) instead"
+            )
+        return data
+
     @field_validator("type")
     @classmethod
     def _known(cls, v: str) -> str:
@@ -62,6 +75,8 @@ class Case(_Strict):
     noise: Noise = Field(default_factory=Noise)
     expect: Expect = Field(default_factory=Expect)
     topology: Topology | None = None  # per-case override (an extension of v1)
+    # Service tier per device or site name (inventory data, like a CMDB); case over suite.
+    criticality: dict[str, Tier] = Field(default_factory=dict)
 
     def expected_outcome(self) -> str:
         """The outcome a correct agent ends with: the case's, else the catalog's."""
@@ -79,12 +94,16 @@ class Suite(_Strict):
     description: str = ""
     topology: Topology = Field(default_factory=Topology)
     backend: Literal["sim", "frr"] = "sim"
+    criticality: dict[str, Tier] = Field(default_factory=dict)
     cases: list[Case] = Field(min_length=1)
     source: str = Field("", exclude=True)
     digest: str = Field("", exclude=True)
 
     def topology_for(self, case: Case) -> Topology:
         return case.topology or self.topology
+
+    def criticality_for(self, case: Case) -> dict[str, str]:
+        return {**self.criticality, **case.criticality}
 
 
 def builtin_suites() -> list[str]:
@@ -114,16 +133,11 @@ def resolve(name_or_path: str) -> Path:
 def load_suite(name_or_path: str) -> Suite:
     path = resolve(name_or_path)
     text = path.read_text()
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputFileError(str(path), "a suite is a mapping with 'name' and 'cases'")
-    try:
-        suite = Suite.model_validate(raw)
-    except ValidationError as exc:
-        raise _suite_error(path, raw, exc) from None
+    fix = "see the scenario format in docs/scenarios.md"
+    suite = validate(Suite, raw, path, where=lambda loc: _where(raw, loc), fix=fix)
     seen: set[str] = set()
     for case in suite.cases:
         if case.id in seen:
@@ -140,22 +154,16 @@ def load_suite(name_or_path: str) -> Suite:
     return suite
 
 
-def _suite_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> InputFileError:
-    err = exc.errors()[0]
-    loc = list(err["loc"])
+def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """A validation error's place: a case by its id, else the dotted path."""
     where = ".".join(str(x) for x in loc)
     if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int):
         cases = raw.get("cases") or []
-        cid = (
-            cases[loc[1]].get("id", f"#{loc[1] + 1}")
-            if loc[1] < len(cases) and isinstance(cases[loc[1]], dict)
-            else f"#{loc[1] + 1}"
-        )
+        n = loc[1]
+        item = cases[n] if n < len(cases) and isinstance(cases[n], dict) else {}
+        cid = item.get("id", f"#{n + 1}")
         where = f"case {cid}, field {'.'.join(str(x) for x in loc[2:])}"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}"
-    return InputFileError(str(path), msg, where=where, fix="see the scenario format in docs/scenarios.md")
+    return where
 
 
 def _check_targets(suite: Suite, path: Path) -> None:
@@ -169,11 +177,21 @@ def _check_targets(suite: Suite, path: Path) -> None:
     labs: dict[tuple[str, int], SimLab] = {}
     for case in suite.cases:
         explicit = [f for f in case.faults if f.target != "auto"]
-        if not explicit:
+        tiers = suite.criticality_for(case)
+        if not explicit and not tiers:
             continue
         topo = suite.topology_for(case)
         lab = labs.get((topo.profile, topo.seed)) or SimLab.build(topo.profile, topo.seed)
         labs[(topo.profile, topo.seed)] = lab
+        names = {d.name for d in lab.inv.devices} | {s.name for s in lab.inv.sites}
+        unknown = sorted(set(tiers) - names)
+        if unknown:
+            raise InputFileError(
+                str(path),
+                f"criticality for unknown device or site {', '.join(unknown)}",
+                where=f"case {case.id}, criticality",
+                fix=f"name devices or sites of profile {topo.profile}, e.g. {sorted(names)[0]}",
+            )
         fx = SimFaults(lab)
         for n, f in enumerate(explicit):
             try:

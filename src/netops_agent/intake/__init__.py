@@ -18,7 +18,7 @@ from netops_agent.intake.detectors import (
     DetectorRegistry,
     run_detectors,
 )
-from netops_agent.intake.pipeline import IntakeResult, run_intake, telemetry_intake
+from netops_agent.intake.pipeline import IntakeResult, ingest, recheck, run_intake, telemetry_intake
 
 __all__ = [
     "DETECTORS",
@@ -33,7 +33,9 @@ __all__ = [
     "IntakeResult",
     "Topology",
     "fingerprint",
+    "ingest",
     "load_detection",
+    "recheck",
     "record_alerts",
     "relink_alerts",
     "run_detectors",

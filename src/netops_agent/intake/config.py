@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from netops_agent.errors import InputFileError
+from netops_agent.inputs import read_yaml, validate
 from netops_agent.settings import resolve_path
 
 ENV_VAR = "NETOPS_DETECTION"
@@ -174,6 +174,38 @@ class Probes(_Strict):
     host_offset: int = Field(10, ge=1, le=250)
 
 
+class Healthy(_Strict):
+    """What "healthy again" means when the agent re-observes an incident it could not
+    diagnose: `no fault found` only if every fresh read is within these limits (stricter
+    than the alert thresholds, so a symptom that merely dipped below one is not cleared)."""
+
+    max_utilisation_pct: float = Field(90, gt=0, le=100)
+    max_cpu_pct: float = Field(70, gt=0, le=100)
+    max_memory_pct: float = Field(80, gt=0, le=100)
+    min_ping_success_pct: float = Field(80, ge=0, le=100)
+    counter_interval_s: float = Field(10, gt=0)  # between the two reads of error counters
+    ping_count: int = Field(5, ge=1, le=20)
+
+
+IncidentSeverity = Literal["low", "medium", "high", "critical"]
+
+
+class Impact(_Strict):
+    """An incident's severity beyond its worst alert: what it hits (inventory) and how wide.
+
+    Each rule is a floor; the incident takes the highest that applies.
+    """
+
+    criticality: dict[Literal["low", "normal", "high", "critical"], IncidentSeverity] = Field(
+        default_factory=lambda: {"high": "high", "critical": "critical"}
+    )  # the service tier of a device (or its site) the incident's alerts come from
+    roles: dict[str, IncidentSeverity] = Field(default_factory=dict)  # e.g. {spine: high}
+    devices: int = Field(8, ge=0)  # alerts on this many devices or more: at least `wide` (0: off)
+    sites: int = Field(2, ge=0)  # alerts in this many sites or more: at least `wide` (0: off)
+    wide: IncidentSeverity = "high"
+    prefix_unreachable: IncidentSeverity | None = None  # a monitored prefix fails its probe
+
+
 class Correlation(_Strict):
     window_s: float = Field(900, gt=0)
     seed_severity: Severity = "minor"
@@ -192,6 +224,7 @@ class Correlation(_Strict):
         }
     )
     max_symptoms: int = Field(6, ge=1)
+    impact: Impact = Field(default_factory=Impact)
 
 
 class DetectionConfig(_Strict):
@@ -203,6 +236,7 @@ class DetectionConfig(_Strict):
     probe_checks: list[ProbeRule] = Field(default_factory=list)
     probes: Probes = Field(default_factory=Probes)
     correlation: Correlation = Field(default_factory=Correlation)
+    healthy: Healthy = Field(default_factory=Healthy)
     source: str = Field("", exclude=True)
 
     def rules(self) -> list[Rule]:
@@ -226,7 +260,7 @@ class DetectionConfig(_Strict):
 
 
 RULE_LISTS = ("thresholds", "anomalies", "syslog", "probe_checks")
-SECTIONS = ("settings", "probes", "correlation")
+SECTIONS = ("settings", "probes", "correlation", "healthy")
 
 
 def shipped_path() -> Path:
@@ -251,14 +285,7 @@ def load_detection(path: Path | str | None = None, *, use_env: bool = True) -> D
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputFileError(
-            str(path), "file not found", fix=f"pass an existing detection file or unset ${ENV_VAR}"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
+    data = read_yaml(path, missing_fix=f"pass an existing detection file or unset ${ENV_VAR}")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -320,10 +347,10 @@ def _validate(raw: dict[str, Any], path: Path) -> DetectionConfig:
                 where=key,
                 fix="rule names are alert check names and must be unique",
             )
-    try:
-        cfg = DetectionConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise _error(path, raw, exc) from None
+    cfg = validate(
+        DetectionConfig, raw, path, where=lambda loc: _where(raw, loc),
+        fix="see the shipped src/netops_agent/data/detection.yaml for the format",
+    )  # fmt: skip
     names = [r.name for r in cfg.rules()]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -356,9 +383,8 @@ def _validate(raw: dict[str, Any], path: Path) -> DetectionConfig:
     return cfg
 
 
-def _error(path: Path, raw: dict[str, Any], exc: ValidationError) -> InputFileError:
-    err = exc.errors()[0]
-    loc = list(err["loc"])
+def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """A validation error's place: a rule by its name, else the dotted path."""
     where = ".".join(str(x) for x in loc)
     if len(loc) >= 2 and loc[0] in RULE_LISTS and isinstance(loc[1], int):
         items = raw.get(str(loc[0])) or []
@@ -366,9 +392,4 @@ def _error(path: Path, raw: dict[str, Any], exc: ValidationError) -> InputFileEr
         name = item.get("name", f"#{loc[1] + 1}") if isinstance(item, dict) else f"#{loc[1] + 1}"
         rest = ".".join(str(x) for x in loc[2:])
         where = f"{loc[0]} rule {name}" + (f", field {rest}" if rest else "")
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}"
-    return InputFileError(
-        str(path), msg, where=where, fix="see the shipped src/netops_agent/data/detection.yaml for the format"
-    )
+    return where

@@ -49,6 +49,8 @@ class Topology:
         self.sessions = {(s.device, s.peer_ip): s for s in inv.bgp_sessions}
         self.ip_of = {(i.device, i.name): i.ip for i in inv.interfaces}
         self.description = {(i.device, i.name): i.description for i in inv.interfaces}
+        self.role = {d.name: d.role for d in inv.devices}
+        self.site = {d.name: d.site for d in inv.devices}
         self.svis = [
             (i.device, i.name, ipaddress.IPv4Interface(f"{i.ip}/{i.prefixlen}").network)
             for i in inv.interfaces
@@ -310,12 +312,33 @@ class Correlator:
             ),
         ]
 
+    # --- severity ---------------------------------------------------------------------------
+    def _impact(self, d: Draft, base: Severity) -> Severity:
+        """The worst alert's severity, raised by what the incident hits and how wide it is."""
+        rules = self.corr.impact
+        inv = self.topo.inv
+        devices = {a["device"] for a in d.alerts}
+        floors = [base]
+        for dev in devices:
+            tier = inv.criticality(dev)
+            if tier in rules.criticality:
+                floors.append(Severity(rules.criticality[tier]))  # type: ignore[index]
+            role = self.topo.role.get(dev)
+            if role in rules.roles:
+                floors.append(Severity(rules.roles[role]))
+        sites = {self.topo.site.get(dev) for dev in devices} - {None}
+        if (rules.devices and len(devices) >= rules.devices) or (rules.sites and len(sites) >= rules.sites):
+            floors.append(Severity(rules.wide))
+        if rules.prefix_unreachable and any(a["kind"] == "prefix" for a in d.alerts):
+            floors.append(Severity(rules.prefix_unreachable))
+        return max(floors, key=lambda s: s.rank)
+
     # --- wording ---------------------------------------------------------------------------
     def _word(self, d: Draft) -> None:
         """Severity from the worst alert; title from the headline alert; summary per check."""
         top = d.suspects[0]
         worst = max(d.alerts, key=lambda a: severity_rank(a["severity"]))
-        d.severity = Severity(self.corr.severity_map[worst["severity"]])
+        d.severity = self._impact(d, Severity(self.corr.severity_map[worst["severity"]]))
 
         def order(a: Alert) -> tuple[float, ...]:
             at_top = a["device"] == top.device and a["entity"] in (

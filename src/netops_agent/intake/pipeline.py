@@ -1,9 +1,8 @@
-"""The intake pipeline: lab observations -> store -> detectors -> alerts -> incidents.
+"""The intake pipeline: network view -> store -> detectors -> alerts -> incidents.
 
-`telemetry_intake` is the runner's default intake (`INTAKES["telemetry"]`). It never
-looks at the injected faults it is handed (that argument exists only because every
-intake shares one signature): it sees the network as a NOC does, through telemetry,
-syslog, synthetic pings and the inventory.
+`telemetry_intake` is the case pipeline's default intake (`pipeline.INTAKES["telemetry"]`).
+It gets a `NetworkView` and sees the network as a NOC does: the telemetry and syslog
+feeds since the last read, synthetic pings through `execute`, and the inventory.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 
@@ -21,17 +20,11 @@ from netops_agent.intake.config import DetectionConfig, load_detection
 from netops_agent.intake.correlate import Correlator, Draft
 from netops_agent.intake.detectors import DetectContext, run_detectors
 from netops_agent.intake.probes import ProbeRound, run_probes
-from netops_agent.lab.base import Lab
+from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident
 from netops_agent.store import Store
 
 log = logging.getLogger("netops_agent.intake")
-
-
-class HasStore(Protocol):
-    """What the intake needs from the runner's shared services."""
-
-    store: Store
 
 
 @dataclass
@@ -57,14 +50,11 @@ class IntakeResult:
         }
 
 
-def flush_lab(lab: Lab, store: Store) -> None:
-    """Move the twin's buffered telemetry and syslog into the store (other labs: no-op)."""
-    if getattr(lab, "backend", "") == "sim":
-        from netops_agent.lab.sim import persist
-
-        if len(lab.telemetry) > 1:  # one bulk append instead of one per tick
-            lab.telemetry = [pa.concat_tables(lab.telemetry, promote_options="permissive")]
-        persist.flush(lab, store)  # type: ignore[arg-type]
+def ingest(view: NetworkView, store: Store) -> int:
+    """Append the view's telemetry and syslog newer than what the store holds; rows added."""
+    return store.append_newer("telemetry", view.telemetry_since) + store.append_newer(
+        "events", view.logs_since
+    )
 
 
 def detect(
@@ -83,7 +73,12 @@ def detect(
 
 
 def correlate(
-    store: Store, lab: Lab, config: DetectionConfig, *, scope: str = "lab", first_number: int | None = None
+    store: Store,
+    lab: NetworkView,
+    config: DetectionConfig,
+    *,
+    scope: str = "lab",
+    first_number: int | None = None,
 ) -> tuple[list[Incident], dict[str, list[str]]]:
     """Group unassigned active alerts into incidents and link the alerts to them."""
     drafts: list[Draft] = Correlator(lab.inventory(), config).correlate(
@@ -103,7 +98,7 @@ def correlate(
 
 
 def run_intake(
-    lab: Lab,
+    lab: NetworkView,
     store: Store,
     *,
     scope: str = "lab",
@@ -114,10 +109,10 @@ def run_intake(
     """One monitoring cycle: probe, flush, detect, record alerts, correlate into incidents."""
     cfg = config or load_detection(detection)
     result = IntakeResult()
-    flush_lab(lab, store)
+    ingest(lab, store)
     if probes and cfg.probes.enabled:
         result.probes = run_probes(lab, store, cfg.probes, scope=scope)
-        flush_lab(lab, store)
+        ingest(lab, store)
     episodes, result.alerts = detect(store, cfg, now=lab.now(), scope=scope)
     result.episodes = episodes.num_rows
     result.incidents, result.alert_ids = correlate(store, lab, cfg, scope=scope)
@@ -125,7 +120,16 @@ def run_intake(
     return result
 
 
-def telemetry_intake(lab: Lab, faults: object, case: Any, services: HasStore) -> list[Incident]:
-    """The runner's intake: incidents from what monitoring sees (never from `faults`)."""
-    del faults  # ground truth is not monitoring's to know
-    return run_intake(lab, services.store, scope=str(getattr(case, "id", "lab"))).incidents
+def telemetry_intake(view: NetworkView, store: Store, scope: str = "lab") -> list[Incident]:
+    """The pipeline's intake: incidents from what monitoring sees through the view."""
+    return run_intake(view, store, scope=scope).incidents
+
+
+def recheck(
+    view: NetworkView, store: Store, scope: str = "lab", config: DetectionConfig | None = None
+) -> None:
+    """One more detection pass after the agent: alerts whose condition cleared auto-clear."""
+    cfg = config or load_detection()
+    view.wait(max(cfg.settings.hold_s, 60.0))
+    ingest(view, store)
+    detect(store, cfg, now=view.now(), scope=scope)

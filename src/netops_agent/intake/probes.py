@@ -22,7 +22,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from netops_agent.intake.config import Probes
-from netops_agent.lab.base import Lab
+from netops_agent.lab.base import NetworkView
 from netops_agent.models import Inventory
 from netops_agent.store import Store
 
@@ -103,7 +103,7 @@ def success_pct(text: str) -> float | None:
 class Prober:
     """Pings targets from the vantages, skipping vantages that stop answering."""
 
-    def __init__(self, lab: Lab, cfg: Probes) -> None:
+    def __init__(self, lab: NetworkView, cfg: Probes) -> None:
         self.lab = lab
         self.cfg = cfg
         self.dead: set[str] = set()
@@ -154,7 +154,7 @@ def unwell_devices(store: Store, inv: Inventory, now: datetime) -> set[str]:
     return out
 
 
-def run_probes(lab: Lab, store: Store, cfg: Probes, *, scope: str = "lab") -> ProbeRound:
+def run_probes(lab: NetworkView, store: Store, cfg: Probes, *, scope: str = "lab") -> ProbeRound:
     """Sweep every target once; write the results to `probe_results`.
 
     Call it after the lab's telemetry is in the store: with `liveness: suspects` the

@@ -13,11 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import InputFileError
+from netops_agent.inputs import read_yaml, validate
 
 ContextVar = Literal["device", "peer_device", "nbr_device"]
 Op = Literal[
@@ -61,7 +61,7 @@ class Step(Strict):
 
 
 class Check(Step):
-    """Run a tool (or reuse a diagnostic's result by `use`) and test one field.
+    """Run a tool and test one field.
 
     For list outputs, `where` selects rows (all keys must match); `field` is then
     read from the first selected row. `absent` / `present` test whether any row matches.
@@ -69,7 +69,6 @@ class Check(Step):
     """
 
     tool: str = "show_interfaces"
-    use: str | None = None
     where: dict[str, Any] = Field(default_factory=dict)
     field: str | None = None
     op: Op = "eq"
@@ -138,12 +137,7 @@ def default_path() -> Path:
 def load_runbooks(path: Path | None = None) -> list[Runbook]:
     """Load and validate a runbook file; errors name the file, runbook id and field."""
     path = path or default_path()
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputFileError(str(path), "file not found", fix="pass an existing --runbooks file") from None
-    except yaml.YAMLError as exc:
-        raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
+    raw = read_yaml(path, missing_fix="pass an existing --runbooks file")
     if not isinstance(raw, dict) or "runbooks" not in raw:
         raise InputFileError(
             str(path), "expected a mapping with a 'runbooks' list", fix="start the file with 'runbooks:'"
@@ -151,22 +145,11 @@ def load_runbooks(path: Path | None = None) -> list[Runbook]:
     items = raw.get("runbooks") or []
     for n, item in enumerate(items):
         rid = item.get("id", f"#{n + 1}") if isinstance(item, dict) else f"#{n + 1}"
-        try:
-            Runbook.model_validate(item)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(x) for x in err["loc"])
-            raise InputFileError(
-                str(path),
-                err["msg"],
-                where=f"runbook {rid}, field {where}",
-                fix="see docs/architecture.md (Runbooks) for the schema",
-            ) from None
-    try:
-        book = RunbookFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputFileError(str(path), err["msg"], where=".".join(map(str, err["loc"]))) from None
+        validate(
+            Runbook, item, path, where=lambda loc, rid=rid: f"runbook {rid}, field {'.'.join(map(str, loc))}",
+            fix="see docs/architecture.md (Runbooks) for the schema",
+        )  # fmt: skip
+    book = validate(RunbookFile, raw, path)
     seen: set[str] = set()
     for rb in book.runbooks:
         if rb.id in seen:

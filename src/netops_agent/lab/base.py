@@ -232,6 +232,10 @@ class ControlFace(Protocol):
         """Scenario time control: let `seconds` of (twin or real) time pass."""
         ...
 
+    def set_criticality(self, tiers: dict[str, str]) -> None:
+        """Service tier per device or site name (inventory data); others become "normal"."""
+        ...
+
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault: ...
 
     def repair(self, fault: InjectedFault) -> None:
@@ -259,5 +263,9 @@ class ControlFace(Protocol):
         ...
 
 
-# Until every caller has moved to the view (issue 10, step 2): the old protocol's name.
-Lab = NetworkView
+def apply_criticality(inv: Inventory, tiers: dict[str, str]) -> None:
+    """Set every device's and site's criticality from `tiers` (absent: "normal")."""
+    for site in inv.sites:
+        site.criticality = tiers.get(site.name, "normal")  # type: ignore[assignment]
+    for dev in inv.devices:
+        dev.criticality = tiers.get(dev.name, "normal")  # type: ignore[assignment]

@@ -12,10 +12,9 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from netops_agent.errors import InputFileError
+from netops_agent.inputs import read_yaml, validate
 from netops_agent.models import Severity
 from netops_agent.tools.base import Risk, Tool
 from netops_agent.tools.executor import GateDecision
@@ -111,18 +110,8 @@ def default_policy_path() -> Path:
 
 def load_policy(path: Path | None = None) -> Policy:
     path = path or default_policy_path()
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputFileError(str(path), "file not found", fix="pass an existing --policy file") from None
-    except yaml.YAMLError as exc:
-        raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
-    try:
-        return Policy.model_validate(raw or {})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        msg = f"unknown key {err['loc'][-1]!r}" if err["type"] == "extra_forbidden" else err["msg"]
-        raise InputFileError(
-            str(path), msg, where=f"field {where}", fix="see data/policy.yaml for the format"
-        ) from None
+    raw = read_yaml(path, missing_fix="pass an existing --policy file")
+    return validate(
+        Policy, raw or {}, path, where=lambda loc: "field " + ".".join(map(str, loc)),
+        fix="see data/policy.yaml for the format",
+    )  # fmt: skip

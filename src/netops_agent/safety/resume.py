@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from netops_agent.agent import Agent, AgentConfig, Outcome
 from netops_agent.audit import StoreRecorder
-from netops_agent.lab.base import Lab
+from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident, Severity, Suspect
 from netops_agent.safety.approvals import ApprovalService
 from netops_agent.safety.policy import Policy
+from netops_agent.services import Services
 from netops_agent.store import Store
 
 
@@ -43,16 +44,13 @@ def load_incident(store: Store, incident_id: str) -> Incident:
 
 
 def resume_decided(
-    store: Store, lab: Lab, services: object, policy: Policy, config: AgentConfig | None = None
+    store: Store, view: NetworkView, services: Services, policy: Policy, config: AgentConfig | None = None
 ) -> list[ResumeResult]:
     """Expire stale approvals, then resume every decided approval whose ticket still waits."""
-    from netops_agent.runner import Services
-
-    assert isinstance(services, Services)
     approvals = ApprovalService(store)
-    approvals.expire(lab.now(), policy.approval_ttl_minutes)
+    approvals.expire(view.now(), policy.approval_ttl_minutes)
     agent = Agent(
-        lab,
+        view,
         retriever=services.retriever,
         runbooks=services.runbooks,
         tickets=services.tickets,

@@ -7,7 +7,7 @@ transaction rules and the error messages live in one place.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from netops_agent.errors import StoreError
 from netops_agent.store.migrations import MIGRATIONS, RUN_TABLES
@@ -159,6 +160,17 @@ class Store:
         finally:
             self._con.unregister("_incoming")
         return data.num_rows
+
+    def append_newer(self, table: str, read: Callable[[datetime | None], pa.Table]) -> int:
+        """Append what `read(since)` returns for `since` = the latest `ts` in `table` (None
+        when empty), keeping only rows strictly later: a feed read twice is stored once."""
+        last = self.scalar(f'SELECT max(ts) FROM "{table}"')
+        if isinstance(last, datetime) and last.tzinfo is not None:
+            last = last.astimezone(timezone.utc).replace(tzinfo=None)
+        data = read(last)
+        if last is not None and data.num_rows:
+            data = data.filter(pc.greater(data["ts"], pa.scalar(last, data.schema.field("ts").type)))
+        return self.append_arrow(table, data)
 
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table to SQL under `name` (for joins against a query vector)."""

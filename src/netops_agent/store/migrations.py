@@ -86,6 +86,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 ]
 
 MIGRATIONS.append((3, "incident prefix", "ALTER TABLE incidents ADD COLUMN prefix VARCHAR;"))
+MIGRATIONS.append(
+    (
+        4,
+        "ground truth leaves the agent's database; inventory criticality",
+        """
+        DROP TABLE IF EXISTS ground_truth;
+        ALTER TABLE sites ADD COLUMN criticality VARCHAR DEFAULT 'normal';
+        ALTER TABLE devices ADD COLUMN criticality VARCHAR DEFAULT 'normal';
+        """,
+    )
+)
 
 from netops_agent.store import schema_eval, schema_intake, schema_safety  # noqa: E402
 
@@ -105,7 +116,6 @@ RUN_TABLES = [
     "device_config",
     "lab_state",
     "interface_counters",
-    "ground_truth",
     "telemetry",
     "events",
     "incidents",

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from netops_agent.lab.base import CommandOutput, Lab
+from netops_agent.lab.base import CommandOutput, NetworkView
 from netops_agent.models import ToolResult, ToolStatus
 from netops_agent.tools.base import Kind, Tool
 from netops_agent.tools.golden import config_diff, remediation_lines
@@ -50,14 +50,14 @@ class Recorder:
 class ToolExecutor:
     def __init__(
         self,
-        lab: Lab,
+        view: NetworkView,
         recorder: Recorder | None = None,
         *,
         incident_id: str = "",
         dry_run: bool = False,
         gate: Gate | None = None,
     ) -> None:
-        self.lab = lab
+        self.view = view
         self.recorder = recorder or Recorder()
         self.incident_id = incident_id
         self.dry_run = dry_run
@@ -93,7 +93,7 @@ class ToolExecutor:
                     ToolStatus.denied,
                     error=f"{decision.action}: {decision.reason}",
                 )
-        if self.lab.platform not in tool.build:
+        if self.view.platform not in tool.build:
             return self._finish(
                 tool,
                 device,
@@ -101,14 +101,14 @@ class ToolExecutor:
                 params.model_dump(),
                 started,
                 ToolStatus.error,
-                error=f"tool {tool.name} has no {self.lab.platform} implementation",
+                error=f"tool {tool.name} has no {self.view.platform} implementation",
             )
         if tool.kind == Kind.config:
             return self._configure(tool, device, params, started)
-        command = tool.build[self.lab.platform](params)
+        command = tool.build[self.view.platform](params)
         if tool.kind == Kind.exec and self.dry_run:
             return self._finish(tool, device, command, params.model_dump(), started, ToolStatus.dry_run)
-        out = self.lab.execute(device, command)
+        out = self.view.execute(device, command)
         if tool.kind == Kind.exec and out.ok:
             self._record_change(tool, device, command, "", "", "applied")
         return self._result(tool, device, command, params, out, started)
@@ -147,7 +147,7 @@ class ToolExecutor:
             return self._finish(
                 tool, device, text, params.model_dump(), started, ToolStatus.dry_run, parsed={"lines": lines}
             )
-        out = self.lab.configure(device, lines)
+        out = self.view.configure(device, lines)
         after = self.running_config(device) if out.ok else before
         self.changed_devices.setdefault(device, before)
         self._record_change(tool, device, text, before, after or "", "applied" if out.ok else "rejected")
@@ -156,14 +156,14 @@ class ToolExecutor:
         return result
 
     def _lines(self, tool: Tool, device: str, params: Any, running: str) -> list[str]:
-        built = tool.build[self.lab.platform](params)
+        built = tool.build[self.view.platform](params)
         if isinstance(built, list):
             return built
         if "bgp" in built:
-            asn = self.lab.inventory().device(device).asn
+            asn = self.view.inventory().device(device).asn
             return [f"router bgp {asn}", f" {built['bgp']}"]
         if "golden" in built:
-            return remediation_lines(running, self.lab.golden_config(device), built["golden"])
+            return remediation_lines(running, self.view.golden_config(device), built["golden"])
         if "rollback" in built:
             return remediation_lines(running, built["rollback"])
         raise AssertionError(f"tool {tool.name} built {built!r}")
@@ -173,7 +173,7 @@ class ToolExecutor:
     ) -> None:
         self.recorder.change(
             {
-                "ts": self.lab.now(),
+                "ts": self.view.now(),
                 "incident_id": self.incident_id,
                 "device": device,
                 "tool": tool.name,
@@ -213,9 +213,9 @@ class ToolExecutor:
                 error=out.error or out.text,
             )
         try:
-            parsed = tool.parse[self.lab.platform](out, params)
+            parsed = tool.parse[self.view.platform](out, params)
             if tool.compare_golden:
-                parsed = config_diff(out.text, self.lab.golden_config(device))
+                parsed = config_diff(out.text, self.view.golden_config(device))
         except Exception as exc:  # a parser bug or unexpected output is data, not a crash
             return self._finish(
                 tool,
@@ -265,7 +265,7 @@ class ToolExecutor:
         )
         self.recorder.tool_call(
             {
-                "ts": self.lab.now(),
+                "ts": self.view.now(),
                 "incident_id": self.incident_id,
                 "device": device,
                 "tool": tool.name,

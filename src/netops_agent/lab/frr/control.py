@@ -12,7 +12,13 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
-from netops_agent.lab.base import TELEMETRY_SCHEMA, CallTransport, CommandOutput, NetworkView
+from netops_agent.lab.base import (
+    TELEMETRY_SCHEMA,
+    CallTransport,
+    CommandOutput,
+    NetworkView,
+    apply_criticality,
+)
 from netops_agent.lab.frr import observe
 from netops_agent.lab.frr.faults import FrrFaultInjector
 from netops_agent.lab.frr.lab import FrrLab
@@ -102,6 +108,11 @@ class FrrControl:
     def sample(self) -> None:
         """Poll the routers' counters once (the baseline monitoring compares against)."""
         self.samples.sample()
+
+    def set_criticality(self, tiers: dict[str, str]) -> None:
+        """Kept in the lab's state file, so every process attached to the lab sees it."""
+        apply_criticality(self.lab.reloaded().inventory, tiers)
+        self.lab.save()
 
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
         return self.faults.inject(spec, seed=seed)

@@ -50,9 +50,7 @@ class FrrFaultInjector:
         )
         fault_id = f"F{seq}"
         params = KINDS[spec.type].inject(Ctx(self.lab, target, {}, fault_id))
-        fault = InjectedFault(
-            id=fault_id, type=spec.type, target=target, severity=spec.severity or ft.severity, params=params
-        )
+        fault = InjectedFault(id=fault_id, type=spec.type, target=target, params=params)
         state = self.lab.reloaded()  # the injection itself saved state (cuts, helpers, ACLs)
         state.fault_seq = max(state.fault_seq, seq)
         state.faults.append(fault)

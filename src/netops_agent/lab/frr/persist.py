@@ -1,10 +1,11 @@
-"""The FRR lab in DuckDB: inventory, configs, where the lab runs, and its ground truth.
+"""The FRR lab in DuckDB: inventory, configs and where the lab runs.
 
 The routers themselves are the state; the database records what the rest of the
 project reads: the inventory tables (through Arrow, as for the twin), golden and
 running configs, one `lab_state` row saying that the lab is the FRR backend and where
 its runtime directory is (so `lab status`, `lab exec`, `lab inject` and `lab down`
-in later processes find it, also after a crash), and the injected faults.
+in later processes find it, also after a crash). The injected faults are not here:
+they live in the lab's state file and the case pipeline's TruthStore.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from netops_agent.lab.frr.lab import FrrLab
-from netops_agent.models import BgpSession, Device, InjectedFault, Interface, Inventory, Link, Site
+from netops_agent.models import BgpSession, Device, Interface, Inventory, Link, Site
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
 
@@ -92,24 +93,6 @@ def save_configs(store: Store, lab: FrrLab) -> None:
                 "golden": [lab.golden_config(d) for d in names],
                 "running": running,
                 "updated_at": pa.array([utcnow()] * len(names), pa.timestamp("us")),
-            }
-        ),
-    )
-
-
-def save_faults(store: Store, faults: list[InjectedFault]) -> None:
-    """The injected faults (ground truth: read by the runner and the harness only)."""
-    now = utcnow()
-    store.replace_table(
-        "ground_truth",
-        pa.table(
-            {
-                "id": pa.array([f.id for f in faults], pa.string()),
-                "type": pa.array([f.type for f in faults], pa.string()),
-                "target": pa.array([json.dumps(f.target) for f in faults], pa.string()),
-                "severity": pa.array([f.severity.value for f in faults], pa.string()),
-                "params": pa.array([json.dumps(f.params) for f in faults], pa.string()),
-                "injected_at": pa.array([now] * len(faults), pa.timestamp("us")),
             }
         ),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from netops_agent.lab.base import CallTransport, CommandOutput, NetworkView
+from netops_agent.lab.base import CallTransport, CommandOutput, NetworkView, apply_criticality
 from netops_agent.lab.sim.faults import _INJECT, SimFaults, healthy_entities
 from netops_agent.lab.sim.lab import SimLab
 from netops_agent.lab.sim.state import Conditions
@@ -63,6 +63,9 @@ class SimControl:
 
     def advance(self, seconds: float) -> None:
         self.lab.advance(seconds)
+
+    def set_criticality(self, tiers: dict[str, str]) -> None:
+        apply_criticality(self.lab.inv, tiers)
 
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
         return self.faults.inject(spec, seed=seed)

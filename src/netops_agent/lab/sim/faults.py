@@ -53,7 +53,6 @@ class SimFaults:
             id=f"F{len(self.faults) + 1}",
             type=spec.type,
             target=target,
-            severity=spec.severity or ft.severity,
             params=params or {},
         )
         self.faults.append(fault)

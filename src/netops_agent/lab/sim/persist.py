@@ -22,7 +22,6 @@ from netops_agent.lab.sim.telemetry import COUNTERS
 from netops_agent.models import (
     BgpSession,
     Device,
-    InjectedFault,
     Interface,
     Inventory,
     Link,
@@ -89,43 +88,18 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
         counters = {"device": [k[0] for k in lab.idx.keys], "interface": [k[1] for k in lab.idx.keys]}
         counters |= {c: lab.counters[:, i] for i, c in enumerate(COUNTERS)}
         store.replace_table("interface_counters", pa.table(counters))
-        store.replace_table(
-            "ground_truth",
-            pa.table(
-                {
-                    "id": [f.id for f in lab.ground_truth],
-                    "type": [f.type for f in lab.ground_truth],
-                    "target": [json.dumps(f.target) for f in lab.ground_truth],
-                    "severity": [f.severity.value for f in lab.ground_truth],
-                    "params": [json.dumps(f.params) for f in lab.ground_truth],
-                    "injected_at": pa.array([lab.clock] * len(lab.ground_truth), pa.timestamp("us")),
-                }
-            ),
-        )
         flush(lab, store)
 
 
 def flush(lab: SimLab, store: Store) -> None:
-    """Append new syslog events and telemetry samples, then forget them in memory."""
-    if lab.events:
-        store.append_arrow(
-            "events",
-            pa.table(
-                {
-                    "ts": pa.array([e.ts for e in lab.events], pa.timestamp("us")),
-                    "device": [e.device for e in lab.events],
-                    "facility": [e.facility for e in lab.events],
-                    "severity": pa.array([e.severity for e in lab.events], pa.int32()),
-                    "mnemonic": [e.mnemonic for e in lab.events],
-                    "message": [e.message for e in lab.events],
-                }
-            ),
-        )
-        lab.history.extend(lab.events)
-        lab.events = []
-    if lab.telemetry:
-        store.append_arrow("telemetry", pa.concat_tables(lab.telemetry).combine_chunks())
-    lab.telemetry = []
+    """Append the syslog and telemetry the twin produced that the store does not hold yet.
+
+    The twin is its own syslog server and telemetry collector: what it produced since
+    the latest row in `events` / `telemetry` is appended (the intake appends the same
+    way from the network view, so whichever writes first, nothing is written twice).
+    """
+    store.append_newer("events", lab.logs_since)
+    store.append_newer("telemetry", lab.telemetry_since)
 
 
 def load(store: Store) -> SimLab:
@@ -157,16 +131,6 @@ def load(store: Store) -> SimLab:
     )
     lab.spikes = state.get("spikes", {})
     _restore_counters(lab, counters_tbl)
-    lab.ground_truth = [  # type: ignore[attr-defined]
-        InjectedFault(
-            id=r["id"],
-            type=r["type"],
-            target=json.loads(r["target"]),
-            severity=r["severity"],
-            params=json.loads(r["params"]),
-        )
-        for r in store.query("SELECT * FROM ground_truth ORDER BY injected_at, id")
-    ]
     lab.history = [
         LogEvent(_naive(r["ts"]), r["device"], r["facility"], r["severity"], r["mnemonic"], r["message"])
         for r in store.query("SELECT * FROM events ORDER BY ts")

@@ -1,10 +1,11 @@
-"""A simulated NOC: turns injected faults into the incidents monitoring would raise.
+"""The oracle intake: one incident per injected fault, for debugging only.
 
-This is the lab's stand-in for a monitoring system (the `--intake noc` path): it
-knows where a fault is, so it lives with the twin, and it words each incident the
-way a NOC would, by the symptom and where it was seen, never by the cause. It needs
-only the `Lab` protocol (inventory and clock), so the FRR backend uses it as well.
-The telemetry-driven intake in `netops_agent.intake` is the honest alternative.
+It reads the ground truth (where each fault is), so it lives on the control side
+with the case pipeline, is never a default, and every result made with it is
+labelled `"intake": "oracle"` (`"oracle_intake": true`) in the JSON and reports.
+It words each incident by the symptom and where it was seen, never by the cause,
+and gives it the catalog's severity for the fault type. The telemetry intake in
+`netops_agent.intake` is the honest one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from netops_agent.lab.base import Lab
+from netops_agent.catalog import fault_type
+from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident, InjectedFault
 
 _TEXT: dict[str, list[tuple[str, str]]] = {
@@ -124,7 +126,7 @@ _TEXT: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def incidents_for(lab: Lab, faults: list[InjectedFault], seed: int = 0) -> list[Incident]:
+def incidents_for(lab: NetworkView, faults: list[InjectedFault], seed: int = 0) -> list[Incident]:
     """One incident per fault, worded by symptom, at the place monitoring sees it."""
     rng = random.Random(seed)
     out = []
@@ -143,7 +145,7 @@ def incidents_for(lab: Lab, faults: list[InjectedFault], seed: int = 0) -> list[
                 id=f"IM-{n:04d}",
                 title=title.format_map(_Blank(fields)),
                 summary=body.format_map(_Blank(fields)),
-                severity=fault.severity,
+                severity=fault_type(fault.type).severity,
                 device=where["device"],
                 interface=where.get("interface"),
                 peer=where.get("peer"),
@@ -155,7 +157,9 @@ def incidents_for(lab: Lab, faults: list[InjectedFault], seed: int = 0) -> list[
     return out
 
 
-def _reporting_end(lab: Lab, fault: InjectedFault, t: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def _reporting_end(
+    lab: NetworkView, fault: InjectedFault, t: dict[str, Any], rng: random.Random
+) -> dict[str, Any]:
     """Monitoring reports a link fault from either end; a session from its configured side."""
     if fault.type in ("interface_admin_down", "link_failure", "err_disabled_port") and rng.random() < 0.5:
         return {

@@ -1,0 +1,250 @@
+"""One case pipeline for every backend: lab, baseline, inject, settle, intake, agent, truth.
+
+`run_case` is what `netops-agent run`, `solve` (see `interactive`) and the
+evaluation harness all go through:
+
+    backend.start        a fresh twin, or the suite's FRR lab converged (healthy baseline)
+    inject               through the control face; the faults go to the TruthStore
+    backend.settle       symptoms develop
+    intake               the view's telemetry, syslog and probes -> incidents
+    agent                gets the NetworkView and the incidents, nothing else
+    re-detect            alerts whose condition cleared auto-clear
+    read ground truth    (only with `collect_truth`) faults still present, health after
+    backend.finish       the FRR lab is repaired and reset to golden for the next case
+
+Ground truth is read from the `TruthStore` (never the agent's database) after
+injection, so whatever is recorded there is what the case is scored against; the
+agent's behaviour cannot depend on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from netops_agent.agent import AgentConfig, Outcome
+from netops_agent.evaluation.scenario import Case, Suite
+from netops_agent.intake import alerts as intake_alerts
+from netops_agent.intake.pipeline import recheck
+from netops_agent.lab.base import NetworkView
+from netops_agent.models import Incident, InjectedFault, Inventory
+from netops_agent.pipeline import oracle
+from netops_agent.pipeline.backends import Backend, FrrRunConfig, backend_for
+from netops_agent.pipeline.quality import intake_metrics, summarize_intake
+from netops_agent.pipeline.registry import AGENTS, INTAKES, ORACLE, lookup
+from netops_agent.safety.policy import Policy, load_policy
+from netops_agent.services import Services
+from netops_agent.store import Store
+from netops_agent.store.truth import TruthStore, truth_path
+from netops_agent.tickets import TicketService
+
+log = logging.getLogger("netops_agent.pipeline")
+
+
+@dataclass
+class RunOptions:
+    runbooks: Any = None  # Path | None: the runbook YAML (default: the shipped one)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    policy: Policy = field(default_factory=load_policy)
+    seed: int | None = None  # overrides the suite's topology seed
+    agent_name: str = "default"  # a key of AGENTS
+    intake: str = "telemetry"  # a key of INTAKES ("oracle" reads ground truth: debugging only)
+    backend: str | None = None  # "sim" or "frr"; None: the suite's `backend`
+    bookkeeping: bool = True  # state hashes and stored running configs (the harness skips them)
+
+
+@dataclass
+class CaseTruth:
+    """Ground truth read after the agent (and before a shared lab's repair)."""
+
+    present_after: list[bool] = field(default_factory=list)
+    healthy_before: set[str] = field(default_factory=set)
+    healthy_after: set[str] = field(default_factory=set)
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    inventory: Inventory
+    faults: list[InjectedFault]  # as recorded in the TruthStore
+    incidents: list[Incident]
+    outcomes: list[Outcome]
+    hash_before_agent: str = ""
+    hash_after_agent: str = ""
+    intake: dict[str, Any] = field(default_factory=dict)  # see quality.intake_metrics
+    truth: CaseTruth | None = None
+
+
+@dataclass
+class RunReport:
+    suite: Suite
+    cases: list[CaseResult]
+    wall_s: float
+    intake_name: str = "telemetry"
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [o for c in self.cases for o in c.outcomes]
+
+    def as_dict(self) -> dict[str, object]:
+        outs = self.outcomes
+        return {
+            "suite": self.suite.name,
+            "intake_source": self.intake_name,
+            "oracle_intake": self.intake_name == ORACLE,
+            "incidents": [o.as_dict() for o in outs],
+            "summary": {
+                "incidents": len(outs),
+                "resolved": sum(o.outcome == "resolved" for o in outs),
+                "escalated": sum(o.outcome == "escalated" for o in outs),
+                "no_action": sum(o.outcome == "no_action" for o in outs),
+                "awaiting_approval": sum(o.approval_id is not None and o.outcome != "resolved" for o in outs),
+                "tool_calls": sum(o.tool_calls for o in outs),
+                "wall_s": round(self.wall_s, 3),
+            },
+            "cases": [
+                {
+                    "id": c.case.id,
+                    "incidents": len(c.incidents),
+                    "state_hash_before_agent": c.hash_before_agent,
+                    "state_hash_after_agent": c.hash_after_agent,
+                    "network_changed": c.hash_before_agent != c.hash_after_agent,
+                }
+                for c in self.cases
+            ],
+            "intake": summarize_intake([c.intake for c in self.cases]),
+        }
+
+
+def check_run(suite: Suite, options: RunOptions, backend: Backend) -> None:
+    """Fail before anything runs on an unknown agent or intake, or a suite the backend cannot run."""
+    lookup(AGENTS, options.agent_name, "agent")
+    lookup(INTAKES, options.intake, "intake")
+    backend.check(suite)
+
+
+def run_case(
+    svc: Services,
+    suite: Suite,
+    case: Case,
+    options: RunOptions,
+    *,
+    backend: Backend,
+    truth: TruthStore,
+    first_incident: int = 1,
+    collect_truth: bool = False,
+) -> CaseResult:
+    """One case (see the module docstring); `svc.store` keeps its incidents and records."""
+    make_agent = lookup(AGENTS, options.agent_name, "agent")
+    intake = lookup(INTAKES, options.intake, "intake")
+    started = time.monotonic()
+    ctl = backend.start(suite, case, options.seed)
+    try:
+        ctl.set_criticality(suite.criticality_for(case))
+        injected = [ctl.inject(spec, seed=case.seed) for spec in case.faults]
+        truth.record(case.id, injected, ctl.now())
+        backend.settle(ctl, case, injected)
+        faults = truth.faults(case.id)  # from here on, the recorded ground truth is the truth
+        healthy_before = ctl.healthy_entities() if collect_truth else set()
+        store = svc.store
+        with store.transaction():  # a fresh lab: the previous case's observations go
+            store.execute("DELETE FROM telemetry")
+            store.execute("DELETE FROM events")
+        backend.publish(ctl, store, fresh=True)
+        view: NetworkView = ctl.view()
+        if intake is None:  # the oracle: debugging only, labelled in every result
+            incidents = oracle.incidents_for(view, faults, seed=case.seed)
+        else:
+            incidents = intake(view, store, case.id)
+        renamed = {}
+        for n, inc in enumerate(incidents, start=first_incident):
+            renamed[inc.id] = f"IM-{n:04d}"
+            inc.id = renamed[inc.id]
+        intake_alerts.relink_alerts(store, renamed)
+        metrics = intake_metrics(case.id, faults, incidents, store, ctl.inventory())
+        agent = make_agent(view, svc, options)
+        hash_before = ctl.state_hash() if options.bookkeeping else ""
+        outcomes = []
+        for inc in incidents:
+            ticket_id = open_incident(store, svc.tickets, inc, view)
+            outcomes.append(agent.handle(inc, ticket_id))
+            backend.flush(ctl, store)
+        if intake is not None and incidents:
+            recheck(view, store, scope=case.id)
+        hash_after = ""
+        if options.bookkeeping:
+            hash_after = ctl.state_hash()
+            backend.publish(ctl, store, fresh=False)
+        case_truth = None
+        if collect_truth:  # the agent is done: now the pipeline may look
+            case_truth = CaseTruth(
+                present_after=[ctl.fault_present(f) for f in faults],
+                healthy_before=healthy_before,
+                healthy_after=backend.healthy_after(ctl, healthy_before),
+            )
+        inv = ctl.inventory().model_copy(deep=True)
+    finally:
+        backend.finish(ctl)
+    log.info("case %s on %s: %.2fs", case.id, backend.name, time.monotonic() - started)
+    return CaseResult(case, inv, faults, incidents, outcomes, hash_before, hash_after, metrics, case_truth)
+
+
+def run_suite(
+    store: Store,
+    suite: Suite,
+    options: RunOptions | None = None,
+    *,
+    truth: TruthStore | None = None,
+    frr: FrrRunConfig | None = None,
+) -> RunReport:
+    """Every case of a suite; the store keeps all incidents and the last lab's records.
+
+    Ground truth goes to `truth` (default: the TruthStore next to the store's file,
+    `truth_path(store.path)`, or memory for an in-memory store).
+    """
+    options = options or RunOptions()
+    backend = backend_for(options.backend or suite.backend, frr)
+    check_run(suite, options, backend)
+    started = time.perf_counter()
+    own = truth is None
+    truth = truth or TruthStore(truth_path(store.path))
+    try:
+        truth.clear()
+        store.reset_run()
+        svc = Services.open(store, options.runbooks)
+        results: list[CaseResult] = []
+        with backend.session(suite, store):
+            for case in suite.cases:
+                first = sum(len(r.incidents) for r in results) + 1
+                results.append(
+                    run_case(svc, suite, case, options, backend=backend, truth=truth, first_incident=first)
+                )
+    finally:
+        if own:
+            truth.close()
+    return RunReport(suite, results, time.perf_counter() - started, options.intake)
+
+
+def open_incident(store: Store, tickets: TicketService, inc: Incident, view: NetworkView) -> str:
+    """Record the incident and open its ticket together."""
+    with store.transaction():
+        store.insert(
+            "incidents",
+            {
+                "id": inc.id,
+                "title": inc.title,
+                "summary": inc.summary,
+                "severity": inc.severity.value,
+                "device": inc.device,
+                "interface": inc.interface,
+                "peer": inc.peer,
+                "prefix": inc.prefix,
+                "suspects": [s.model_dump() for s in inc.suspects],
+                "alerts": inc.alerts,
+                "status": "open",
+                "opened_at": view.now(),
+            },
+        )
+        return tickets.open(inc, view.now())

@@ -1,0 +1,101 @@
+"""The interactive lab (`lab up/inject/exec`, `solve`, `resume`) on the control face.
+
+The twin's state lives in the run database (inventory, configs, physical condition,
+counters, syslog, telemetry); what was injected lives only in the TruthStore next
+to it (`truth_path(db)`, scope "lab"). An FRR lab is recorded by its runtime
+directory and keeps its faults in its own state file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from netops_agent.errors import LabError
+from netops_agent.intake.pipeline import telemetry_intake
+from netops_agent.lab.base import ControlFace
+from netops_agent.pipeline.case import CaseResult, RunOptions, RunReport, open_incident
+from netops_agent.pipeline.registry import AGENTS, lookup
+from netops_agent.services import Services
+from netops_agent.store import Store
+from netops_agent.store.truth import TruthStore, truth_path
+
+SCOPE = "lab"
+
+
+def truth_for(store: Store) -> TruthStore:
+    """The ground-truth store of the run database `store`."""
+    return TruthStore(truth_path(store.path))
+
+
+@contextmanager
+def lab_control(store: Store, *, save: bool = True, with_truth: bool = False) -> Iterator[ControlFace]:
+    """The control face of the lab recorded in `store` (twin or FRR).
+
+    For the twin, `with_truth` loads the injected faults from the TruthStore (the lab
+    CLI needs them to pick free targets and number faults); on leaving the block the
+    twin's state is saved back (`save`) and its injected faults recorded there.
+    """
+    from netops_agent.lab.frr.persist import recorded_lab
+
+    recorded = recorded_lab(store)
+    if recorded is not None:
+        yield frr_control(recorded)
+        return
+    from netops_agent.lab.sim import persist
+    from netops_agent.lab.sim.control import SimControl
+
+    lab = persist.load(store)
+    if with_truth:
+        with truth_for(store) as truth:
+            lab.ground_truth = truth.faults(SCOPE)
+    ctl = SimControl(lab)
+    yield ctl
+    if save:
+        persist.save(lab, store)
+        if with_truth:
+            with truth_for(store) as truth:
+                truth.record(SCOPE, lab.ground_truth, lab.clock)
+
+
+def frr_control(recorded: dict[str, Any]) -> ControlFace:
+    from netops_agent.lab.frr import FrrLab
+    from netops_agent.lab.frr.control import FrrControl
+
+    if recorded.get("status") != "up":
+        raise LabError(
+            f"no FRR lab is up (the one recorded here, prefix {recorded.get('prefix')}, is "
+            f"{recorded.get('status')}); start one with `netops-agent lab up --backend frr`"
+        )
+    return FrrControl(FrrLab.attach(Path(recorded["runtime_dir"])))
+
+
+def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
+    """Let the agent work the lab recorded in `store` (the interactive lab's `solve`).
+
+    Monitoring runs over what the lab shows now (the telemetry intake, never the injected
+    faults); alerts already in an incident are not raised again, so solving twice does not
+    duplicate work. Incidents continue the lab's numbering.
+    """
+    from netops_agent.evaluation.scenario import Case, Suite
+
+    options = options or RunOptions()
+    started = time.perf_counter()
+    svc = Services.open(store, options.runbooks)
+    with lab_control(store) as ctl:
+        view = ctl.view()
+        incidents = telemetry_intake(view, store, SCOPE)
+        agent = lookup(AGENTS, options.agent_name, "agent")(view, svc, options)
+        hash_before = ctl.state_hash()
+        outcomes = []
+        for inc in incidents:
+            ticket_id = open_incident(store, svc.tickets, inc, view)
+            outcomes.append(agent.handle(inc, ticket_id))
+        hash_after = ctl.state_hash()
+        inv = ctl.inventory()
+    suite = Suite(name="lab", cases=[Case(id="lab")])
+    result = CaseResult(suite.cases[0], inv, [], incidents, outcomes, hash_before, hash_after)
+    return RunReport(suite, [result], time.perf_counter() - started)

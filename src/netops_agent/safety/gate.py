@@ -1,0 +1,95 @@
+"""Policy gating for a plan and for each step: the agent asks, the policy answers.
+
+`PolicyGate.step` is the `tools.executor.Gate` the agent installs on its executor
+(every decision is recorded); `PolicyGate.plan` gates a whole plan before anything
+is touched, so a plan never stops half-way; `cuts_last_path` is the live check that
+shutting an interface would not leave a device without a working uplink.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netops_agent.lab.base import NetworkView
+from netops_agent.safety.policy import Policy
+from netops_agent.tools.base import Tool
+from netops_agent.tools.executor import GateDecision, Recorder, ToolExecutor
+from netops_agent.tools.registry import TOOLS
+
+PATH_CUTTING_TOOLS = {"interface_shutdown"}
+Step = tuple[str, str, dict[str, Any]]
+
+
+class PolicyGate:
+    def __init__(self, policy: Policy, view: NetworkView, recorder: Recorder) -> None:
+        self.policy = policy
+        self.view = view
+        self.recorder = recorder
+        self.approved_by: str | None = None  # set while carrying on an approved plan
+
+    def step(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
+        """Policy for one step, plus the blast radius so far; every decision is recorded."""
+        if self.approved_by:
+            decision = GateDecision("allow", f"approved by {self.approved_by}")
+        else:
+            decision = self._decide(ex, tool, device)
+        self.recorder.decision(
+            {
+                "ts": self.view.now(),
+                "incident_id": ex.incident_id,
+                "device": device,
+                "tool": tool.name,
+                "risk": tool.risk.value,
+                "decision": decision.action,
+                "reason": decision.reason,
+            }
+        )
+        return decision
+
+    def _decide(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
+        role = self.view.inventory().device(device).role
+        decision = self.policy.decide(tool, role, self.view.now())
+        if decision.action != "allow":
+            return decision
+        limit = self.policy.blast_radius.max_devices_per_incident
+        touched = set(ex.changed_devices) | {device}
+        if len(touched) > limit:
+            return GateDecision(
+                "approval", f"blast radius: this incident would change {len(touched)} devices (limit {limit})"
+            )
+        return decision
+
+    def plan(self, plan: list[Step], ex: ToolExecutor) -> tuple[str, list[str]]:
+        """("allow" | "approval" | "deny", reasons) for a whole plan, before touching anything."""
+        limit = self.policy.blast_radius.max_devices_per_incident
+        devices = {d for t, d, _ in plan if TOOLS.get(t).changes_network}
+        reasons, verdict = [], "allow"
+        if len(devices) > limit:
+            verdict = "approval"
+            reasons.append(f"plan changes {len(devices)} devices (limit {limit})")
+        for tool_name, device, params in plan:
+            tool = TOOLS.get(tool_name)
+            decision = self.policy.decide(tool, self.view.inventory().device(device).role, self.view.now())
+            if self.policy.protect_last_path and tool_name in PATH_CUTTING_TOOLS:
+                cut = cuts_last_path(self.view, ex, device, str(params.get("interface")))
+                if cut:
+                    decision = GateDecision("deny", cut)
+            if decision.action == "deny":
+                return "deny", [decision.reason]
+            if decision.action == "approval":
+                verdict = "approval"
+                reasons.append(f"{tool_name} on {device}: {decision.reason}")
+        return verdict, reasons
+
+
+def cuts_last_path(view: NetworkView, ex: ToolExecutor, device: str, interface: str) -> str:
+    """Why shutting this interface would leave the device without a working uplink ("" if not)."""
+    inv = view.inventory()
+    uplinks = {i.name for i in inv.interfaces if i.device == device and i.kind == "p2p"}
+    if interface not in uplinks:
+        return ""
+    brief = ex.run("show_ip_interface_brief", device)
+    up = {r["interface"] for r in brief.parsed or [] if r["proto"] == "up"} if brief.ok else set()
+    if not (uplinks & up) - {interface}:
+        return f"shutting {device} {interface} would take down its last working uplink"
+    return ""

@@ -1,0 +1,40 @@
+"""What every case shares: the store, the runbooks and their index, the ticket system.
+
+Agent-side code (the agent, the baselines, `resume`) and the case pipeline both use
+`Services`; it holds nothing about the lab and nothing about injected faults.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from netops_agent.knowledge import Runbook, TfidfRetriever, build_index, load_runbooks, stored_runbooks
+from netops_agent.store import Store
+from netops_agent.tickets import TicketService
+
+
+@dataclass
+class Services:
+    store: Store
+    runbooks: dict[str, Runbook]
+    retriever: TfidfRetriever
+    tickets: TicketService
+
+    @classmethod
+    def open(cls, store: Store, runbooks: Path | None = None) -> Services:
+        """Services over `store`; the runbook index is rebuilt only when the runbooks changed."""
+        books = ensure_index(store, runbooks)
+        return cls(store, books, TfidfRetriever(store), TicketService(store))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_runbooks(path: Path | None) -> tuple[Runbook, ...]:
+    return tuple(load_runbooks(path))
+
+
+def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, Runbook]:
+    """Load and validate runbooks (parsed once per process); rebuild the TF-IDF index if they changed."""
+    build_index(store, list(_parsed_runbooks(runbooks)))
+    return stored_runbooks(store)
