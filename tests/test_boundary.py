@@ -32,6 +32,8 @@ AGENT_SIDE = [
     "knowledge",
     "intake",
     "tickets",
+    "agents",
+    "mcp_server",
 ]
 # Modules that hold or lead to a lab's control face, its faults or the ground truth.
 FORBIDDEN_MODULES = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from netops_agent.agent import Agent, AgentConfig, Outcome
 from netops_agent.audit import StoreRecorder
@@ -61,7 +62,7 @@ def resume_decided(
     )
     results = []
     for row in approvals.list():
-        if row["state"] == "pending":
+        if row["state"] == "pending" or _external(row):
             continue
         ticket = services.tickets.get(row["ticket_id"])
         if ticket["state"] != "awaiting_approval":
@@ -71,3 +72,10 @@ def resume_decided(
             approvals.mark(row["id"], "executed")
         results.append(ResumeResult(row["id"], row["state"], outcome))
     return results
+
+
+def _external(row: dict[str, Any]) -> bool:
+    """Approvals an external (MCP / LLM) agent asked for: that agent carries them on itself,
+    by proposing the approved change again with the approval id."""
+    plan = json.loads(row["plan"]) if isinstance(row["plan"], str) else row["plan"] or {}
+    return plan.get("origin") == "external"

@@ -1,0 +1,1 @@
+"""Agents other than the built-in one: the workbench they share, the LLM planner, external agents."""
