@@ -1,0 +1,1 @@
+"""The MCP server (`netops-agent mcp`): the workbench over the Model Context Protocol."""
