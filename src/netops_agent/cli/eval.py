@@ -29,7 +29,9 @@ def eval_command(
     agent: Annotated[
         list[str] | None,
         typer.Option(
-            "--agent", "-a", help="Agent to score; repeat to compare (default, seed-baseline, random)."
+            "--agent",
+            "-a",
+            help="Agent to score; repeat to compare (default, seed-baseline, random, llm, external).",
         ),
     ] = None,
     backend: Annotated[
@@ -49,6 +51,38 @@ def eval_command(
     runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped one).")] = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
+    agent_cmd: Annotated[
+        str | None,
+        typer.Option(
+            "--agent-cmd",
+            help="--agent external: command run once per incident with NETOPS_MCP_URL and "
+            'NETOPS_INCIDENT_ID set (e.g. "python examples/agents/seed_baseline_mcp.py").',
+        ),
+    ] = None,
+    agent_timeout: Annotated[
+        float, typer.Option("--agent-timeout", min=1, help="--agent external: seconds per incident.")
+    ] = 300.0,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-base-url", help="--agent llm: OpenAI-compatible endpoint ($NETOPS_LLM_BASE_URL)."
+        ),
+    ] = None,
+    llm_model: Annotated[
+        str | None, typer.Option("--llm-model", help="--agent llm: model name ($NETOPS_LLM_MODEL).")
+    ] = None,
+    max_steps: Annotated[
+        int,
+        typer.Option("--max-steps", min=1, help="--agent llm: tool calls per incident before escalating."),
+    ] = 30,
+    ungated: Annotated[
+        bool,
+        typer.Option(
+            "--ungated",
+            help="llm/external: no policy gate and no validation rule. Only to replay an ungated "
+            "in-process baseline (seed-baseline) through MCP; results are labelled ungated.",
+        ),
+    ] = False,
 ) -> None:
     """Run a suite through one or more agents and score them against the ground truth.
 
@@ -65,10 +99,14 @@ def eval_command(
     setup_logging(cfg.log_path, verbose=False)
     loaded = load_suite(suite)
     agents = list(dict.fromkeys(agent or ["default"]))
+    agent_args = _agent_args(agent_cmd, agent_timeout, llm_base_url, llm_model, max_steps, ungated)
     base = EvalOptions(backend=backend, jobs=jobs, seed=seed, runbooks=runbooks, log_path=cfg.log_path)
     if intake:
         base.intake = intake
-    options = [replace(base, agent=name) for name in agents]
+    options = [
+        replace(base, agent=name, agent_args=agent_args if name in ("llm", "external") else {})
+        for name in agents
+    ]
     for opts in options:
         check_options(loaded, opts)
     runs = [_evaluate(loaded, opts, quiet=as_json) for opts in options]
@@ -82,6 +120,24 @@ def eval_command(
         print_json(data[0] if len(data) == 1 else data)
         return
     _render(runs, cfg.db_path, report)
+
+
+def _agent_args(
+    cmd: str | None, timeout: float, base_url: str | None, model: str | None, steps: int, ungated: bool
+) -> dict[str, Any]:
+    """Options of the llm / external agents, as they travel to worker processes."""
+    import os
+
+    args: dict[str, Any] = {"timeout_s": timeout, "max_steps": steps}
+    if cmd:
+        args["agent_cmd"] = cmd
+    if base_url or os.environ.get("NETOPS_LLM_BASE_URL"):
+        args["llm_base_url"] = base_url or os.environ["NETOPS_LLM_BASE_URL"]
+    if model or os.environ.get("NETOPS_LLM_MODEL"):
+        args["llm_model"] = model or os.environ["NETOPS_LLM_MODEL"]
+    if ungated:
+        args["ungated"] = True
+    return args
 
 
 def _evaluate(suite: Any, opts: Any, *, quiet: bool) -> Any:

@@ -32,6 +32,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from netops_agent.agents import plugins
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation import metrics
@@ -69,6 +70,7 @@ class EvalOptions:
     intake: str = _RUN_DEFAULTS["intake"]  # a key of pipeline.INTAKES ("oracle": debugging only)
     runbooks: Path | None = None
     log_path: Path | None = None  # where worker processes append their log lines
+    agent_args: dict[str, Any] = field(default_factory=dict)  # llm / external agent options
 
 
 @dataclass
@@ -101,10 +103,16 @@ class EvalRun:
             "intake": self.options.intake,
             "oracle_intake": self.options.intake == ORACLE,
             "seed": self.options.seed,
+            **({"agent_args": public_args(self.options.agent_args)} if self.options.agent_args else {}),
             "cases": len(self.records),
             "metrics": self.metrics,
             "per_case": [per_case(r) for r in self.records],
         }
+
+
+def public_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Agent options as reported (an API key never leaves the process)."""
+    return {k: v for k, v in args.items() if "key" not in k}
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -153,6 +161,7 @@ def evaluate_case(
         intake=options.intake,
         policy=default_policy(),
         bookkeeping=False,
+        agent_args=options.agent_args,
     )
     backend = backend or backend_for(options.backend)
     with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
@@ -197,6 +206,7 @@ def check_options(suite: Suite, opts: EvalOptions) -> None:
     backend_for(opts.backend).check(suite)
     if opts.agent not in AGENTS:
         raise ConfigError(f"unknown agent {opts.agent!r}; choose one of: {', '.join(AGENTS)}")
+    plugins.check_args(opts.agent, opts.agent_args)
     if opts.intake not in INTAKES:
         raise ConfigError(f"unknown intake {opts.intake!r}; choose one of: {', '.join(INTAKES)}")
     if opts.jobs < 1:

@@ -53,6 +53,7 @@ class RunOptions:
     intake: str = "telemetry"  # a key of INTAKES ("oracle" reads ground truth: debugging only)
     backend: str | None = None  # "sim" or "frr"; None: the suite's `backend`
     bookkeeping: bool = True  # state hashes and stored running configs (the harness skips them)
+    agent_args: dict[str, Any] = field(default_factory=dict)  # options of the llm / external agents
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from netops_agent.agents.plugins import PLUGINS
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation.baselines import BASELINES
 from netops_agent.intake.pipeline import telemetry_intake
@@ -44,7 +45,7 @@ def default_agent(view: NetworkView, svc: Services, options: Any) -> Any:
 
 
 INTAKES: dict[str, IntakeFn | None] = {"telemetry": telemetry_intake, ORACLE: None}
-AGENTS: dict[str, AgentFactory] = {"default": default_agent, **BASELINES}
+AGENTS: dict[str, AgentFactory] = {"default": default_agent, **BASELINES, **PLUGINS}
 
 
 def lookup(registry: dict[str, Any], name: str, what: str) -> Any:
