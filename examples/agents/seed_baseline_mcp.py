@@ -119,7 +119,7 @@ class Agent:
             else:
                 res = await self.call(
                     "propose_change", incident_id=inc, tool=tool, device=device, params=params,
-                    runbook_id=rb["id"], reason=rb["title"],
+                    runbook_id=rb["id"], reason=rb["title"], diagnosis=diag,
                 )  # fmt: skip
             if res["status"] == "approval_required":  # a human decides; the ticket waits for them
                 print(f"{inc}: waiting for approval {res['approval_id']}")

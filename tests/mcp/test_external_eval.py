@@ -45,12 +45,15 @@ def test_ungated_example_agent_scores_exactly_like_the_in_process_seed_baseline(
     assert ext.as_dict()["agent_args"]["ungated"] is True
 
 
-def test_gated_example_agent_cannot_claim_an_unvalidated_fix() -> None:
-    run = _external(_suite(("mtu-mismatch-1",)))  # the baseline's false resolution above
-    assert run.metrics["false_resolutions"] == 0
-    mtu = run.as_dict()["per_case"][0]["detail"]["incidents"][0]
+def test_gated_example_agent_cannot_claim_an_unvalidated_fix_nor_push_a_high_risk_one() -> None:
+    run = _external(_suite(("mtu-mismatch-1", "bgp-max-prefix-1")))
+    assert run.metrics["false_resolutions"] == 0 and run.metrics["unsafe_actions"] == 0
+    by_id = {c["id"]: c["detail"]["incidents"][0] for c in run.as_dict()["per_case"]}
+    mtu = by_id["mtu-mismatch-1"]  # the baseline's false resolution above
     assert mtu["ticket_state"] == "escalated" and "validation failed" in mtu["reason"]
-    # the approval path (a high-risk change) is covered in test_server.py
+    prefix = by_id["bgp-max-prefix-1"]  # waits for a human, with the agent's diagnosis on the ticket
+    assert prefix["ticket_state"] == "awaiting_approval"
+    assert prefix["diagnosis"]["type"] == "bgp_max_prefix" and prefix["runbook"]
 
 
 def test_external_agent_without_a_command_is_a_one_line_error(tmp_path: Path) -> None:

@@ -150,6 +150,7 @@ class ChangeControl:
         params: dict,
         decision: GateDecision,
         rb: str | None,
+        diagnosis: dict[str, Any] | None = None,
     ) -> str:
         preview = ToolExecutor(self.net, Recorder(), incident_id=work.incident.id, dry_run=True)
         res = preview.run(tool.name, device, **params)
@@ -172,6 +173,8 @@ class ChangeControl:
                 f"waiting for approval {approval_id} ({decision.reason})",
                 self.net.now(),
                 author=self.agent_name,
+                runbook_id=rb,
+                diagnosis=diagnosis,
                 data={"approval": approval_id, "diff": diff},
             )
         work.approval_id = approval_id

@@ -55,6 +55,9 @@ class ProposeChange(_Args):
     reason: str = Field("", description="Why this change fixes the diagnosed cause")
     runbook_id: str | None = None
     approval_id: str | None = Field(None, description="An approved approval for exactly this change")
+    diagnosis: dict[str, Any] | None = Field(
+        None, description="Your diagnosis, kept on the ticket if the change waits for approval"
+    )
 
 
 class Validate(_Args):
@@ -176,6 +179,7 @@ META = [
             reason=a.reason,
             runbook_id=a.runbook_id,
             approval_id=a.approval_id,
+            diagnosis=a.diagnosis,
         ),
     ),
     Spec(

@@ -200,8 +200,11 @@ class Workbench:
         reason: str = "",
         runbook_id: str | None = None,
         approval_id: str | None = None,
+        diagnosis: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A change through the policy gate: applied, approval_required, denied or error."""
+        """A change through the policy gate: applied, approval_required, denied or error.
+
+        `runbook_id` and `diagnosis` go on the ticket if the change must wait for a human."""
         tool = self._tool(tool_name)
         if not tool.changes_network:
             raise ToolCallError(f"{tool_name} is read-only; call it directly instead of proposing it")
@@ -227,7 +230,7 @@ class Workbench:
         if res.status == ToolStatus.denied and decision is not None and decision.action == "approval":
             out["status"] = "approval_required"
             out["approval_id"] = self.control.request_approval(
-                work, tool, device, params, decision, runbook_id
+                work, tool, device, params, decision, runbook_id, diagnosis
             )
             out["next"] = (
                 f"a human must approve {out['approval_id']} (`netops-agent approve {out['approval_id']}`); "
