@@ -185,9 +185,11 @@ def _register_subcommands() -> None:
     from netops_agent.cli import safety as safety_cli
     from netops_agent.cli.eval import eval_command
     from netops_agent.cli.mcp import mcp_command
+    from netops_agent.cli.serve import serve
     from netops_agent.cli.solve import solve
 
     app.command()(solve)
+    app.command()(serve)
     app.command("eval")(eval_command)
     app.command("mcp")(mcp_command)
     safety_cli.register(app)

@@ -86,6 +86,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     from rich.table import Table
 
     from netops_agent.lab.sim import persist
+    from netops_agent.lab.sim.status import device_status
     from netops_agent.store import Store
 
     with Store(settings(db).db_path) as store:
@@ -93,23 +94,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
             _frr_status(store, as_json)
             return
         lab = persist.load(store)
-    d = lab.derived
-    rows = []
-    for dev in lab.inv.devices:
-        ifs = [s for (n, _), s in d.iface.items() if n == dev.name]
-        bgp = [s for (n, _), s in d.bgp.items() if n == dev.name]
-        rows.append(
-            {
-                "device": dev.name,
-                "role": dev.role,
-                "reachable": lab.reachable(dev.name),
-                "interfaces_up": sum(s.oper_up for s in ifs),
-                "interfaces": len(ifs),
-                "ospf_full": sum(1 for (n, _), s in d.ospf.items() if n == dev.name and s == "FULL"),
-                "bgp_established": sum(s.state == "Established" for s in bgp),
-                "bgp_sessions": len(bgp),
-            }
-        )
+    rows = device_status(lab)
     if as_json:
         print_json({"backend": "sim", "clock": lab.now().isoformat(), "devices": rows})
         return

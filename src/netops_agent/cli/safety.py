@@ -39,22 +39,13 @@ def approvals(
 
 def _decide(approval_id: str, approve: bool, by: str | None, comment: str, db: Any, as_json: bool) -> None:
     from netops_agent.lab.sim import persist
-    from netops_agent.safety.approvals import ApprovalService
+    from netops_agent.safety.approvals import decide_and_note
     from netops_agent.store import Store
-    from netops_agent.tickets import TicketService
 
     with Store(settings(db).db_path) as store:
         lab = persist.load(store)
         who = by or getpass.getuser()
-        with store.transaction():
-            row = ApprovalService(store).decide(approval_id, approve, who, comment, lab.now())
-            TicketService(store).work_note(
-                row["ticket_id"],
-                f"Approval {approval_id} {row['state']} by {who}" + (f": {comment}" if comment else ""),
-                lab.now(),
-                kind="approval",
-                author=who,
-            )
+        row = decide_and_note(store, approval_id, approve, who, comment, lab.now())
     if as_json:
         print_json(row)
     else:
@@ -87,15 +78,11 @@ def deny(
 
 def resume(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Carry on every incident whose approval was decided (approved: act and validate)."""
-    from netops_agent.pipeline.interactive import lab_control
-    from netops_agent.safety.policy import load_policy
-    from netops_agent.safety.resume import resume_decided
-    from netops_agent.services import Services
+    from netops_agent.pipeline.interactive import resume_lab
     from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store, lab_control(store) as ctl:
-        results = resume_decided(store, ctl.view(), Services.open(store), load_policy())
-    data = [{"approval": r.approval_id, "decision": r.state, **r.outcome.as_dict()} for r in results]
+    with Store(settings(db).db_path) as store:
+        data = resume_lab(store)
     if as_json:
         print_json(data)
         return

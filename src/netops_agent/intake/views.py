@@ -38,17 +38,57 @@ def list_alerts(
     return store.query(sql + " ORDER BY first_seen DESC, id DESC LIMIT ?", [*params, limit])
 
 
-def list_incidents(store: Store) -> list[dict[str, Any]]:
-    """Incidents with their top suspect, alert count and ticket state."""
-    rows = store.query(
-        "SELECT i.id, i.title, i.severity, i.device, i.interface, i.peer, i.alerts, i.status, "
-        "i.opened_at, i.suspects, t.id AS ticket_id, t.state AS ticket_state "
-        "FROM incidents i LEFT JOIN tickets t ON t.incident_id = i.id ORDER BY i.id"
-    )
+INCIDENT_LIST_SQL = (
+    "SELECT i.id, i.title, i.severity, i.device, i.interface, i.peer, i.alerts, i.status, "
+    "i.opened_at, i.suspects, t.id AS ticket_id, t.state AS ticket_state "
+    "FROM incidents i LEFT JOIN tickets t ON t.incident_id = i.id"
+)
+
+
+def list_incidents(
+    store: Store,
+    *,
+    state: str | None = None,
+    severity: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Incidents with their top suspect, alert count and ticket state (by id; a page of
+    them with `limit`/`offset`; `state` is the ticket's state, or the incident's without one)."""
+    where, params = _incident_filter(state, severity)
+    sql = f"SELECT * FROM ({INCIDENT_LIST_SQL}){where} ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    rows = store.query(sql, params)
     for r in rows:
         suspects = _json(r.pop("suspects")) or []
         r["top_suspect"] = suspects[0] if suspects else None
     return rows
+
+
+def count_incidents(store: Store, *, state: str | None = None, severity: str | None = None) -> int:
+    where, params = _incident_filter(state, severity)
+    return int(store.scalar(f"SELECT count(*) FROM ({INCIDENT_LIST_SQL}){where}", params) or 0)
+
+
+def incident_counts(store: Store) -> list[dict[str, Any]]:
+    """How many incidents per severity and (ticket) state."""
+    return store.query(
+        f"SELECT severity, coalesce(ticket_state, status) AS state, count(*) AS n "
+        f"FROM ({INCIDENT_LIST_SQL}) GROUP BY ALL ORDER BY severity, state"
+    )
+
+
+def _incident_filter(state: str | None, severity: str | None) -> tuple[str, list[Any]]:
+    where, params = [], []
+    if state:
+        where.append("coalesce(ticket_state, status) = ?")
+        params.append(state)
+    if severity:
+        where.append("severity = ?")
+        params.append(severity)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
 def incident_detail(store: Store, incident_id: str) -> dict[str, Any]:

@@ -99,3 +99,14 @@ def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
     suite = Suite(name="lab", cases=[Case(id="lab")])
     result = CaseResult(suite.cases[0], inv, [], incidents, outcomes, hash_before, hash_after)
     return RunReport(suite, [result], time.perf_counter() - started)
+
+
+def resume_lab(store: Store, policy: Any = None) -> list[dict[str, Any]]:
+    """`netops-agent resume` on the lab recorded in `store`: carry every decided approval
+    on (approved: act and validate; denied or expired: escalate), as `resume --json`."""
+    from netops_agent.safety.policy import load_policy
+    from netops_agent.safety.resume import resume_decided
+
+    with lab_control(store) as ctl:
+        results = resume_decided(store, ctl.view(), Services.open(store), policy or load_policy())
+    return [{"approval": r.approval_id, "decision": r.state, **r.outcome.as_dict()} for r in results]

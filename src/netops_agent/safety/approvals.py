@@ -83,3 +83,21 @@ class ApprovalService:
 
     def mark(self, approval_id: str, state: str) -> None:
         self.store.execute("UPDATE approvals SET state = ? WHERE id = ?", [state, approval_id])
+
+
+def decide_and_note(
+    store: Store, approval_id: str, approve: bool, by: str, comment: str, at: datetime
+) -> dict[str, Any]:
+    """A human's decision and the ticket's work note about it, in one transaction."""
+    from netops_agent.tickets import TicketService
+
+    with store.transaction():
+        row = ApprovalService(store).decide(approval_id, approve, by, comment, at)
+        TicketService(store).work_note(
+            row["ticket_id"],
+            f"Approval {approval_id} {row['state']} by {by}" + (f": {comment}" if comment else ""),
+            at,
+            kind="approval",
+            author=by,
+        )
+    return row

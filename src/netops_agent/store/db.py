@@ -46,6 +46,21 @@ class Store:
         if not read_only:
             self.migrate()
 
+    @classmethod
+    def attach(cls, con: duckdb.DuckDBPyConnection, path: str) -> Store:
+        """A Store over an open connection (say a cursor of a long-lived one); no migration.
+
+        Closing it closes only that connection or cursor."""
+        store = cls.__new__(cls)
+        store.path = path
+        store._con = con
+        store._depth = 0
+        return store
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        return self._con
+
     # --- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Store:
         return self

@@ -139,6 +139,14 @@ class TicketService:
             state = self.get(ticket_id)["state"]
             self._event(ticket_id, at, kind, state, state, note, author=author, data=data)
 
+    def list(self, state: str | None = None, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+        """Tickets by id, optionally only those in one state."""
+        where = " WHERE state = ?" if state else ""
+        params: list[Any] = [state] if state else []
+        return self.store.query(
+            f"SELECT * FROM tickets{where} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+
     def events(self, ticket_id: str) -> list[dict[str, Any]]:
         return self.store.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id])
 

@@ -1,0 +1,218 @@
+"""API latency of `netops-agent serve`: the incident list and one incident, p50/p99.
+
+    python benchmarks/bench_serve.py [--requests 300] [--bulk 10000] [--db DEMO.duckdb]
+
+Fills a database with the real demo (`netops-agent run`, or --db to reuse one), then
+a copy with BULK more incidents (each with a ticket, three alerts and two ticket
+events, appended through Arrow in one transaction). For each database it starts
+`netops-agent serve` as a process on a free loopback port and times sequential HTTP
+requests from this process (client time: connect, request, full response body):
+
+- `GET /api/v1/incidents` (the API's default page of 500) and the dashboard overview `/`
+- `GET /api/v1/incidents/ID` and the incident page `/incidents/ID` for random ids, and
+  the page's before/after plots (`/incidents/ID/plots`, loaded by htmx after the page)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+
+EXE = shutil.which("netops-agent", path=str(Path(sys.executable).parent)) or "netops-agent"
+
+
+def add_incidents(db: Path, n: int) -> None:
+    """BULK synthetic incidents (ids after the demo's), with tickets, alerts and events."""
+    from netops_agent.store import Store
+
+    with Store(db) as store:
+        first = int(store.scalar("SELECT count(*) FROM incidents")) + 1
+        devices = [r["name"] for r in store.query("SELECT name FROM devices ORDER BY name")]
+        ids = [f"IM-{i:05d}" for i in range(first, first + n)]
+        tickets = [f"INC{i:07d}" for i in range(first, first + n)]
+        t0 = datetime(2026, 1, 6, 8, 0, 0)
+        ts = [t0 + timedelta(seconds=30 * i) for i in range(n)]
+        dev = [devices[i % len(devices)] for i in range(n)]
+        sev = [("low", "medium", "high", "critical")[i % 4] for i in range(n)]
+        state = [("resolved", "escalated", "closed", "resolved", "in_progress")[i % 5] for i in range(n)]
+        suspects = [
+            json.dumps([{"kind": "interface", "device": d, "interface": "GigabitEthernet0/0", "score": 1.0}])
+            for d in dev
+        ]
+        with store.transaction():
+            store.append_arrow(
+                "incidents",
+                pa.table(
+                    {
+                        "id": ids,
+                        "title": [f"Interface errors on {d} GigabitEthernet0/0" for d in dev],
+                        "summary": [f"input errors rising on {d} GigabitEthernet0/0" for d in dev],
+                        "severity": sev,
+                        "device": dev,
+                        "interface": ["GigabitEthernet0/0"] * n,
+                        "peer": pa.nulls(n, pa.string()),
+                        "suspects": suspects,
+                        "alerts": pa.array([3] * n, pa.int32()),
+                        "status": ["open"] * n,
+                        "opened_at": ts,
+                    }
+                ),
+            )
+            store.append_arrow(
+                "tickets",
+                pa.table(
+                    {
+                        "id": tickets,
+                        "incident_id": ids,
+                        "state": state,
+                        "severity": sev,
+                        "assignment_group": ["network-operations"] * n,
+                        "short_description": [f"Interface errors on {d}" for d in dev],
+                        "created_at": ts,
+                        "updated_at": ts,
+                    }
+                ),
+            )
+            k = 3 * n
+            store.append_arrow(
+                "alerts",
+                pa.table(
+                    {
+                        "id": [f"AL-B{i:06d}" for i in range(k)],
+                        "fingerprint": [f"bulk-{i}" for i in range(k)],
+                        "source": ["threshold"] * k,
+                        "device": [dev[i // 3] for i in range(k)],
+                        "entity": ["GigabitEthernet0/0"] * k,
+                        "check_name": ["input-errors"] * k,
+                        "severity": ["minor"] * k,
+                        "state": ["cleared"] * k,
+                        "count": pa.array([4] * k, pa.int32()),
+                        "first_seen": [ts[i // 3] for i in range(k)],
+                        "last_seen": [ts[i // 3] for i in range(k)],
+                        "message": ["input errors rising"] * k,
+                        "incident_id": [ids[i // 3] for i in range(k)],
+                        "scope": ["bulk"] * k,
+                        "kind": ["interface"] * k,
+                    }
+                ),
+            )
+            store.append_arrow(
+                "ticket_events",
+                pa.table(
+                    {
+                        "ticket_id": [t for t in tickets for _ in range(2)],
+                        "ts": [x for x in ts for _ in range(2)],
+                        "kind": ["opened", "transition"] * n,
+                        "from_state": [None, "new"] * n,
+                        "to_state": [s for st in state for s in ("new", st)],
+                        "note": ["opened", "worked"] * n,
+                        "author": ["netops-agent"] * (2 * n),
+                    }
+                ),
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def measure(db: Path, requests: int, ids: list[str]) -> dict[str, tuple[float, float]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [EXE, "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if c.get("/api/v1/incidents/count").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise SystemExit(
+                        f"serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
+                    )
+                time.sleep(0.2)
+            rnd = random.Random(1)
+            targets = {
+                "GET /api/v1/incidents": lambda: "/api/v1/incidents",
+                "GET / (overview page)": lambda: "/",
+                "GET /api/v1/incidents/ID": lambda: f"/api/v1/incidents/{rnd.choice(ids)}",
+                "GET /incidents/ID (page)": lambda: f"/incidents/{rnd.choice(ids)}",
+                "GET /incidents/ID/plots": lambda: f"/incidents/{rnd.choice(ids)}/plots",
+            }
+            out = {}
+            for name, path in targets.items():
+                for _ in range(10):  # warm-up
+                    c.get(path()).raise_for_status()
+                times = []
+                for _ in range(requests):
+                    p = path()
+                    t0 = time.perf_counter()
+                    c.get(p).raise_for_status()
+                    times.append((time.perf_counter() - t0) * 1000)
+                out[name] = (statistics.median(times), pct(times, 99))
+            return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--bulk", type=int, default=10_000)
+    ap.add_argument("--db", type=Path, help="a database filled by `netops-agent run` (default: run it now)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = Path(tmp) / "demo.duckdb"
+        if args.db:
+            shutil.copyfile(args.db, demo)
+        else:
+            subprocess.run([EXE, "run", "--db", str(demo)], cwd=tmp, check=True, capture_output=True)
+        big = Path(tmp) / "big.duckdb"
+        shutil.copyfile(demo, big)
+        t0 = time.perf_counter()
+        add_incidents(big, args.bulk)
+        print(
+            f"added {args.bulk:,} incidents (+tickets, alerts, events) via Arrow "
+            f"in {time.perf_counter() - t0:.2f} s"
+        )
+        demo_ids = [f"IM-{i:04d}" for i in range(1, 16)]
+        big_ids = demo_ids + [f"IM-{i:05d}" for i in range(16, 16 + args.bulk)]
+        for label, db, ids in (
+            ("demo (15 incidents)", demo, demo_ids),
+            (f"{15 + args.bulk:,} incidents", big, big_ids),
+        ):
+            print(f"{label}: {args.requests} sequential requests each, client-side ms")
+            for name, (p50, p99) in measure(db, args.requests, ids).items():
+                print(f"  {name:<28} p50 {p50:6.1f}  p99 {p99:6.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""`netops-agent serve`: the REST API and the dashboard in one local process."""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+import typer
+
+from netops_agent.cli.common import DbOption, console, settings
+from netops_agent.errors import ConfigError
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; anything but loopback needs --token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NETOPS_TOKEN",
+            help="Require this token for every write (approve, deny, resume, runs). Or $NETOPS_TOKEN.",
+            show_default=False,
+        ),
+    ] = None,
+    exclusive: Annotated[
+        bool,
+        typer.Option(
+            "--exclusive",
+            help="Keep the database open read-write for the service's life (faster; other "
+            "processes cannot write it meanwhile; runs started from the dashboard still can).",
+        ),
+    ] = False,
+) -> None:
+    """Serve the REST API (/api/v1, docs at /docs) and the NOC dashboard over the database.
+
+    Open http://127.0.0.1:8080 for the overview (incidents, approvals, eval scores),
+    the topology coloured by health, each incident's timeline and telemetry plot, and
+    Approve / Deny / Resume. Writes need the token when one is set; reads never do.
+    A `netops-agent run` in another process can write the same file meanwhile: pages
+    say the database is busy and reload until it is free.
+    """
+    from netops_agent.serve.security import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"binding to {host} makes the service reachable from other machines; "
+            "pass --token TOKEN (or set $NETOPS_TOKEN) so that writes need it, or bind 127.0.0.1"
+        )
+    _check_port(host, port)
+    cfg = settings(db)
+    if not cfg.db_path.exists():  # a fresh file: migrated and empty, so the pages can say what to do
+        from netops_agent.store import Store
+
+        Store(cfg.db_path).close()
+    import uvicorn
+
+    from netops_agent.serve.app import create_app
+
+    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5)
+    console.print(
+        f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{cfg.db_path}[/]"
+        + (" · writes need the token" if token else "")
+        + " · Ctrl-C stops"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    console.print("stopped")
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); pass --port N or --host ADDR"
+            ) from exc

@@ -1,0 +1,1 @@
+"""REST API under /api/v1: one APIRouter module per area (same shapes as the CLI's --json)."""

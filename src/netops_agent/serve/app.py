@@ -1,0 +1,111 @@
+"""The FastAPI application behind `netops-agent serve`: REST API, dashboard, background jobs.
+
+`create_app` wires one `StoreAccess` (short leases on the DuckDB file), one
+`JobManager` and the routers. Every area is one APIRouter module listed in
+`API_ROUTERS` / `PAGE_ROUTERS`; a new area (a webhook receiver, say) is one more
+module in a list, or passed in `extra_routers`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from netops_agent.serve import errors, security
+from netops_agent.serve.db import StoreAccess
+from netops_agent.serve.jobs import JobManager
+
+HERE = Path(__file__).parent
+API_ROUTERS = [
+    "netops_agent.serve.api.incidents",
+    "netops_agent.serve.api.approvals",
+    "netops_agent.serve.api.knowledge",
+    "netops_agent.serve.api.evals",
+    "netops_agent.serve.api.lab",
+    "netops_agent.serve.api.jobs",
+]
+PAGE_ROUTERS = [
+    "netops_agent.serve.pages.overview",
+    "netops_agent.serve.pages.incidents",
+    "netops_agent.serve.pages.topology",
+    "netops_agent.serve.pages.approvals",
+    "netops_agent.serve.pages.evals",
+]
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(
+    db_path: Path | str,
+    token: str | None = None,
+    *,
+    hold_s: float | None = 0.5,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    jobs_dir: Path | None = None,
+    extra_routers: Iterable[APIRouter] = (),
+) -> FastAPI:
+    """The service for one DuckDB file. `token`, when set, is required for every write.
+
+    `hold_s`: seconds a read-only connection is kept after the last request (lease mode,
+    other processes may write the file in between); None keeps one read-write connection
+    for the service's life with a cursor per request (see `serve.db`).
+    """
+    access = StoreAccess(db_path, hold_s=hold_s)
+    jobs = JobManager(access, jobs_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.stop_all()
+        access.close()
+
+    app = FastAPI(
+        title="netops-agent",
+        summary="Incidents, tickets, approvals, runbooks, evaluation runs and the lab over the DuckDB store.",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,  # served below from the package's own copy of Swagger UI (no CDN)
+        redoc_url=None,
+    )
+    app.state.access = access
+    app.state.jobs = jobs
+    app.state.token = token or None
+    app.state.templates = _templates(app)
+    errors.install(app)
+    app.middleware("http")(security.csrf_cookie)
+    app.add_middleware(errors.BodyLimit, max_bytes=max_body_bytes)
+    for name in API_ROUTERS + PAGE_ROUTERS:
+        app.include_router(importlib.import_module(name).router)
+    for router in extra_routers:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="netops-agent API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+    return app
+
+
+def _templates(app: FastAPI) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["token_required"] = lambda: bool(app.state.token)
+    templates.env.filters["hms"] = lambda ts: f"{ts:%H:%M:%S}" if ts else "-"
+    templates.env.filters["ymdhms"] = lambda ts: f"{ts:%Y-%m-%d %H:%M:%S}" if ts else "-"
+    templates.env.filters["num"] = lambda v, d=3: (
+        "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else v)
+    )
+    return templates

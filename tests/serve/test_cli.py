@@ -1,0 +1,40 @@
+"""`netops-agent serve` refuses unsafe or impossible settings with one clear line."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+from tests.serve.conftest import EXE, cli_env
+
+
+def serve(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EXE, "serve", *args], cwd=cwd, capture_output=True, text=True, env=cli_env(), timeout=60
+    )
+
+
+def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+    proc = serve("--host", "0.0.0.0", "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "--token" in proc.stderr and "0.0.0.0" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.duckdb").exists()  # refused before touching anything
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = serve("--port", str(port), "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_says_what_to_open(tmp_path: Path) -> None:
+    proc = serve("--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "http://127.0.0.1:8080" in proc.stdout and "--token" in proc.stdout
