@@ -232,12 +232,19 @@ def _actions(rows: list[dict[str, Any]]) -> None:
     console.print(t)
 
 
+def _styled(value: str | None, styles: dict[str, str]) -> str:
+    if not value:
+        return "-"
+    style = styles.get(value, "")
+    return f"[{style}]{value}[/]" if style else value  # "[]x[/]" is a Rich markup error
+
+
 def _sev(value: str | None) -> str:
-    return f"[{SEV_STYLE.get(value or '', '')}]{value}[/]" if value else "-"
+    return _styled(value, SEV_STYLE)
 
 
 def _state(value: str | None) -> str:
-    return f"[{STATE_STYLE.get(value or '', '')}]{value}[/]" if value else "-"
+    return _styled(value, STATE_STYLE)
 
 
 def _suspect(s: dict[str, Any] | None) -> str:

@@ -227,6 +227,41 @@ class Correlation(_Strict):
     impact: Impact = Field(default_factory=Impact)
 
 
+class AlertmanagerMapping(_Strict):
+    """Which Alertmanager labels name our inventory's device, interface and BGP peer."""
+
+    device_labels: list[str] = Field(default_factory=lambda: ["device", "instance", "hostname"])
+    interface_labels: list[str] = Field(default_factory=lambda: ["ifName", "interface"])
+    peer_labels: list[str] = Field(default_factory=lambda: ["peer", "neighbor"])
+    severity_label: str = "severity"
+    severity_map: dict[str, Severity] = Field(
+        default_factory=lambda: {
+            "critical": "critical",
+            "page": "critical",
+            "major": "major",
+            "error": "major",
+            "warning": "minor",
+            "minor": "minor",
+            "info": "info",
+            "none": "info",
+        }
+    )
+    default_severity: Severity = "minor"
+
+
+class Receivers(_Strict):
+    """External signals (`netops-agent serve` receivers)."""
+
+    alertmanager: AlertmanagerMapping = Field(default_factory=AlertmanagerMapping)
+    scope: str = Field("live", pattern=r"^[A-Za-z0-9_.-]+$", description="alert scope of received signals")
+    cycle_s: float = Field(5.0, gt=0, description="how often received signals are correlated")
+    snmp_community: str = "public"
+    hosts: dict[str, str] = Field(
+        default_factory=dict,
+        description="sender hostname or address -> inventory device (senders named otherwise)",
+    )
+
+
 class DetectionConfig(_Strict):
     version: int = 1
     settings: Settings = Field(default_factory=Settings)
@@ -237,6 +272,7 @@ class DetectionConfig(_Strict):
     probes: Probes = Field(default_factory=Probes)
     correlation: Correlation = Field(default_factory=Correlation)
     healthy: Healthy = Field(default_factory=Healthy)
+    receivers: Receivers = Field(default_factory=Receivers)
     source: str = Field("", exclude=True)
 
     def rules(self) -> list[Rule]:
@@ -260,7 +296,7 @@ class DetectionConfig(_Strict):
 
 
 RULE_LISTS = ("thresholds", "anomalies", "syslog", "probe_checks")
-SECTIONS = ("settings", "probes", "correlation", "healthy")
+SECTIONS = ("settings", "probes", "correlation", "healthy", "receivers")
 
 
 def shipped_path() -> Path:
