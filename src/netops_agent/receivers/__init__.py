@@ -1,0 +1,1 @@
+"""Signals in from the tools a NOC runs: Alertmanager webhooks, syslog, SNMP traps."""

@@ -1,0 +1,1 @@
+"""Notifications out: ticket transitions to webhooks (generic, Slack, ServiceNow, Jira shapes)."""
