@@ -182,6 +182,7 @@ def faults(as_json: JsonOption = False) -> None:
 def _register_subcommands() -> None:
     from netops_agent.cli import intake as intake_cli
     from netops_agent.cli import lab as lab_cli
+    from netops_agent.cli import notify as notify_cli
     from netops_agent.cli import safety as safety_cli
     from netops_agent.cli.eval import eval_command
     from netops_agent.cli.mcp import mcp_command
@@ -195,6 +196,7 @@ def _register_subcommands() -> None:
     safety_cli.register(app)
     intake_cli.register(app)
     app.add_typer(lab_cli.app, name="lab")
+    app.add_typer(notify_cli.app, name="notifications")
 
 
 def main() -> None:

@@ -169,7 +169,7 @@ def parse(
 
 
 def split_tcp(buffer: bytes) -> tuple[list[bytes], bytes]:
-    """Frames of a TCP syslog stream (RFC 6587: octet counting or LF-terminated) and the rest."""
+    """Frames of a TCP syslog stream (RFC 6587: octet counting, LF or NUL terminated) and the rest."""
     frames: list[bytes] = []
     while buffer:
         m = re.match(rb"^(\d{1,5}) ", buffer)
@@ -181,7 +181,9 @@ def split_tcp(buffer: bytes) -> tuple[list[bytes], bytes]:
             frames.append(buffer[m.end() : end])
             buffer = buffer[end:]
             continue
-        nl = buffer.find(b"\n")
+        # LF (RFC 6587 non-transparent framing) or NUL (Python's SysLogHandler, older senders)
+        ends = [i for i in (buffer.find(b"\n"), buffer.find(b"\x00")) if i >= 0]
+        nl = min(ends) if ends else -1
         if nl < 0:
             if len(buffer) > MAX_MESSAGE:  # a sender that never terminates: cut, don't grow
                 frames.append(buffer[:MAX_MESSAGE])
