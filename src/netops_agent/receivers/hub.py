@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -99,8 +100,13 @@ class ReceiverHub:
         batch: int = 2000,
         flush_s: float = 0.2,
         on_incidents: Callable[[list[Incident]], None] | None = None,
+        lease: Callable[[], AbstractContextManager[Store]] | None = None,
     ) -> None:
         self.db = str(db)
+        # Each batch and each cycle opens the database for just that work (by default
+        # a read-write Store; `serve` passes its own short write leases), so another
+        # process can take the file between batches.
+        self._lease = lease or (lambda: Store(self.db))
         self.config = config or load_detection()
         self.scope = self.config.receivers.scope
         self.batch = batch
@@ -156,23 +162,19 @@ class ReceiverHub:
 
     # --- the writer thread --------------------------------------------------------------------
     def _run(self) -> None:
-        store = Store(self.db)
-        try:
-            while True:
-                items, stop = self._take()
-                if items:
-                    self._write(store, items)
-                force = stop or (not items and self._q.empty())
-                if self._dirty and (
-                    force or time.monotonic() - self._last_cycle >= self.config.receivers.cycle_s
-                ):
-                    self._cycle(store)
-                if self._q.empty() and not self._dirty:
-                    self._idle.set()
-                if stop:
-                    return
-        finally:
-            store.close()
+        while True:
+            items, stop = self._take()
+            if items:
+                self._write(items)
+            force = stop or (not items and self._q.empty())
+            if self._dirty and (
+                force or time.monotonic() - self._last_cycle >= self.config.receivers.cycle_s
+            ):
+                self._cycle()
+            if self._q.empty() and not self._dirty:
+                self._idle.set()
+            if stop:
+                return
 
     def _take(self) -> tuple[list[Any], bool]:
         items: list[Any] = []
@@ -199,11 +201,11 @@ class ReceiverHub:
                 items.append(item)
         return items, False
 
-    def _write(self, store: Store, items: list[Any]) -> None:
+    def _write(self, items: list[Any]) -> None:
         events = [i for i in items if isinstance(i, SyslogMessage)]
         batches = [i for i in items if isinstance(i, AlertBatch)]
         try:
-            with store.transaction():
+            with self._lease() as store, store.transaction():
                 if events:
                     names = _device_names(store) | self.config.receivers.hosts
                     store.append_arrow("events", _event_table(events, names))
@@ -223,11 +225,12 @@ class ReceiverHub:
             b.done.set_result(r)
         self._dirty = True
 
-    def _cycle(self, store: Store) -> None:
+    def _cycle(self) -> None:
         self._last_cycle = time.monotonic()
         self._dirty = False
         try:
-            incidents = correlate_received(store, self.config)
+            with self._lease() as store:
+                incidents = correlate_received(store, self.config)
         except Exception as exc:
             log.exception("correlating received signals failed")
             self._error(str(exc))
