@@ -1,0 +1,113 @@
+"""Everything `serve` starts for external signals: the writer, the listeners, the notifier.
+
+`ReceiverService` is what the `serve` command builds from its options: the receiver
+hub (always, so the Alertmanager endpoint works), a syslog listener with
+`--syslog-port`, a trap listener with `--trap-port`, and the notifier with `--notify`.
+It starts and stops them together with the web app (its lifespan).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netops_agent.intake.config import DetectionConfig, load_detection
+from netops_agent.models import Incident
+from netops_agent.notify.config import NotifyConfig
+from netops_agent.store import Store
+
+log = logging.getLogger("netops_agent.receivers")
+
+
+@dataclass
+class ReceiverOptions:
+    host: str = "127.0.0.1"
+    syslog_port: int | None = None
+    trap_port: int | None = None
+    detection: Path | None = None
+    notify: NotifyConfig | None = None
+    auto_remediate: bool = False
+
+
+class ReceiverService:
+    def __init__(
+        self,
+        db: Path | str,
+        options: ReceiverOptions,
+        *,
+        lease: Callable[[], AbstractContextManager[Store]] | None = None,
+        on_incidents: Callable[[list[Incident]], None] | None = None,
+        config: DetectionConfig | None = None,
+    ) -> None:
+        from netops_agent.receivers.hub import ReceiverHub
+
+        self.options = options
+        self.config = config or load_detection(options.detection)
+        self.hub = ReceiverHub(
+            db,
+            config=self.config,
+            lease=lease,
+            on_incidents=on_incidents if options.auto_remediate else None,
+        )
+        self.db = str(db)
+        self._parts: list[Any] = []
+
+    def router(self, dependencies: Sequence[Any] = ()) -> Any:
+        from netops_agent.receivers.api import make_router
+
+        return make_router(self.hub, dependencies=dependencies)
+
+    def start(self) -> ReceiverService:
+        self.hub.start()
+        opts = self.options
+        try:
+            if opts.syslog_port is not None:
+                from netops_agent.receivers.syslog import SyslogServer
+
+                self._parts.append(
+                    SyslogServer(self.hub.put_event, host=opts.host, port=opts.syslog_port).start()
+                )
+            if opts.trap_port is not None:
+                from netops_agent.receivers.snmp import TrapReceiver
+
+                rx = TrapReceiver(
+                    lambda m: self.hub.put_event(m, "snmp"),
+                    host=opts.host,
+                    port=opts.trap_port,
+                    community=self.config.receivers.snmp_community,
+                )
+                self._parts.append(rx.start())
+            if opts.notify is not None and opts.notify.targets:
+                from netops_agent.notify.dispatch import Notifier
+
+                self._parts.append(Notifier(self.db, opts.notify).start())
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def listening(self) -> dict[str, int]:
+        """Ports actually bound (a port of 0 picks a free one)."""
+        from netops_agent.receivers.snmp import TrapReceiver
+        from netops_agent.receivers.syslog import SyslogServer
+
+        out = {}
+        for p in self._parts:
+            if isinstance(p, SyslogServer):
+                out["syslog"] = p.port
+            elif isinstance(p, TrapReceiver):
+                out["snmp"] = p.port
+        return out
+
+    def stop(self) -> None:
+        for part in reversed(self._parts):
+            try:
+                part.stop()
+            except Exception:  # stopping the rest matters more than one listener's complaint
+                log.exception("stopping %s", type(part).__name__)
+        self._parts.clear()
+        self.hub.stop()
