@@ -1,0 +1,146 @@
+"""Load and loss of the receivers: syslog bursts and Alertmanager resends into `serve`.
+
+    python benchmarks/bench_receivers.py [--syslog 10000] [--alerts 2000] [--resends 2]
+
+Starts `netops-agent serve` (a whole process) on a fresh small lab database with a
+syslog port, then, all on loopback:
+- sends `--syslog` messages in bursts of 1,000, half over UDP and half over TCP,
+  each with a unique sequence number;
+- posts `--alerts` Alertmanager alerts in notifications of 100, each notification
+  `--resends` more times (Alertmanager resends), timing every POST (the answer comes
+  after the alerts are committed);
+then waits until the receiver reports everything stored, stops `serve`, and counts
+in DuckDB: every syslog message stored exactly once, every alert exactly one row.
+Prints throughput, POST p50/p99 and loss/duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+EXE = shutil.which("netops-agent", path=str(Path(sys.executable).parent)) or "netops-agent"
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def post(url: str, body: dict) -> float:
+    data = json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    t = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=60) as r:
+        r.read()
+    return time.perf_counter() - t
+
+
+def wait_up(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"serve exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            get(url)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("serve did not come up")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--syslog", type=int, default=10_000)
+    ap.add_argument("--alerts", type=int, default=2_000)
+    ap.add_argument("--resends", type=int, default=2)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-rx-"))
+    db = tmp / "netops.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
+    subprocess.run([EXE, "lab", "up", "--profile", "small", "--db", str(db)], check=True, env=env,
+                   capture_output=True)  # fmt: skip
+    http, sys_port = free_port(), free_port(socket.SOCK_DGRAM)
+    proc = subprocess.Popen(
+        [EXE, "serve", "--db", str(db), "--port", str(http), "--syslog-port", str(sys_port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{http}"
+    try:
+        wait_up(f"{base}/api/v1/intake/stats", proc)
+        t0 = time.perf_counter()
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tcp = socket.create_connection(("127.0.0.1", sys_port))
+        for start in range(0, args.syslog, 1000):
+            for i in range(start, min(start + 1000, args.syslog)):
+                line = f"<187>{i}: site1-leaf1: %SYS-4-BENCH: message {i} of the burst"
+                if i % 2:
+                    tcp.sendall(line.encode() + b"\n")
+                else:
+                    udp.sendto(line.encode(), ("127.0.0.1", sys_port))
+            time.sleep(0.05)  # bursts, not one stream
+        tcp.close()
+        sent_s = time.perf_counter() - t0
+        latencies = []
+        url = f"{base}/api/v1/intake/alertmanager"
+        for g in range(0, args.alerts, 100):
+            alerts = [
+                {"status": "firing", "annotations": {}, "startsAt": "2026-11-30T10:00:00Z",
+                 "labels": {"alertname": "Bench", "device": "site1-leaf2", "ifName": f"Gi0/{n}"},
+                 "fingerprint": f"fp{n:06d}"}
+                for n in range(g, min(g + 100, args.alerts))
+            ]  # fmt: skip
+            body = {"version": "4", "status": "firing", "alerts": alerts}
+            for _ in range(1 + args.resends):
+                latencies.append(post(url, body))
+        deadline = time.monotonic() + 120
+        while (
+            get(f"{base}/api/v1/intake/stats")["events_stored"] < args.syslog and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        total_s = time.perf_counter() - t0
+        stats = get(f"{base}/api/v1/intake/stats")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    stored, distinct = con.execute(
+        "SELECT count(*), count(DISTINCT message) FROM events WHERE mnemonic = 'BENCH'"
+    ).fetchone()
+    am_rows, am_distinct = con.execute(
+        "SELECT count(*), count(DISTINCT fingerprint) FROM alerts WHERE source = 'alertmanager'"
+    ).fetchone()
+    con.close()
+    lat = sorted(latencies)
+    p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+    print(f"syslog: sent {args.syslog} in {sent_s:.2f} s; stored {stored} ({distinct} distinct): "
+          f"lost {args.syslog - distinct}, duplicates {stored - distinct}; "
+          f"{args.syslog / total_s:,.0f} msg/s end to end")  # fmt: skip
+    print(f"alertmanager: {len(latencies)} POSTs of 100 alerts ({args.resends} resends each): "
+          f"p50 {statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; rows {am_rows} for "
+          f"{args.alerts} alerts ({am_distinct} distinct): lost {args.alerts - am_distinct}, "
+          f"duplicates {am_rows - am_distinct}")  # fmt: skip
+    print(f"receiver stats: {json.dumps(stats)}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
