@@ -357,7 +357,7 @@ def correlate_received(store: Store, config: DetectionConfig) -> list[Incident]:
     """Detect over received events, flag unknown devices, correlate, open incidents + tickets."""
     from netops_agent.intake.pipeline import correlate, detect
     from netops_agent.lab.sim.persist import load_inventory
-    from netops_agent.runner import open_incident
+    from netops_agent.pipeline.case import open_incident
     from netops_agent.tickets import TicketService
 
     scope = config.receivers.scope
