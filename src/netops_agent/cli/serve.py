@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,12 +34,46 @@ def serve(
             "processes cannot write it meanwhile; runs started from the dashboard still can).",
         ),
     ] = False,
+    syslog_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Receive syslog (UDP and TCP; RFC 3164/5424, Cisco %TAGs) on this port.",
+            show_default=False,
+        ),
+    ] = None,
+    trap_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Receive SNMPv2c traps on this UDP port.", show_default=False),
+    ] = None,
+    auto_remediate: Annotated[
+        bool,
+        typer.Option(
+            "--auto-remediate",
+            help="Let the agent work incidents from received signals (default: they wait for a person).",
+        ),
+    ] = False,
+    notify: Annotated[
+        Path | None,
+        typer.Option(help="Webhook targets for ticket transitions (or $NETOPS_NOTIFY).", show_default=False),
+    ] = None,
+    detection: Annotated[
+        Path | None,
+        typer.Option(
+            help="Detection rules overriding the shipped ones (or $NETOPS_DETECTION).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) and the NOC dashboard over the database.
 
     Open http://127.0.0.1:8080 for the overview (incidents, approvals, eval scores),
     the topology coloured by health, each incident's timeline and telemetry plot, and
     Approve / Deny / Resume. Writes need the token when one is set; reads never do.
+
+    Alertmanager can post to /api/v1/intake/alertmanager (webhook_configs); with
+    --syslog-port and --trap-port routers' syslog and SNMP traps come in too. Received
+    signals are correlated into incidents and tickets (see docs/receivers.md).
     A `netops-agent run` in another process can write the same file meanwhile: pages
     say the database is busy and reload until it is free.
     """
@@ -57,21 +92,39 @@ def serve(
         Store(cfg.db_path).close()
     import uvicorn
 
+    from netops_agent.intake.config import load_detection
+    from netops_agent.notify.config import load_notify
+    from netops_agent.receivers.service import ReceiverOptions
     from netops_agent.serve.app import create_app
 
-    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5)
+    load_detection(detection)  # a bad rules file fails here, in one line, before binding
+    for p in (syslog_port, trap_port):
+        if p:
+            _check_port(host, p, socket.SOCK_DGRAM)
+    receivers = ReceiverOptions(
+        host=host,
+        syslog_port=syslog_port,
+        trap_port=trap_port,
+        detection=detection,
+        notify=load_notify(notify),
+        auto_remediate=auto_remediate,
+    )
+    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers)
     console.print(
         f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{cfg.db_path}[/]"
         + (" · writes need the token" if token else "")
+        + (f" · syslog :{syslog_port}" if syslog_port is not None else "")
+        + (f" · traps :{trap_port}" if trap_port is not None else "")
+        + (" · auto-remediate" if auto_remediate else "")
         + " · Ctrl-C stops"
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
     console.print("stopped")
 
 
-def _check_port(host: str, port: int) -> None:
+def _check_port(host: str, port: int, kind: int = socket.SOCK_STREAM) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
+    with socket.socket(family, kind) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))

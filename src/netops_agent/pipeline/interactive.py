@@ -101,6 +101,26 @@ def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
     return RunReport(suite, [result], time.perf_counter() - started)
 
 
+def work_incidents(store: Store, incidents: list[Any], options: RunOptions | None = None) -> list[Any]:
+    """Let the agent work incidents already opened (with their tickets) on the recorded lab.
+
+    For incidents raised from outside the lab's own monitoring (`serve`'s receivers with
+    `--auto-remediate`): the agent gets the lab's network view, as in `solve`.
+    """
+    options = options or RunOptions()
+    svc = Services.open(store, options.runbooks)
+    tickets = {
+        r["incident_id"]: r["id"]
+        for r in store.query(
+            "SELECT incident_id, id FROM tickets WHERE list_contains(?, incident_id)",
+            [[i.id for i in incidents]],
+        )
+    }
+    with lab_control(store) as ctl:
+        agent = lookup(AGENTS, options.agent_name, "agent")(ctl.view(), svc, options)
+        return [agent.handle(inc, tickets[inc.id]) for inc in incidents if inc.id in tickets]
+
+
 def resume_lab(store: Store, policy: Any = None) -> list[dict[str, Any]]:
     """`netops-agent resume` on the lab recorded in `store`: carry every decided approval
     on (approved: act and validate; denied or expired: escalate), as `resume --json`."""

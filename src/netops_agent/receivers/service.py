@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,10 @@ class ReceiverService:
 
         self.options = options
         self.config = config or load_detection(options.detection)
+        self._lease = lease or (lambda: Store(db))
+        self._work: ThreadPoolExecutor | None = None
+        if options.auto_remediate and on_incidents is None:
+            on_incidents = self._remediate
         self.hub = ReceiverHub(
             db,
             config=self.config,
@@ -55,6 +60,26 @@ class ReceiverService:
         )
         self.db = str(db)
         self._parts: list[Any] = []
+
+    def _remediate(self, incidents: list[Incident]) -> None:
+        """Hand new incidents to the agent on its own thread: the writer never waits for it."""
+        if self._work is None:
+            self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auto-remediate")
+        self._work.submit(self._work_incidents, incidents)
+
+    def _work_incidents(self, incidents: list[Incident]) -> None:
+        from netops_agent.errors import NetopsError
+        from netops_agent.pipeline.interactive import work_incidents
+
+        try:
+            with self._lease() as store:
+                outcomes = work_incidents(store, incidents)
+            for o in outcomes:
+                log.info("auto-remediate %s: %s", o.incident.id, o.outcome)
+        except NetopsError as exc:  # e.g. no lab recorded in this database: nothing to act on
+            log.warning("auto-remediate: %s; the incidents wait for a person", exc)
+        except Exception:
+            log.exception("auto-remediate failed; the incidents wait for a person")
 
     def router(self, dependencies: Sequence[Any] = ()) -> Any:
         from netops_agent.receivers.api import make_router
@@ -111,3 +136,6 @@ class ReceiverService:
                 log.exception("stopping %s", type(part).__name__)
         self._parts.clear()
         self.hub.stop()
+        if self._work is not None:
+            self._work.shutdown(wait=True, cancel_futures=False)
+            self._work = None

@@ -12,8 +12,9 @@ import importlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +23,9 @@ from fastapi.templating import Jinja2Templates
 from netops_agent.serve import errors, security
 from netops_agent.serve.db import StoreAccess
 from netops_agent.serve.jobs import JobManager
+
+if TYPE_CHECKING:
+    from netops_agent.receivers.service import ReceiverOptions
 
 HERE = Path(__file__).parent
 API_ROUTERS = [
@@ -40,6 +44,7 @@ PAGE_ROUTERS = [
     "netops_agent.serve.pages.evals",
 ]
 MAX_BODY_BYTES = 64 * 1024
+INTAKE_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 def create_app(
@@ -50,6 +55,7 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     jobs_dir: Path | None = None,
     extra_routers: Iterable[APIRouter] = (),
+    receivers: ReceiverOptions | None = None,
 ) -> FastAPI:
     """The service for one DuckDB file. `token`, when set, is required for every write.
 
@@ -59,12 +65,23 @@ def create_app(
     """
     access = StoreAccess(db_path, hold_s=hold_s)
     jobs = JobManager(access, jobs_dir)
+    intake = None
+    if receivers is not None:  # Alertmanager / syslog / traps in, notifications out
+        from netops_agent.receivers.service import ReceiverService
+
+        intake = ReceiverService(db_path, receivers, lease=access.write)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        jobs.stop_all()
-        access.close()
+        if intake is not None:
+            intake.start()
+        try:
+            yield
+        finally:
+            if intake is not None:
+                intake.stop()
+            jobs.stop_all()
+            access.close()
 
     app = FastAPI(
         title="netops-agent",
@@ -80,9 +97,15 @@ def create_app(
     app.state.templates = _templates(app)
     errors.install(app)
     app.middleware("http")(security.csrf_cookie)
-    app.add_middleware(errors.BodyLimit, max_bytes=max_body_bytes)
+    app.state.receivers = intake
+    # Alertmanager groups can carry thousands of alerts: its endpoint takes larger bodies
+    app.add_middleware(
+        errors.BodyLimit, max_bytes=max_body_bytes, larger={"/api/v1/intake/": INTAKE_MAX_BODY_BYTES}
+    )
     for name in API_ROUTERS + PAGE_ROUTERS:
         app.include_router(importlib.import_module(name).router)
+    if intake is not None:
+        app.include_router(intake.router(dependencies=[Depends(security.require_write)]))
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -114,17 +114,20 @@ def install(app: FastAPI) -> None:
 class BodyLimit:
     """ASGI middleware: refuse request bodies over `max_bytes` with 413 before reading them."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}  # path prefix -> its own limit (webhook receivers)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next((n for prefix, n in self.larger.items() if path.startswith(prefix)), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await self._refuse(send)
             return
         if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
@@ -137,7 +140,7 @@ class BodyLimit:
                 chunks.append(message.get("body", b""))
                 seen += len(chunks[-1])
                 more = message.get("more_body", False)
-                if seen > self.max_bytes:
+                if seen > limit:
                     await self._refuse(send)
                     return
             body = b"".join(chunks)
