@@ -18,6 +18,7 @@ from netops_agent.cli.common import (
     settings,
     setup_logging,
 )
+from netops_agent.cli.lab_ssh import TransportOption, check_transport
 from netops_agent.errors import ConfigError, NetopsError
 
 app = typer.Typer(
@@ -70,6 +71,7 @@ def run(
             "(one incident per injected fault: debugging only, labelled in the output)."
         ),
     ] = "telemetry",
+    transport: TransportOption = "inprocess",
     as_json: JsonOption = False,
 ) -> None:
     """Build the lab, inject the scenario's faults, and let the agent work every incident.
@@ -88,6 +90,7 @@ def run(
 
     if backend not in (None, "sim", "frr"):
         raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")
+    check_transport(transport, backend or "sim")
     suite = load_suite(scenario or ("frr-smoke" if backend == "frr" else "demo"))
     if (backend or suite.backend) == "frr":
         from netops_agent.lab.frr import check_prerequisites
@@ -104,6 +107,7 @@ def run(
         policy=load_policy(policy),
         intake=intake,
         backend=backend,
+        transport=transport,
     )
     with Store(cfg.db_path) as store:
         if as_json:
@@ -182,6 +186,7 @@ def faults(as_json: JsonOption = False) -> None:
 def _register_subcommands() -> None:
     from netops_agent.cli import intake as intake_cli
     from netops_agent.cli import lab as lab_cli
+    from netops_agent.cli import lab_ssh
     from netops_agent.cli import notify as notify_cli
     from netops_agent.cli import safety as safety_cli
     from netops_agent.cli.eval import eval_command
@@ -195,6 +200,7 @@ def _register_subcommands() -> None:
     app.command("mcp")(mcp_command)
     safety_cli.register(app)
     intake_cli.register(app)
+    lab_ssh.register(lab_cli.app)
     app.add_typer(lab_cli.app, name="lab")
     app.add_typer(notify_cli.app, name="notifications")
 

@@ -18,6 +18,7 @@ from netops_agent.cli.common import (
     settings,
     setup_logging,
 )
+from netops_agent.cli.lab_ssh import TransportOption
 
 OUTCOME_STYLE = {"resolved": "green", "escalated": "yellow", "no_action": "cyan"}
 
@@ -49,6 +50,7 @@ def eval_command(
         typer.Option(help="Incident source: telemetry (default) or oracle (debugging only; labelled)."),
     ] = None,
     runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped one).")] = None,
+    transport: TransportOption = "inprocess",
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
     agent_cmd: Annotated[
@@ -100,7 +102,9 @@ def eval_command(
     loaded = load_suite(suite)
     agents = list(dict.fromkeys(agent or ["default"]))
     agent_args = _agent_args(agent_cmd, agent_timeout, llm_base_url, llm_model, max_steps, ungated)
-    base = EvalOptions(backend=backend, jobs=jobs, seed=seed, runbooks=runbooks, log_path=cfg.log_path)
+    base = EvalOptions(
+        backend=backend, jobs=jobs, seed=seed, runbooks=runbooks, log_path=cfg.log_path, transport=transport
+    )
     if intake:
         base.intake = intake
     options = [

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from netops_agent.cli import lab_ssh
 from netops_agent.cli.common import DbOption, JsonOption, console, err_console, print_json, settings
 from netops_agent.errors import ConfigError, LabError
 
@@ -43,10 +44,19 @@ def up(
     profile: Annotated[str, typer.Option(help="small | medium | large.")] = "small",
     seed: Annotated[int, typer.Option(help="Topology seed (sim).")] = 42,
     prefix: Prefix = DEFAULT_PREFIX,
+    ssh: lab_ssh.SshOption = False,
+    ssh_port_base: lab_ssh.PortBaseOption = 2200,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a fresh lab (replaces any previous twin and its records in the database)."""
+    """Create a fresh lab (replaces any previous twin and its records in the database).
+
+    With --ssh every router also listens on 127.0.0.1 (port BASE+1, BASE+2, ...): log in
+    with `ssh -p 2201 admin@127.0.0.1` or Netmiko/scrapli/Nornir; `lab status` shows the
+    generated password. Changes over SSH are changes to this lab.
+    """
+    if ssh and backend != "sim":
+        raise ConfigError("--ssh serves the digital twin; use it with --backend sim")
     if backend == "frr":
         _frr_up(profile, prefix, db, as_json)
         return
@@ -57,13 +67,14 @@ def up(
 
     with Store(settings(db).db_path) as store:
         _refuse_if_frr_up(store)
+    lab_ssh.stop_ssh(settings(db).db_path)  # a server of the previous twin must not outlive it
     lab = SimLab.build(profile, seed)
     lab.advance(60)
     with Store(settings(db).db_path) as store:
         store.reset_run()
         persist.save(lab, store, fresh=True)
         _clear_truth(store)
-    info = {
+    info: dict[str, Any] = {
         "backend": "sim",
         "profile": profile,
         "seed": seed,
@@ -71,13 +82,18 @@ def up(
         "links": len(lab.inv.links),
         "bgp_sessions": len(lab.inv.bgp_sessions),
     }
+    if ssh:
+        lab_ssh.start_ssh(settings(db).db_path, lab, ssh_port_base)
+        info["ssh"] = lab_ssh.ssh_info(settings(db).db_path)
     if as_json:
         print_json(info)
-    else:
-        console.print(
-            f"[green]lab up[/]: {info['devices']} devices, {info['links']} links, "
-            f"{info['bgp_sessions']} BGP sessions (profile {profile}, seed {seed})"
-        )
+        return
+    console.print(
+        f"[green]lab up[/]: {info['devices']} devices, {info['links']} links, "
+        f"{info['bgp_sessions']} BGP sessions (profile {profile}, seed {seed})"
+    )
+    if info.get("ssh"):
+        lab_ssh.print_ssh(info["ssh"])
 
 
 @app.command()
@@ -95,8 +111,9 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
             return
         lab = persist.load(store)
     rows = device_status(lab)
+    ssh = lab_ssh.ssh_info(settings(db).db_path)
     if as_json:
-        print_json({"backend": "sim", "clock": lab.now().isoformat(), "devices": rows})
+        print_json({"backend": "sim", "clock": lab.now().isoformat(), "devices": rows, "ssh": ssh})
         return
     t = Table(title=f"lab status at {lab.now():%Y-%m-%d %H:%M:%S} (twin clock)")
     for col in ("device", "role", "reachable", "interfaces up", "OSPF full", "BGP established"):
@@ -118,6 +135,8 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
             style=style,
         )
     console.print(t)
+    if ssh:
+        lab_ssh.print_ssh(ssh)
 
 
 @app.command("exec")
@@ -204,11 +223,12 @@ def down(
         removed = _frr_down(runtimes) if recorded or prefix or _frr_state_exists(runtimes) else None
         store.reset_run()
         _clear_truth(store)
+    ssh_stopped = lab_ssh.stop_ssh(settings(db).db_path)
     if as_json:
-        print_json({"removed": removed or {}})
+        print_json({"removed": removed or {}, "ssh_server_stopped": ssh_stopped})
         return
     if removed is None:
-        console.print("lab removed")
+        console.print("lab removed" + (" (SSH listeners closed)" if ssh_stopped else ""))
         return
     console.print(
         f"FRR lab removed: {len(removed['namespaces'])} namespaces, {len(removed['processes'])} "

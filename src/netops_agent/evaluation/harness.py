@@ -53,6 +53,7 @@ from netops_agent.pipeline import (
     backend_for,
     run_case,
 )
+from netops_agent.pipeline.case import TRANSPORTS
 from netops_agent.safety.policy import Policy
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
@@ -71,6 +72,7 @@ class EvalOptions:
     runbooks: Path | None = None
     log_path: Path | None = None  # where worker processes append their log lines
     agent_args: dict[str, Any] = field(default_factory=dict)  # llm / external agent options
+    transport: str = _RUN_DEFAULTS["transport"]  # inprocess | ssh (the agent's path to the twin)
 
 
 @dataclass
@@ -102,6 +104,7 @@ class EvalRun:
             "backend": self.options.backend,
             "intake": self.options.intake,
             "oracle_intake": self.options.intake == ORACLE,
+            "transport": self.options.transport,
             "seed": self.options.seed,
             **({"agent_args": public_args(self.options.agent_args)} if self.options.agent_args else {}),
             "cases": len(self.records),
@@ -162,6 +165,7 @@ def evaluate_case(
         policy=default_policy(),
         bookkeeping=False,
         agent_args=options.agent_args,
+        transport=options.transport,
     )
     backend = backend or backend_for(options.backend)
     with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
@@ -211,6 +215,10 @@ def check_options(suite: Suite, opts: EvalOptions) -> None:
         raise ConfigError(f"unknown intake {opts.intake!r}; choose one of: {', '.join(INTAKES)}")
     if opts.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1 (got {opts.jobs})")
+    if opts.transport not in TRANSPORTS:
+        raise ConfigError(f"unknown transport {opts.transport!r}; choose one of: {', '.join(TRANSPORTS)}")
+    if opts.transport != "inprocess" and opts.backend != "sim":
+        raise ConfigError("--transport ssh serves the digital twin over SSH; use it with --backend sim")
 
 
 # --- ground truth -> records ----------------------------------------------------------------------

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from netops_agent.agent import AgentConfig, Outcome
+from netops_agent.errors import ConfigError
 from netops_agent.evaluation.scenario import Case, Suite
 from netops_agent.intake import alerts as intake_alerts
 from netops_agent.intake.pipeline import recheck
@@ -54,6 +57,7 @@ class RunOptions:
     backend: str | None = None  # "sim" or "frr"; None: the suite's `backend`
     bookkeeping: bool = True  # state hashes and stored running configs (the harness skips them)
     agent_args: dict[str, Any] = field(default_factory=dict)  # options of the llm / external agents
+    transport: str = "inprocess"  # how the agent reaches the devices: inprocess | ssh (sim only)
 
 
 @dataclass
@@ -165,13 +169,14 @@ def run_case(
             inc.id = renamed[inc.id]
         intake_alerts.relink_alerts(store, renamed)
         metrics = intake_metrics(case.id, faults, incidents, store, ctl.inventory())
-        agent = make_agent(view, svc, options)
         hash_before = ctl.state_hash() if options.bookkeeping else ""
         outcomes = []
-        for inc in incidents:
-            ticket_id = open_incident(store, svc.tickets, inc, view)
-            outcomes.append(agent.handle(inc, ticket_id))
-            backend.flush(ctl, store)
+        with agent_view(ctl, view, options) as agent_net:
+            agent = make_agent(agent_net, svc, options)
+            for inc in incidents:
+                ticket_id = open_incident(store, svc.tickets, inc, view)
+                outcomes.append(agent.handle(inc, ticket_id))
+                backend.flush(ctl, store)
         if intake is not None and incidents:
             recheck(view, store, scope=case.id)
         hash_after = ""
@@ -190,6 +195,25 @@ def run_case(
         backend.finish(ctl)
     log.info("case %s on %s: %.2fs", case.id, backend.name, time.monotonic() - started)
     return CaseResult(case, inv, faults, incidents, outcomes, hash_before, hash_after, metrics, case_truth)
+
+
+TRANSPORTS = ("inprocess", "ssh")
+
+
+@contextmanager
+def agent_view(ctl: Any, view: NetworkView, options: RunOptions) -> Iterator[NetworkView]:
+    """The view the agent gets: as is, or with every command over real SSH (`--transport ssh`)."""
+    if options.transport == "inprocess":
+        yield view
+        return
+    if options.transport != "ssh" or getattr(ctl, "backend", "") != "sim":
+        raise ConfigError(
+            f"transport {options.transport!r} is not available here; use inprocess or ssh on sim"
+        )
+    from netops_agent.lab.sim.ssh_lab import twin_over_ssh
+
+    with twin_over_ssh(ctl.lab, view=view) as ssh_view:  # the control side serves its own twin
+        yield ssh_view
 
 
 def run_suite(

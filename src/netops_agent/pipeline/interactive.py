@@ -17,7 +17,7 @@ from typing import Any
 from netops_agent.errors import LabError
 from netops_agent.intake.pipeline import telemetry_intake
 from netops_agent.lab.base import ControlFace
-from netops_agent.pipeline.case import CaseResult, RunOptions, RunReport, open_incident
+from netops_agent.pipeline.case import CaseResult, RunOptions, RunReport, agent_view, open_incident
 from netops_agent.pipeline.registry import AGENTS, lookup
 from netops_agent.services import Services
 from netops_agent.store import Store
@@ -88,12 +88,13 @@ def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
     with lab_control(store) as ctl:
         view = ctl.view()
         incidents = telemetry_intake(view, store, SCOPE)
-        agent = lookup(AGENTS, options.agent_name, "agent")(view, svc, options)
         hash_before = ctl.state_hash()
         outcomes = []
-        for inc in incidents:
-            ticket_id = open_incident(store, svc.tickets, inc, view)
-            outcomes.append(agent.handle(inc, ticket_id))
+        with agent_view(ctl, view, options) as agent_net:
+            agent = lookup(AGENTS, options.agent_name, "agent")(agent_net, svc, options)
+            for inc in incidents:
+                ticket_id = open_incident(store, svc.tickets, inc, view)
+                outcomes.append(agent.handle(inc, ticket_id))
         hash_after = ctl.state_hash()
         inv = ctl.inventory()
     suite = Suite(name="lab", cases=[Case(id="lab")])

@@ -98,10 +98,16 @@ MIGRATIONS.append(
     )
 )
 
-from netops_agent.store import schema_eval, schema_intake, schema_receivers, schema_safety  # noqa: E402
+from netops_agent.store import (  # noqa: E402
+    schema_eval,
+    schema_gear,
+    schema_intake,
+    schema_receivers,
+    schema_safety,
+)
 
 MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS
-MIGRATIONS += schema_receivers.MIGRATIONS
+MIGRATIONS += schema_receivers.MIGRATIONS + schema_gear.MIGRATIONS
 MIGRATIONS.sort(key=lambda m: m[0])
 
 # Tables that describe one lab and the work done on it; `run` starts them afresh.

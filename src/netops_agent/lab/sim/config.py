@@ -207,12 +207,12 @@ def parse(text: str, hostname: str = "") -> DeviceConfig:
     return cfg
 
 
-def apply_lines(cfg: DeviceConfig, lines: list[str]) -> None:
+def apply_lines(cfg: DeviceConfig, lines: list[str]) -> tuple[str, str]:
     """Apply config-mode lines to `cfg` in place; raise ConfigSyntaxError on the first bad line.
 
     Mode changes follow IOS: `interface X`, `router bgp N`, `router ospf N` and
     `ip access-list extended NAME` enter a sub-mode; `exit` or any global command
-    leaves it.
+    leaves it. Returns the mode after the last line (an SSH session's prompt needs it).
     """
     mode: tuple[str, str] = ("global", "")
     for raw in lines:
@@ -239,6 +239,7 @@ def apply_lines(cfg: DeviceConfig, lines: list[str]) -> None:
             _acl_line(cfg.acls.setdefault(name, []), line)
         else:
             raise ConfigSyntaxError(line)
+    return mode
 
 
 def _global(cfg: DeviceConfig, line: str) -> tuple[str, str] | None:
