@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -175,3 +177,31 @@ def test_dry_run_changes_nothing(cli: Cli) -> None:
     assert statuses == {"dry_run"}, "the dry run proposes changes and applies none"
     assert report["cases"] and not any(c["network_changed"] for c in report["cases"])
     assert all(i["outcome"] != "resolved" for i in report["incidents"])
+
+
+OUTCOME_KEYS = (
+    "id",
+    "ticket_id",
+    "severity",
+    "device",
+    "interface",
+    "runbook",
+    "diagnosis",
+    "outcome",
+    "validated",
+    "escalated",
+    "approval",
+    "alerts",
+)
+
+
+def test_outcomes_match_the_frozen_demo(demo: tuple[Cli, dict[str, Any]]) -> None:
+    """Speed work must not change what the demo finds or does: the incidents, diagnoses and
+    outcomes on the demo's fixed seeds equal those frozen from main before it
+    (tests/e2e/golden/demo_outcomes.json; regenerate only for an intended behaviour change)."""
+    _, report = demo
+    frozen = json.loads((Path(__file__).parent / "golden" / "demo_outcomes.json").read_text())
+    got = [{k: inc.get(k) for k in OUTCOME_KEYS} for inc in report["incidents"]]
+    assert got == frozen["incidents"]
+    summary = {k: v for k, v in report["summary"].items() if k != "wall_s"}
+    assert summary == frozen["summary"]
