@@ -53,7 +53,8 @@ def _lookup(attrs: dict[str, str], template_dir: str) -> str | None:
     compiles all ~1,000 rows (0.4-0.8 s) before its first lookup."""
     expand = clitable.CliTable(None, template_dir)._PreParse  # the index's [[..]] completion
     table = _index(template_dir)
-    keys = [k for k in attrs if k in table.header]
+    # every key must match, so the order of the checks is free: the cheap Platform first
+    keys = sorted((k for k in attrs if k in table.header), key=lambda k: k == "Command")
     for row in table:
         for key in keys:
             pattern = expand(key, row[key])
