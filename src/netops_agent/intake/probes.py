@@ -5,7 +5,7 @@ one customer prefix, a device that stopped answering). Monitoring catches them b
 pinging: a host in every inventory prefix, and the loopback of every device (or only
 of devices that look unwell in telemetry), each from a vantage device in another
 site through the lab's own `execute`, like any poller. A poller sends its pings side
-by side, so a lab that can (the twin's `concurrent()`) charges one command time for
+by side (`view.concurrent()`), so the twin charges one command time for
 the sweep, not one per ping: otherwise the twin's clock, and the telemetry sampled
 as it advances, would grow with targets x devices.
 A failure is confirmed from a second vantage before it counts. Results go to the
@@ -16,7 +16,6 @@ routing table (`route`: present | absent), as route monitoring would.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -170,8 +169,7 @@ def run_probes(lab: NetworkView, store: Store, cfg: Probes, *, scope: str = "lab
         return sweep
     suspects = unwell_devices(store, inv, lab.now()) if cfg.liveness == "suspects" else None
     prober = Prober(lab, cfg)
-    concurrent = getattr(lab, "concurrent", None)  # a poller pings in parallel where it can
-    with concurrent() if concurrent else contextlib.nullcontext():
+    with lab.concurrent():  # a poller sends its pings side by side
         _sweep(prober, sweep, inv, cfg, suspects, points, lab, scope)
     if sweep.rows:
         store.append_arrow("probe_results", _table(sweep.rows))
@@ -185,7 +183,7 @@ def _sweep(
     cfg: Probes,
     suspects: set[str] | None,
     points: list[str],
-    lab: Lab,
+    lab: NetworkView,
     scope: str,
 ) -> None:
     for n, target in enumerate(targets(inv, cfg, suspects)):
