@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
-from netops_agent.lab.sim.state import Derived
+from netops_agent.lab.sim.state import Derived, _network, _prefix
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
 
@@ -82,10 +82,10 @@ class Routing:
             for name, itf in cfg.interfaces.items():
                 if itf.ip:
                     self.addr[itf.ip] = (dev, name)
-                    net = ipaddress.IPv4Interface(f"{itf.ip}/{itf.prefixlen}").network
+                    net = _network(itf.ip, itf.prefixlen)
                     self.connected.append((net, dev, name))
         self.origin: list[tuple[ipaddress.IPv4Network, str]] = [
-            (ipaddress.IPv4Network(p), dev) for dev, ps in d.originated.items() for p in ps
+            (_prefix(p), dev) for dev, ps in d.originated.items() for p in ps
         ]
         # lookups a sweep of pings repeats: per-device connected nets, origins as integers,
         # each graph's adjacency with its weights, paths and routing tables once computed
@@ -163,7 +163,7 @@ class Routing:
         cfg = self.configs[dev]
         for name, itf in cfg.interfaces.items():
             if itf.ip and self.d.iface[(dev, name)].oper_up:
-                net = ipaddress.IPv4Interface(f"{itf.ip}/{itf.prefixlen}").network
+                net = _network(itf.ip, itf.prefixlen)
                 if itf.prefixlen != 32:
                     out.append(Route("C", str(net.network_address), net.prefixlen, "", name))
                 out.append(Route("L", itf.ip, 32, "", name))
