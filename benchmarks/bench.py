@@ -1,6 +1,6 @@
 """Whole-process benchmarks of netops-agent, paired in one run, and where the time goes.
 
-    python benchmarks/bench.py [--repeat 5] [--only run,eval,...] [--json]
+    python benchmarks/bench.py [--repeat 5] [--only help,run,rerun,large,eval] [--baseline SRC] [--json]
     python benchmarks/bench.py --split [run|large|eval] [--repeat 3]
 
 Default mode: every command below runs as its own process (the installed
@@ -15,12 +15,17 @@ with others taken on a machine as busy.
     floor   python -c "import duckdb"
     help    netops-agent --help
     run     netops-agent run --json                 (the default demo, 48 routers, 15 faults)
+    rerun   the same in a directory where it already ran (the runbook index is kept)
     large   netops-agent run --scenario benchmarks/large-case.yaml --json  (500 routers, 1 fault)
     eval    netops-agent eval --suite catalog --json (default --jobs: the machine's cores)
 
-Every command runs in its own temporary directory, created fresh for each run, so
-each `run` starts on an empty database (the runbook index is built each time, as on
-a first run).
+Every command but `rerun` runs in its own temporary directory, created fresh for each
+run, so each `run` starts on an empty database and fits the runbook index (TF-IDF,
+scikit-learn), as a first run does; `rerun` runs where a run already left its database,
+as every later run does.
+
+`--baseline /work/main/src` times each command a second time, interleaved, on another
+checkout's sources (named `command@base`): a before/after under the same load.
 
 `--split NAME` runs one command in this process with timers around its phases and
 prints exclusive times: imports (everything the command imports), twin (building the
@@ -33,11 +38,13 @@ other (CLI, report, runbook loading).
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,23 +62,35 @@ COMMANDS: dict[str, list[str]] = {
     "floor": [sys.executable, "-c", "import duckdb"],
     "help": [*CLI, "--help"],
     "run": [*CLI, "run", "--json"],
+    "rerun": [*CLI, "run", "--json"],
     "large": [*CLI, "run", "--scenario", str(LARGE), "--json"],
     "eval": [*CLI, "eval", "--suite", "catalog", "--json"],
 }
 ARGS: dict[str, list[str]] = {k: v[len(CLI) :] for k, v in COMMANDS.items() if v[: len(CLI)] == CLI}
 
 
-def _env() -> dict[str, str]:
+def _env(src: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    first = str(src or ROOT / "src")
+    env["PYTHONPATH"] = os.pathsep.join([first, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 
 
-def run_once(argv: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS bytes, exit code) of one process in a fresh directory."""
-    with tempfile.TemporaryDirectory() as cwd:
+_KEPT: dict[str, str] = {}  # rerun's directory per src, warmed by one untimed run
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _KEPT.values()])
+
+
+def run_once(argv: list[str], src: Path | None = None, keep: bool = False) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS bytes, exit code) of one process in a fresh directory, or in
+    a kept one (`keep`) where the same command already ran once."""
+    if keep and str(src) not in _KEPT:
+        _KEPT[str(src)] = tempfile.mkdtemp(prefix="bench-rerun-")
+        subprocess.run(argv, cwd=_KEPT[str(src)], env=_env(src), capture_output=True, check=True)
+    with contextlib.nullcontext(_KEPT[str(src)]) if keep else tempfile.TemporaryDirectory() as cwd:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=_env(src), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -83,12 +102,14 @@ def run_once(argv: list[str]) -> tuple[float, int, int]:
     return wall, usage.ru_maxrss * 1024, proc.returncode
 
 
-def paired(names: list[str], repeat: int) -> dict[str, dict[str, Any]]:
+def paired(names: list[str], repeat: int, baseline: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Each name is a command, or `command@base` for the same command on the baseline's src."""
     walls: dict[str, list[float]] = {n: [] for n in names}
     rss: dict[str, list[int]] = {n: [] for n in names}
     for _ in range(repeat):
         for n in names:  # round-robin: each repetition of each command sees similar load
-            w, r, _ = run_once(COMMANDS[n])
+            cmd, _, base = n.partition("@")
+            w, r, _ = run_once(COMMANDS[cmd], baseline if base else None, keep=cmd == "rerun")
             walls[n].append(w)
             rss[n].append(r)
     floor = statistics.median(walls["floor"]) if "floor" in walls else None
@@ -111,21 +132,26 @@ def _loadavg() -> str:
 
 
 def bench(args: argparse.Namespace) -> None:
-    names = ["floor", *[n for n in args.only.split(",") if n and n != "floor"]]
-    unknown = [n for n in names if n not in COMMANDS]
+    picked = [n for n in args.only.split(",") if n and n != "floor"]
+    unknown = [n for n in picked if n not in COMMANDS]
     if unknown:
         raise SystemExit(f"unknown command(s) {unknown}; choose from {', '.join(COMMANDS)}")
+    names = ["floor"]
+    for n in picked:
+        names += [n, f"{n}@base"] if args.baseline else [n]
     before = _loadavg()
-    results = paired(names, args.repeat)
+    results = paired(names, args.repeat, Path(args.baseline).resolve() if args.baseline else None)
     after = _loadavg()
     if args.json:
         print(json.dumps({"cpus": os.cpu_count(), "load_before": before, "load_after": after, **results}))
         return
     print(f"{os.cpu_count()} CPUs; load average before {before}, after {after}; median of {args.repeat}")
-    print(f"{'command':<8} {'median s':>9} {'min':>7} {'max':>7} {'peak MiB':>9} {'x floor':>8}")
+    if args.baseline:
+        print(f"name@base: the same command with PYTHONPATH={args.baseline}")
+    print(f"{'command':<10} {'median s':>9} {'min':>7} {'max':>7} {'peak MiB':>9} {'x floor':>8}")
     for n, r in results.items():
         print(
-            f"{n:<8} {r['median_s']:>9.2f} {r['min_s']:>7.2f} {r['max_s']:>7.2f} "
+            f"{n:<10} {r['median_s']:>9.2f} {r['min_s']:>7.2f} {r['max_s']:>7.2f} "
             f"{r['peak_rss_mib']:>9.0f} {r['x_floor'] or 0:>8.1f}"
         )
 
@@ -257,8 +283,11 @@ def split_child(name: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=None, help="runs per command (default 5; 3 with --split)")
-    ap.add_argument("--only", default="help,run,large,eval", help="comma-separated commands to time")
+    ap.add_argument("--only", default="help,run,rerun,large,eval", help="comma-separated commands to time")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument(
+        "--baseline", metavar="SRC", help="also time each command with this src/ (e.g. main's), paired"
+    )
     ap.add_argument("--split", metavar="NAME", help="one command in process, timed by phase")
     ap.add_argument("--split-child", metavar="NAME", help=argparse.SUPPRESS)
     args = ap.parse_args()
