@@ -3,14 +3,15 @@
     python benchmarks/bench.py [--repeat 5] [--only help,run,rerun,large,eval] [--baseline SRC] [--json]
     python benchmarks/bench.py --split [run|large|eval] [--repeat 3]
 
-Default mode: every command below runs as its own process (the installed
-`netops-agent`, or `python -m netops_agent.cli.app` with this checkout's `src/` on
-PYTHONPATH), round-robin so each repetition of each command sees the same machine
-load. Prints per command the median wall time over --repeat runs, its spread, the
-median peak RSS (the child's ru_maxrss, via os.wait4), and the ratio to the floor
-(`python -c "import duckdb"`: an interpreter that loads the database and nothing of
-ours). The load average before and after is printed, as the numbers only compare
-with others taken on a machine as busy.
+Default mode: every command below runs as its own process (`python -m
+netops_agent.cli.app` with this checkout's `src/` first on PYTHONPATH), round-robin
+so each repetition of each command sees the same machine load. Prints per command
+the median wall time over --repeat runs, its spread, the median CPU time (user +
+system: less sensitive than wall time to other load on the machine), the median peak
+RSS (the child's ru_maxrss, via os.wait4), and the ratio to the floor (`python -c
+"import duckdb"`: an interpreter that loads the database and nothing of ours). The
+load average before and after is printed, as the numbers only compare with others
+taken on a machine as busy.
 
     floor   python -c "import duckdb"
     help    netops-agent --help
@@ -80,8 +81,8 @@ _KEPT: dict[str, str] = {}  # rerun's directory per src, warmed by one untimed r
 atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _KEPT.values()])
 
 
-def run_once(argv: list[str], src: Path | None = None, keep: bool = False) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS bytes, exit code) of one process in a fresh directory, or in
+def run_once(argv: list[str], src: Path | None = None, keep: bool = False) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS bytes, CPU seconds) of one process in a fresh directory, or in
     a kept one (`keep`) where the same command already ran once."""
     if keep and str(src) not in _KEPT:
         _KEPT[str(src)] = tempfile.mkdtemp(prefix="bench-rerun-")
@@ -99,19 +100,21 @@ def run_once(argv: list[str], src: Path | None = None, keep: bool = False) -> tu
             proc.stderr.close()
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss * 1024, proc.returncode
+    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 def paired(names: list[str], repeat: int, baseline: Path | None = None) -> dict[str, dict[str, Any]]:
     """Each name is a command, or `command@base` for the same command on the baseline's src."""
     walls: dict[str, list[float]] = {n: [] for n in names}
     rss: dict[str, list[int]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     for _ in range(repeat):
         for n in names:  # round-robin: each repetition of each command sees similar load
             cmd, _, base = n.partition("@")
-            w, r, _ = run_once(COMMANDS[cmd], baseline if base else None, keep=cmd == "rerun")
+            w, r, c = run_once(COMMANDS[cmd], baseline if base else None, keep=cmd == "rerun")
             walls[n].append(w)
             rss[n].append(r)
+            cpu[n].append(c)
     floor = statistics.median(walls["floor"]) if "floor" in walls else None
     out = {}
     for n in names:
@@ -120,6 +123,7 @@ def paired(names: list[str], repeat: int, baseline: Path | None = None) -> dict[
             "median_s": round(med, 3),
             "min_s": round(min(walls[n]), 3),
             "max_s": round(max(walls[n]), 3),
+            "cpu_s": round(statistics.median(cpu[n]), 3),
             "peak_rss_mib": round(statistics.median(rss[n]) / 2**20, 1),
             "x_floor": round(med / floor, 1) if floor else None,
             "runs": len(walls[n]),
@@ -148,10 +152,12 @@ def bench(args: argparse.Namespace) -> None:
     print(f"{os.cpu_count()} CPUs; load average before {before}, after {after}; median of {args.repeat}")
     if args.baseline:
         print(f"name@base: the same command with PYTHONPATH={args.baseline}")
-    print(f"{'command':<10} {'median s':>9} {'min':>7} {'max':>7} {'peak MiB':>9} {'x floor':>8}")
+    print(
+        f"{'command':<10} {'median s':>9} {'min':>7} {'max':>7} {'CPU s':>7} {'peak MiB':>9} {'x floor':>8}"
+    )
     for n, r in results.items():
         print(
-            f"{n:<10} {r['median_s']:>9.2f} {r['min_s']:>7.2f} {r['max_s']:>7.2f} "
+            f"{n:<10} {r['median_s']:>9.2f} {r['min_s']:>7.2f} {r['max_s']:>7.2f} {r['cpu_s']:>7.2f} "
             f"{r['peak_rss_mib']:>9.0f} {r['x_floor'] or 0:>8.1f}"
         )
 
