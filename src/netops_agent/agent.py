@@ -506,7 +506,8 @@ class Agent:
         Used only when no runbook is confirmed: a transient spike that cleared by itself is
         a false alarm (no fault found); anything still wrong is escalated. Healthy means,
         on fresh reads: interfaces up with error and drop counters steady and utilisation
-        below 90%; BGP sessions Established; CPU below 70% and memory below 80%; an
+        below 90%; BGP sessions Established; CPU below 70% and memory below 80% and not
+        climbing between two reads (a leak under the bar is not healthy); an
         incident's prefix reachable from the device. The limits are `config.healthy`
         (detection.yaml `healthy:`, shared with monitoring).
         """
@@ -568,9 +569,21 @@ class Agent:
         if cpu is None:
             seen.append(f"{device} {cpu_res.status.value}")
             return True
-        seen.append(f"{device} CPU {cpu:.0f}%" + (f", memory {mem:.0f}%" if mem is not None else ""))
         lim = self.config.healthy
-        return cpu >= lim.max_cpu_pct or (mem is not None and mem >= lim.max_memory_pct)
+        rising = False
+        if cpu < lim.max_cpu_pct and mem is not None and mem < lim.max_memory_pct:
+            # under the bar now: a leak still climbing towards it is not healthy either
+            self.view.wait(lim.counter_interval_s)
+            again = ex.run("show_memory_statistics", device)
+            later = (again.parsed or {}).get("used") if again.ok else None
+            before = (mem_res.parsed or {}).get("used")
+            rising = later is not None and before is not None and later > before
+        seen.append(
+            f"{device} CPU {cpu:.0f}%"
+            + (f", memory {mem:.0f}%" if mem is not None else "")
+            + (" and rising" if rising else "")
+        )
+        return cpu >= lim.max_cpu_pct or (mem is not None and mem >= lim.max_memory_pct) or rising
 
     def _session_problem(self, ex: ToolExecutor, device: str, peer: str, seen: list[str]) -> bool:
         res = ex.run("show_ip_bgp_summary", device)

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from netops_agent import yamlio
 from netops_agent.errors import InputFileError
 
 M = TypeVar("M", bound=BaseModel)
@@ -22,10 +22,10 @@ Loc = tuple[int | str, ...]
 def read_yaml(path: Path, *, missing_fix: str = "") -> Any:
     """The parsed document; a missing file or invalid YAML is an `InputFileError`."""
     try:
-        return yaml.safe_load(path.read_text())
+        return yamlio.safe_load(path.read_text())  # libyaml's C loader where available
     except FileNotFoundError:
         raise InputFileError(str(path), "file not found", fix=missing_fix) from None
-    except yaml.YAMLError as exc:
+    except yamlio.YAMLError as exc:
         raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
 
 

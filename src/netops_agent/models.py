@@ -113,6 +113,9 @@ class Inventory(Strict):
         return max(dev.criticality, site, key=CRITICALITY_RANK.__getitem__)
 
     def device(self, name: str) -> Device:
+        found = self._index()["device"].get(name)  # every command on the twin asks
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         for d in self.devices:
             if d.name == name:
                 return d
@@ -134,6 +137,7 @@ class Inventory(Strict):
             idx = {
                 "link": {end: lk for lk in self.links for end in lk.ends()},
                 "iface": {(i.device, i.name): i for i in self.interfaces},
+                "device": {d.name: d for d in self.devices},
             }
             self.__dict__["_lookup"] = idx
         return idx

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,14 @@ from netops_agent.cli.common import (
 from netops_agent.cli.lab_ssh import TransportOption
 
 OUTCOME_STYLE = {"resolved": "green", "escalated": "yellow", "no_action": "cyan"}
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def eval_command(
@@ -43,7 +52,12 @@ def eval_command(
         Path | None,
         typer.Option("--report", help="Write a self-contained HTML report (or Markdown for a .md path)."),
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Cases run in parallel processes.")] = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Cases run in parallel processes (default: the machine's cores)."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Override the suite's topology seed.")] = None,
     intake: Annotated[
         str | None,
@@ -103,7 +117,12 @@ def eval_command(
     agents = list(dict.fromkeys(agent or ["default"]))
     agent_args = _agent_args(agent_cmd, agent_timeout, llm_base_url, llm_model, max_steps, ungated)
     base = EvalOptions(
-        backend=backend, jobs=jobs, seed=seed, runbooks=runbooks, log_path=cfg.log_path, transport=transport
+        backend=backend,
+        jobs=jobs or default_jobs(),
+        seed=seed,
+        runbooks=runbooks,
+        log_path=cfg.log_path,
+        transport=transport,
     )
     if intake:
         base.intake = intake

@@ -4,8 +4,10 @@ Some faults are quiet in telemetry (a removed static route, an ACL entry that dr
 one customer prefix, a device that stopped answering). Monitoring catches them by
 pinging: a host in every inventory prefix, and the loopback of every device (or only
 of devices that look unwell in telemetry), each from a vantage device in another
-site through the lab's own `execute` (like any poller; each ping costs the twin's
-command time).
+site through the lab's own `execute`, like any poller. A poller sends its pings side
+by side (`view.concurrent()`), so the twin charges one command time for
+the sweep, not one per ping: otherwise the twin's clock, and the telemetry sampled
+as it advances, would grow with targets x devices.
 A failure is confirmed from a second vantage before it counts. Results go to the
 `probe_results` table; `ProbeDetector` turns failures into alerts. For a prefix
 that does not answer, the poller also looks the destination up in the vantage's
@@ -167,6 +169,23 @@ def run_probes(lab: NetworkView, store: Store, cfg: Probes, *, scope: str = "lab
         return sweep
     suspects = unwell_devices(store, inv, lab.now()) if cfg.liveness == "suspects" else None
     prober = Prober(lab, cfg)
+    with lab.concurrent():  # a poller sends its pings side by side
+        _sweep(prober, sweep, inv, cfg, suspects, points, lab, scope)
+    if sweep.rows:
+        store.append_arrow("probe_results", _table(sweep.rows))
+    return sweep
+
+
+def _sweep(
+    prober: Prober,
+    sweep: ProbeRound,
+    inv: Inventory,
+    cfg: Probes,
+    suspects: set[str] | None,
+    points: list[str],
+    lab: NetworkView,
+    scope: str,
+) -> None:
     for n, target in enumerate(targets(inv, cfg, suspects)):
         k = n % len(points)
         used, pct = prober.probe(target, points[k:] + points[:k])
@@ -188,9 +207,6 @@ def run_probes(lab: NetworkView, store: Store, cfg: Probes, *, scope: str = "lab
                 "route": route,
             }
         )
-    if sweep.rows:
-        store.append_arrow("probe_results", _table(sweep.rows))
-    return sweep
 
 
 def _table(rows: list[dict[str, object]]) -> pa.Table:

@@ -18,7 +18,9 @@ agent side imports or names it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn, Protocol, runtime_checkable
@@ -120,6 +122,7 @@ class NetworkView:
     """
 
     __slots__ = (
+        "_concurrent",
         "_golden",
         "_inventory",
         "_logs",
@@ -143,8 +146,10 @@ class NetworkView:
         wait: Callable[[float], None],
         telemetry_since: Callable[[Since], pa.Table] | None = None,
         logs_since: Callable[[Since], pa.Table] | None = None,
+        concurrent: Callable[[], AbstractContextManager[None]] | None = None,
     ) -> None:
         init = object.__setattr__
+        init(self, "_concurrent", concurrent or contextlib.nullcontext)
         init(self, "backend", backend)
         init(self, "platform", platform)
         init(self, "_inventory", inventory)
@@ -178,6 +183,11 @@ class NetworkView:
         """Let time pass: protocols converge, counters grow, telemetry is sampled."""
         self._wait(float(seconds))
 
+    def concurrent(self) -> AbstractContextManager[None]:
+        """Commands issued inside run side by side, as a poller's sweep does: on the twin
+        the batch costs one command time, not one per command (elsewhere a no-op)."""
+        return self._concurrent()
+
     # --- monitoring feeds -----------------------------------------------------------------
     def telemetry_since(self, since: Since = None) -> pa.Table:
         return self._telemetry(since)
@@ -198,6 +208,7 @@ class NetworkView:
             wait=self._wait,
             telemetry_since=self._telemetry,
             logs_since=self._logs,
+            concurrent=self._concurrent,
         )
 
     def __setattr__(self, name: str, value: object) -> NoReturn:

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # only in annotations: `show-db` and other readers never load pyarrow/numpy
+    import pyarrow as pa
 
 from netops_agent.errors import StoreError
 from netops_agent.store.migrations import MIGRATIONS, RUN_TABLES
@@ -184,6 +185,9 @@ class Store:
             last = last.astimezone(timezone.utc).replace(tzinfo=None)
         data = read(last)
         if last is not None and data.num_rows:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
             data = data.filter(pc.greater(data["ts"], pa.scalar(last, data.schema.field("ts").type)))
         return self.append_arrow(table, data)
 

@@ -6,6 +6,8 @@ device back to the snapshot taken before the agent changed it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hier_config import Platform, WorkflowRemediation, get_hconfig
 
 _SKIP = ("Building configuration", "Current configuration", "version ", "end", "!")
@@ -25,6 +27,13 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
     "router bgp 65001"; "ip route" selects the static routes and "access-list NAME"
     the top-level entries of one flat access list (FRR, numbered IOS lists).
     """
+    return list(_remediation(running, intended, section))
+
+
+@lru_cache(maxsize=512)
+def _remediation(running: str, intended: str, section: str | None) -> tuple[str, ...]:
+    """Memoised per process: the agent diffs the same unchanged devices again and again
+    (hier_config parses both texts on every call, ~10 ms for a leaf)."""
     run = get_hconfig(Platform.CISCO_IOS, _clean(running))
     want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
     rem = WorkflowRemediation(run, want).remediation_config
@@ -40,7 +49,7 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
                 continue
         lines.append(text)
         lines.extend(f" {c.text}" for c in child.all_children())
-    return lines
+    return tuple(lines)
 
 
 def config_diff(running: str, intended: str) -> list[dict[str, str]]:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ntc_templates.parse import parse_output
-
 from netops_agent.lab.base import CommandOutput
+from netops_agent.tools.ntc import parse
 
 PLATFORM = "cisco_ios"
 
 
 def ntc(command: str, text: str) -> list[dict[str, Any]]:
-    rows = parse_output(platform=PLATFORM, command=command, data=text)
-    return [{k.lower(): v for k, v in row.items()} for row in rows]
+    return parse(PLATFORM, command, text)  # compiled templates cached per process
 
 
 _ABBREV = {

@@ -8,9 +8,10 @@ changes the twin with the same lines it would send to a router.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 OSPF_HELLO_DEFAULT = 10
 OSPF_DEAD_DEFAULT = 40
@@ -91,12 +92,38 @@ class DeviceConfig:
     acls: dict[str, list[AclEntry]] = field(default_factory=dict)
 
     def copy(self) -> DeviceConfig:
-        return copy.deepcopy(self)
+        """A deep copy. Field by field: every leaf is immutable (str, int, bool, None,
+        tuple, frozen StaticRoute), so copying the containers and the small records is a
+        deep copy, several times faster than `copy.deepcopy` (500 devices per twin build)."""
+        bgp = self.bgp
+        return DeviceConfig(
+            self.hostname,
+            {k: _shallow(v) for k, v in self.interfaces.items()},
+            _shallow(self.ospf) if self.ospf is not None else None,
+            None
+            if bgp is None
+            else BgpConfig(
+                bgp.asn,
+                bgp.router_id,
+                list(bgp.networks),
+                {k: _shallow(v) for k, v in bgp.neighbors.items()},
+                bgp.redistribute_static,
+            ),
+            list(self.statics),
+            {name: [_shallow(e) for e in entries] for name, entries in self.acls.items()},
+        )
+
+
+def _shallow(obj: Any) -> Any:
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 # --- rendering ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
 def mask_of(prefixlen: int) -> str:
     return str(ipaddress.IPv4Network(f"0.0.0.0/{prefixlen}").netmask)
 

@@ -37,6 +37,7 @@ def sim_view(lab: SimLab) -> NetworkView:
         wait=lambda seconds: lab.advance(seconds),
         telemetry_since=lambda since: lab.telemetry_since(since),
         logs_since=lambda since: lab.logs_since(since),
+        concurrent=lambda: lab.concurrent(),
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -94,6 +96,7 @@ class SimLab:
         self._derived: Derived | None = derive(inv, self.configs, self.cond)  # eager: the
         # first commit() must compare against the state before the first change
         self._cache: dict[str, object] = {}
+        self._concurrent: int | None = None  # commands issued inside concurrent()
         self.ground_truth: list[InjectedFault] = []  # read only by faults.py and the harness
 
     @classmethod
@@ -156,7 +159,10 @@ class SimLab:
         from netops_agent.lab.sim.cli import run_command
 
         self.inv.device(device)
-        self.advance(COMMAND_S)
+        if self._concurrent is None:
+            self.advance(COMMAND_S)
+        else:
+            self._concurrent += 1
         if not self.reachable(device):
             return CommandOutput(ok=False, text="", error=TIMEOUT_TEXT, reachable=False)
         words = command.split()
@@ -165,6 +171,21 @@ class SimLab:
         if words[:3] == ["clear", "ip", "bgp"] and len(words) == 4:
             return CommandOutput(ok=True, text="")  # sessions re-derive; nothing is cached
         return run_command(self, device, command)
+
+    @contextmanager
+    def concurrent(self) -> Iterator[None]:
+        """Commands issued inside run side by side (a poller's sweep, many sessions at once):
+        the clock moves one command time for the batch, not one per command."""
+        if self._concurrent is not None:
+            yield
+            return
+        self._concurrent = 0
+        try:
+            yield
+        finally:
+            issued, self._concurrent = self._concurrent, None
+            if issued:
+                self.advance(COMMAND_S)
 
     def _restart_process(self, device: str, name: str) -> CommandOutput:
         """Restart a process (twin exec command): clears a runaway process's CPU hog."""
@@ -235,7 +256,7 @@ class SimLab:
         ticks = [t for t in self.telemetry if t.num_rows and (since is None or t["ts"][0].as_py() > since)]
         if not ticks:
             return TELEMETRY_SCHEMA.empty_table()
-        return pa.concat_tables(ticks, promote_options="permissive").combine_chunks()
+        return pa.concat_tables(ticks, promote_options="permissive")  # zero-copy: the ticks' buffers
 
     def logs_since(self, since: datetime | None = None) -> pa.Table:
         """Syslog messages logged after `since` (every new one in this process for None)."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from itertools import pairwise
+from heapq import heappop, heappush
+from itertools import count, pairwise
 
 import networkx as nx
 import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
-from netops_agent.lab.sim.state import Derived
+from netops_agent.lab.sim.state import Derived, _network, _prefix
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
 
@@ -81,11 +82,21 @@ class Routing:
             for name, itf in cfg.interfaces.items():
                 if itf.ip:
                     self.addr[itf.ip] = (dev, name)
-                    net = ipaddress.IPv4Interface(f"{itf.ip}/{itf.prefixlen}").network
+                    net = _network(itf.ip, itf.prefixlen)
                     self.connected.append((net, dev, name))
         self.origin: list[tuple[ipaddress.IPv4Network, str]] = [
-            (ipaddress.IPv4Network(p), dev) for dev, ps in d.originated.items() for p in ps
+            (_prefix(p), dev) for dev, ps in d.originated.items() for p in ps
         ]
+        # lookups a sweep of pings repeats: per-device connected nets, origins as integers,
+        # each graph's adjacency with its weights, paths and routing tables once computed
+        self._connected_of: dict[str, list[tuple[ipaddress.IPv4Network, str]]] = {}
+        for net, dev, name in self.connected:
+            self._connected_of.setdefault(dev, []).append((net, name))
+        self._origin_net = np.array([int(n.network_address) for n, _ in self.origin], dtype=np.uint64)
+        self._origin_mask = np.array([int(n.netmask) for n, _ in self.origin], dtype=np.uint64)
+        self._adj: dict[int, dict[str, list[tuple[str, float]]]] = {}
+        self._paths: dict[tuple[int, str, str], list[str] | None] = {}
+        self._routes: dict[str, list[Route]] = {}
 
     # --- lookups ----------------------------------------------------------------------------
     def _ip_of(self, dev: str, ifname: str) -> str:
@@ -104,8 +115,9 @@ class Routing:
         owner = self.addr.get(dst_ip)
         if owner and owner[0] == src:
             return [], src
-        for net, dev, name in self.connected:
-            if dev == src and ip in net and self.d.iface[(dev, name)].oper_up:
+        for net, name in self._connected_of.get(src, ()):
+            dev = src
+            if ip in net and self.d.iface[(dev, name)].oper_up:
                 if owner and self.d.iface[owner].oper_up:
                     return [Hop(src, name, owner[0], owner[1], dst_ip)], owner[0]
                 if self.inv.interface(dev, name).kind in ("svi", "uplink"):  # hosts behind it
@@ -114,23 +126,44 @@ class Routing:
         if owner and self.inv.interface(*owner).kind in ("loopback", "p2p"):
             target, graph = owner[0], self.ospf
         else:
-            match = [dev for net, dev in self.origin if ip in net]
-            if not match:
+            hit = np.flatnonzero((np.uint64(int(ip)) & self._origin_mask) == self._origin_net)
+            if not len(hit):
                 return None
-            target, graph = match[0], self.bgp
-        try:
-            nodes = nx.shortest_path(graph, src, target, weight="weight")
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            target, graph = self.origin[int(hit[0])][1], self.bgp  # the first origin that covers ip
+        nodes = self._shortest(graph, src, target)
+        if nodes is None:
             return None
         return self._hops(graph, nodes), target
 
+    def _shortest(self, graph: nx.Graph, src: str, target: str) -> list[str] | None:
+        """`nx.shortest_path(graph, src, target, weight="weight")`, memoised for this state;
+        None when there is no path (tests/lab/sim/test_routing_paths.py: same paths)."""
+        k = (id(graph), src, target)
+        if k not in self._paths:
+            if src not in graph or target not in graph:
+                self._paths[k] = None
+            else:
+                adj = self._adj.get(id(graph))
+                if adj is None:
+                    adj = self._adj[id(graph)] = {
+                        u: [(v, e.get("weight", 1)) for v, e in nbrs.items()] for u, nbrs in graph.adj.items()
+                    }
+                self._paths[k] = bidirectional_dijkstra(adj, src, target)
+        found = self._paths[k]
+        return list(found) if found is not None else None
+
     # --- routing table -----------------------------------------------------------------------
     def routes(self, dev: str) -> list[Route]:
+        if dev not in self._routes:
+            self._routes[dev] = self._compute_routes(dev)
+        return list(self._routes[dev])
+
+    def _compute_routes(self, dev: str) -> list[Route]:
         out: list[Route] = []
         cfg = self.configs[dev]
         for name, itf in cfg.interfaces.items():
             if itf.ip and self.d.iface[(dev, name)].oper_up:
-                net = ipaddress.IPv4Interface(f"{itf.ip}/{itf.prefixlen}").network
+                net = _network(itf.ip, itf.prefixlen)
                 if itf.prefixlen != 32:
                     out.append(Route("C", str(net.network_address), net.prefixlen, "", name))
                 out.append(Route("L", itf.ip, 32, "", name))
@@ -221,10 +254,10 @@ class Routing:
             ):
                 return PingResult(count, 0, [], "U")
         last = hops[-1].next_device if hops else src
-        for net, dev, name in self.connected:  # a host behind an SVI: the SVI's outbound ACL
+        for net, name in self._connected_of.get(last, ()):  # a host behind an SVI: its outbound ACL
+            dev = last
             if (
-                dev == last
-                and ipaddress.IPv4Address(dst_ip) in net
+                ipaddress.IPv4Address(dst_ip) in net
                 and dst_ip not in self.addr
                 and not self._acl_permits(dev, name, "out", dst_ip)
             ):
@@ -261,3 +294,60 @@ def _matches(spec: str, ip: str) -> bool:
     base, wildcard = spec.split()
     w = int(ipaddress.IPv4Address(wildcard))
     return int(ipaddress.IPv4Address(ip)) & ~w == int(ipaddress.IPv4Address(base)) & ~w
+
+
+def bidirectional_dijkstra(
+    adj: dict[str, list[tuple[str, float]]], source: str, target: str
+) -> list[str] | None:
+    """networkx's `bidirectional_dijkstra` (networkx 3.x, undirected graph), step for step,
+    over an adjacency list with the weights already read: the same expansions in the same
+    order, so the same path among equal-cost ones; None when there is none."""
+    if source == target:
+        return [source]
+    dists: list[dict[str, float]] = [{}, {}]
+    preds: list[dict[str, str | None]] = [{source: None}, {target: None}]
+    fringe: list[list[tuple[float, int, str]]] = [[], []]
+    seen: list[dict[str, float]] = [{source: 0}, {target: 0}]
+    c = count()
+    heappush(fringe[0], (0, next(c), source))
+    heappush(fringe[1], (0, next(c), target))
+    finaldist: float | None = None
+    meetnode: str | None = None
+    direction = 1
+    while fringe[0] and fringe[1]:
+        direction = 1 - direction
+        dist, _, v = heappop(fringe[direction])
+        mine, other = dists[direction], dists[1 - direction]
+        if v in mine:
+            continue
+        mine[v] = dist
+        if v in other:
+            return _join(preds, meetnode) if meetnode is not None else None
+        seen_d, seen_o, pred_d = seen[direction], seen[1 - direction], preds[direction]
+        for w, cost in adj[v]:
+            length = dist + cost
+            if w in mine:
+                continue
+            if w not in seen_d or length < seen_d[w]:
+                seen_d[w] = length
+                heappush(fringe[direction], (length, next(c), w))
+                pred_d[w] = v
+                if w in seen_o:
+                    total = length + seen_o[w]
+                    if finaldist is None or finaldist > total:
+                        finaldist, meetnode = total, w
+    return None
+
+
+def _join(preds: list[dict[str, str | None]], meet: str) -> list[str]:
+    forward: list[str] = []
+    node: str | None = meet
+    while node is not None:
+        forward.append(node)
+        node = preds[0][node]
+    forward.reverse()
+    node = preds[1][meet]
+    while node is not None:
+        forward.append(node)
+        node = preds[1][node]
+    return forward

@@ -142,11 +142,17 @@ def _resolvable(r: StaticRoute, cfg: DeviceConfig, iface: dict[tuple[str, str], 
 
 
 @lru_cache(maxsize=65536)
-def _network(ip: str, plen: int | None) -> ipaddress.IPv4Network:
+def _network(ip: str, plen: int | None) -> ipaddress.IPv4Network:  # routing.py shares it
     """Addresses are parsed once per twin, not once per derive."""
     return ipaddress.IPv4Interface(f"{ip}/{plen}").network
 
 
+@lru_cache(maxsize=65536)
+def _prefix(text: str) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(text)
+
+
+@lru_cache(maxsize=65536)
 def _net(ip: str | None, plen: int | None) -> str:
     return str(_network(ip or "0.0.0.0", plen))
 

@@ -1,0 +1,98 @@
+"""Commands import only what they use: `--help` and `show-db` load no scikit-learn, no
+numpy/pyarrow/scipy, no twin, no parsers (checked in a fresh interpreter's sys.modules,
+never by timing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = (
+    "sklearn",
+    "scipy",
+    "numpy",
+    "pyarrow",
+    "networkx",
+    "ntc_templates",
+    "textfsm",
+    "hier_config",
+    "yaml",
+    "netops_agent.lab.sim",
+    "netops_agent.knowledge",
+    "netops_agent.agent",
+    "netops_agent.runner",
+    "netops_agent.intake",
+)
+
+PROBE = """
+import contextlib, io, json, sys
+sys.argv = ["netops-agent", *json.loads(sys.argv[1])]
+from netops_agent.cli import app
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        app.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _modules(args: list[str], cwd: Path) -> tuple[int, list[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["code"], data["modules"]
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+@pytest.fixture(scope="module")
+def db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with a database (made with the Store, as a run would leave it)."""
+    from netops_agent.store import Store
+
+    cwd = tmp_path_factory.mktemp("lazy")
+    with Store(cwd / "outputs" / "netops.duckdb") as store:
+        store.set_meta("made_by", "test")
+    return cwd
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["eval", "--help"],
+        ["lab", "--help"],
+        ["show-db"],
+        ["show-db", "--json"],
+    ],
+)
+def test_light_commands_import_nothing_heavy(args: list[str], db_dir: Path) -> None:
+    code, modules = _modules(args, db_dir)
+    assert code == 0
+    assert "netops_agent.cli.app" in modules  # the probe really ran the CLI
+    assert _heavy(modules) == []
+
+
+def test_the_probe_sees_heavy_imports_when_a_command_needs_them(db_dir: Path) -> None:
+    """The check above can fail: `retrieve` needs the runbook index, and the probe sees it."""
+    code, modules = _modules(["retrieve", "BGP peer down", "--json"], db_dir)
+    assert code == 0
+    assert "netops_agent.knowledge" in _heavy(modules)
