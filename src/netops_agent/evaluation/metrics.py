@@ -250,17 +250,38 @@ def _devices(keys: list[str]) -> set[str]:
     return {k.split(":", 1)[1].split("|", 1)[0] for k in keys}
 
 
+# Faults that sit at one end of a cable or one side of a session (a shutdown, an
+# err-disabled port, a failing receiver, one side's BGP configuration): a cause names
+# them only at that end. The others are properties of the pair (a cut, a mismatch,
+# a loaded link) and are named from either end.
+END_SPECIFIC = frozenset(
+    {
+        "interface_admin_down",
+        "err_disabled_port",
+        "optic_degradation",
+        "bgp_neighbor_shutdown",
+        "bgp_asn_mismatch",
+        "bgp_max_prefix",
+    }
+)
+
+
 def names_fault(cause: dict[str, Any], f: FaultResult) -> bool:
     """A cause names a fault when its type is the fault's and its target points at the
-    fault's target: the same entity (either end of a cable, either side of a session),
-    or the same device when one of the two is named only by its device."""
+    fault's target: the same entity (the same end for END_SPECIFIC types, else either
+    end of the cable or either side of the session), or the same device when one of the
+    two is named only by its device."""
     if cause.get("type") != f.type:
         return False
     ck = cause_keys(cause.get("target"))
-    if _places(ck) & _places(f.target_keys):
-        return True
+    if not ck:
+        return False
     coarse = all(k.startswith("dev:") for k in ck) or all(k.startswith("dev:") for k in f.target_keys)
-    return bool(ck) and coarse and bool(_devices(ck) & _devices(f.target_keys))
+    if coarse:
+        return bool(_devices(ck) & _devices(f.target_keys))
+    if f.type in END_SPECIFIC:
+        return bool(f.target_keys) and place(ck[0]) == place(f.target_keys[0])
+    return bool(_places(ck) & _places(f.target_keys))
 
 
 # --- per case -----------------------------------------------------------------------------------

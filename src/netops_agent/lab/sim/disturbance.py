@@ -19,7 +19,7 @@ face) calls this; the agent never sees it.
 
 Entity keys (shared with `evaluation.metrics`): ``dev:D`` (reachability, CPU and
 memory condition), ``if:D|I`` (admin/oper/err-disabled state, effective duplex,
-errors, collisions, congestion, loss), ``ospf:D|I`` (adjacency state), ``bgp:D|PEER``
+errors, collisions, congestion, loss, utilisation in 10% bands), ``ospf:D|I`` (adjacency state), ``bgp:D|PEER``
 (session state; prefix counts are left out: they change on every session of the
 fabric whenever any prefix comes or goes), ``pfx:D|P`` (an inventory prefix owned
 by D, reachable or not from the monitoring vantages) and ``proc:D|NAME`` (a process
@@ -58,6 +58,8 @@ def observable(lab: Any) -> dict[str, tuple[Any, ...]]:
             bool(per_s[8] > 0),  # late collisions: the half-duplex end
             bool(rates.out_util[n] >= 0.95 or per_s[7] > 0),  # congested / discarding
             bool(rates.loss[n] > 0),
+            round(float(rates.in_util[n]), 1),  # utilisation in 10% bands: a traffic shift
+            round(float(rates.out_util[n]), 1),
         )
     for (dev, name), st in d.ospf.items():
         out[f"ospf:{dev}|{name}"] = (st,)
