@@ -20,8 +20,8 @@ face) calls this; the agent never sees it.
 Entity keys (shared with `evaluation.metrics`): ``dev:D`` (reachability, CPU and
 memory condition), ``if:D|I`` (admin/oper/err-disabled state, effective duplex,
 errors, collisions, congestion, loss, utilisation in 10% bands), ``ospf:D|I``
-(adjacency state), ``bgp:D|PEER`` (session state; prefix counts are left out: they change on every session of the
-fabric whenever any prefix comes or goes), ``pfx:D|P`` (an inventory prefix owned
+(adjacency state), ``bgp:D|PEER`` (session state; prefix counts are left out: they
+change on every session of the fabric whenever any prefix comes or goes), ``pfx:D|P`` (an inventory prefix owned
 by D, reachable or not from the monitoring vantages) and ``proc:D|NAME`` (a process
 using abnormal CPU).
 """
