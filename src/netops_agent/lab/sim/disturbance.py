@@ -17,13 +17,15 @@ targets, never from the agent's twin: what the agent did afterwards cannot chang
 which incident a fault is matched to. Only the harness (through the lab's control
 face) calls this; the agent never sees it.
 
-Entity keys (shared with `evaluation.metrics`): ``dev:D`` (reachability, CPU and
-memory condition), ``if:D|I`` (admin/oper/err-disabled state, effective duplex,
-errors, collisions, congestion, loss, utilisation in 10% bands), ``ospf:D|I``
-(adjacency state), ``bgp:D|PEER`` (session state; prefix counts are left out: they
-change on every session of the fabric whenever any prefix comes or goes), ``pfx:D|P`` (an inventory prefix owned
-by D, reachable or not from the monitoring vantages) and ``proc:D|NAME`` (a process
-using abnormal CPU).
+Entity keys (shared with `evaluation.metrics`):
+- ``dev:D``: down or not, loopback reachability from the vantages, CPU hog, memory leak;
+- ``if:D|I``: admin/oper/err-disabled state, effective duplex, CRC errors, late
+  collisions, congestion, loss, utilisation in 10% bands;
+- ``ospf:D|I``: adjacency state;
+- ``bgp:D|PEER``: session state (prefix counts are left out: they change on every
+  session of the fabric whenever any prefix comes or goes);
+- ``pfx:D|P``: an inventory prefix owned by D, reachable or not from the vantages;
+- ``proc:D|NAME``: a process using abnormal CPU.
 """
 
 from __future__ import annotations
