@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from functools import lru_cache
 from typing import Any
 
 from netops_agent.lab.disturbance import injection_order
@@ -124,12 +125,26 @@ def replay(profile: str, seed: int, faults: list[InjectedFault]) -> Any:
     from netops_agent.lab.sim.faults import SimFaults, apply_effect
     from netops_agent.lab.sim.lab import SimLab
 
-    lab = SimLab.build(profile, seed)
+    inv, golden = _generated(profile, seed)
+    lab = SimLab(inv, golden, profile=profile, seed=seed)  # running configs are copies
     fx = SimFaults(lab)
     order = injection_order([f.type for f in faults])
     for n in order:
         apply_effect(fx, faults[n], random.Random(0))
     return lab
+
+
+@lru_cache(maxsize=4)
+def _generated(profile: str, seed: int) -> tuple[Inventory, dict[str, Any]]:
+    """Inventory and golden configs of a topology (never mutated: twins copy them)."""
+    from netops_agent.lab.sim.topology import generate
+
+    return generate(profile, seed)
+
+
+@lru_cache(maxsize=4)
+def _clean(profile: str, seed: int) -> dict[str, tuple[Any, ...]]:
+    return observable(replay(profile, seed, []))
 
 
 def _diff(a: dict[str, tuple[Any, ...]], b: dict[str, tuple[Any, ...]]) -> set[str]:
@@ -138,7 +153,7 @@ def _diff(a: dict[str, tuple[Any, ...]], b: dict[str, tuple[Any, ...]]) -> set[s
 
 def disturbed(profile: str, seed: int, faults: list[InjectedFault]) -> dict[str, list[str]]:
     """Per fault id, the sorted entity keys it disturbs (alone, or leave-one-out, see above)."""
-    clean = observable(replay(profile, seed, []))
+    clean = _clean(profile, seed)
     everything = observable(replay(profile, seed, faults)) if len(faults) > 1 else None
     out: dict[str, list[str]] = {}
     for f in faults:
