@@ -137,9 +137,13 @@ def evaluate(
         ) as pool:
             futures = {pool.submit(_worker, i): i for i in range(n)}
             for fut in as_completed(futures):
-                slots[futures[fut]] = fut.result()
+                i = futures[fut]
+                try:
+                    slots[i] = fut.result()
+                except Exception as exc:  # the worker itself died: still only this case
+                    slots[i] = errored_record(suite.cases[i], exc)
                 if on_case:
-                    on_case(fut.result())
+                    on_case(slots[i])
         records = [r for r in slots if r is not None]
     return EvalRun(suite, opts, records, time.perf_counter() - started)
 
