@@ -225,3 +225,36 @@ def test_records_round_trip_through_dicts() -> None:
     again = CaseRecord.from_dict(rec.to_dict())
     assert again == rec
     assert metrics.compute([again]) == metrics.compute([rec])
+
+
+def test_a_cause_names_a_fault_by_type_and_target_at_the_right_granularity() -> None:
+    shut = FaultResult("F1", "interface_admin_down", {}, ["if:leaf1|Gi0/0", "if:spine1|Gi0/3"], True)
+    mtu = FaultResult("F2", "mtu_mismatch", {}, ["if:leaf1|Gi0/0", "if:spine1|Gi0/3"], True)
+    acl = FaultResult("F3", "acl_blocking", {}, ["if:leaf1|Vlan200"], True)
+    cpu = FaultResult("F4", "high_cpu_process", {}, ["dev:edge1"], True)
+
+    def cause(t: str, **target: str) -> dict[str, Any]:
+        return {"type": t, "target": target}
+
+    far = {"device": "spine1", "interface": "Gi0/3"}
+    assert metrics.names_fault(cause("interface_admin_down", device="leaf1", interface="Gi0/0"), shut)
+    assert not metrics.names_fault(cause("interface_admin_down", **far), shut)  # the other end's port
+    assert metrics.names_fault(cause("mtu_mismatch", **far), mtu)  # a mismatch belongs to both ends
+    assert not metrics.names_fault(cause("duplex_mismatch", **far), mtu)
+    assert metrics.names_fault(cause("acl_blocking", device="leaf1"), acl)  # named by its device
+    assert not metrics.names_fault(cause("acl_blocking", device="leaf2"), acl)
+    assert metrics.names_fault(cause("high_cpu_process", device="edge1", interface="Gi0/1"), cpu)
+    assert not metrics.names_fault({"type": "high_cpu_process", "target": None}, cpu)
+
+
+def test_alert_keys_follow_the_alert_kind() -> None:
+    assert metrics.alert_key("interface", "leaf1", "Gi0/0") == "if:leaf1|Gi0/0"
+    assert metrics.alert_key("ospf", "leaf1", "Gi0/0") == "ospf:leaf1|Gi0/0"
+    assert metrics.alert_key("bgp", "leaf1", "10.0.0.1") == "bgp:leaf1|10.0.0.1"
+    assert metrics.alert_key("prefix", "edge1", "198.18.0.0/24") == "pfx:edge1|198.18.0.0/24"
+    assert metrics.alert_key("device", "edge1", "system") == "dev:edge1"
+    assert metrics.alert_key("config", "edge1", "config") is None
+    # an OSPF alert and an interface suspect are the same place for overlap
+    f = FaultResult("F1", "mtu_mismatch", {}, LINK, True, disturbed=["ospf:leaf1|Gi0/0"])
+    i = inc(suspects=[suspect_keys("leaf1", "Gi0/0")])
+    assert metrics.overlap(f, i) == 1
