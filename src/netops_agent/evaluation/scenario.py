@@ -207,12 +207,12 @@ def _check_targets(suite: Suite, path: Path) -> None:
             if same in seen:
                 raise InputFileError(
                     str(path),
-                    f"the same fault twice: {f.type} on {_where(target)} is also faults[{seen[same]}]",
+                    f"the same fault twice: {f.type} on {_target_text(target)} is also faults[{seen[same]}]",
                     where=f"case {case.id}, faults[{n}]",
                     fix="remove one of them (a fault injected twice is one fault and cannot be scored twice)",
                 )
             seen[same] = n
 
 
-def _where(target: dict[str, Any]) -> str:
+def _target_text(target: dict[str, Any]) -> str:
     return " ".join(str(target[k]) for k in ("device", "interface", "peer") if target.get(k))
