@@ -92,6 +92,25 @@ def test_isolation_is_injected_last_so_any_order_in_a_case_works() -> None:
         one_by_one.inject(FaultSpec(**specs[1]))
 
 
+def test_the_pipeline_injects_isolation_last_and_records_what_each_fault_disturbs() -> None:
+    specs = [
+        {"type": "device_unreachable", "target": {"device": "site1-leaf4"}},
+        {"type": "interface_admin_down", "target": {"device": "site1-leaf4", "interface": G1}},
+    ]
+    suite = Suite(
+        name="t",
+        topology=Topology(profile="small", seed=42),
+        digest="t",
+        cases=[Case(id="dead-then-its-port", faults=[Fault(**s) for s in specs])],
+    )
+    [rec] = evaluate(suite, EvalOptions()).records
+    assert not rec.error  # the device is taken down after its port was shut
+    _, faults = inject(*specs)
+    expected = disturbed("small", 42, faults)  # through the control face, same as directly
+    assert [f.disturbed for f in rec.faults] == [expected["F1"], expected["F2"]]
+    assert rec.incidents and all(inc.alerts for inc in rec.incidents)  # the incidents' alert keys
+
+
 def test_the_same_fault_twice_in_a_case_is_rejected_at_load_time(tmp_path: Path) -> None:
     f = tmp_path / "s.yaml"
     f.write_text(
