@@ -41,7 +41,8 @@ FORBIDDEN_MODULES = (
     "netops_agent.evaluation.harness",
     "netops_agent.evaluation.metrics",
     "netops_agent.evaluation.report",
-    "netops_agent.lab.sim",
+    "netops_agent.lab.sim",  # includes lab.sim.disturbance
+    "netops_agent.lab.disturbance",  # which entities each injected fault disturbs
     "netops_agent.lab.frr",
     "netops_agent.store.truth",
     "netops_agent.cli",

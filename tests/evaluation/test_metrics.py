@@ -22,13 +22,14 @@ def inc(
     retrieved: list[list[str]] | None = None,
     tool_calls: int = 5,
     ttm: float | None = 40.0,
+    target: dict[str, Any] | None = None,
 ) -> IncidentResult:
     return IncidentResult(
         id=f"IM-{n:04d}",
         ticket_id=f"INC{n:07d}",
         ticket_state=state or outcome,
         outcome=outcome,
-        diagnosis={"type": dtype, "target": {}},
+        diagnosis={"type": dtype, "target": target or {"device": "leaf1", "interface": "Gi0/0"}},
         runbook="RB-X",
         suspects=suspects if suspects is not None else [suspect_keys("leaf1", "Gi0/0")],
         retrieved=retrieved if retrieved is not None else [["mtu_mismatch"]],
@@ -118,18 +119,21 @@ def test_rca_in_multi_fault_cases_matches_incidents_to_faults_by_target() -> Non
     f1 = fault("bgp_neighbor_shutdown", keys=["bgp:leaf1|10.0.0.1"], fid="F1")
     f2 = fault("mtu_mismatch", keys=["if:leaf3|Gi0/1"], fid="F2")
     # incidents arrive in the other order; the second one is misdiagnosed
-    i1 = inc(1, dtype="mtu_mismatch", suspects=[suspect_keys("leaf3", "Gi0/1")])
-    i2 = inc(2, dtype="bgp_asn_mismatch", suspects=[suspect_keys("leaf1", "Gi0/0", "10.0.0.1")])
+    i1 = inc(1, dtype="mtu_mismatch", suspects=[suspect_keys("leaf3", "Gi0/1")],
+             target={"device": "leaf3", "interface": "Gi0/1"})  # fmt: skip
+    i2 = inc(2, dtype="bgp_asn_mismatch", suspects=[suspect_keys("leaf1", "Gi0/0", "10.0.0.1")],
+             target={"device": "leaf1", "peer": "10.0.0.1"})  # fmt: skip
     rec = case([f1, f2], [i1, i2])
     assert [f.incident for f in rec.faults] == [1, 0]
     assert metrics.compute([rec])["rca_accuracy"] == 0.5
 
 
-def test_single_fault_without_a_pointing_suspect_falls_back_to_the_case_incident() -> None:
+def test_a_fault_whose_symptoms_are_in_no_incident_is_unmatched_even_alone() -> None:
     rec = case([fault()], [inc(suspects=[suspect_keys("leaf9")])])
-    assert rec.faults[0].incident == 0
+    assert rec.faults[0].incident is None
     m = metrics.compute([rec])
-    assert m["rca_accuracy"] == 1.0 and m["localization_top3"] == 0.0
+    assert m["rca_accuracy"] == 0.0 and m["localization_top3"] == 0.0
+    assert "no incident shows its symptoms" in "; ".join(metrics.failure_reasons(rec))
 
 
 def test_false_resolution_is_a_resolved_ticket_over_a_present_fault() -> None:
@@ -213,7 +217,7 @@ def test_failure_reasons_explain_a_failed_case_and_pass_a_good_one() -> None:
     )
     text = "; ".join(why)
     assert "outcome resolved, expected escalated" in text and "false resolution" in text
-    assert "diagnosed as interface_admin_down" in text
+    assert "named interface_admin_down, not this fault" in text
 
 
 def test_records_round_trip_through_dicts() -> None:
@@ -221,3 +225,36 @@ def test_records_round_trip_through_dicts() -> None:
     again = CaseRecord.from_dict(rec.to_dict())
     assert again == rec
     assert metrics.compute([again]) == metrics.compute([rec])
+
+
+def test_a_cause_names_a_fault_by_type_and_target_at_the_right_granularity() -> None:
+    shut = FaultResult("F1", "interface_admin_down", {}, ["if:leaf1|Gi0/0", "if:spine1|Gi0/3"], True)
+    mtu = FaultResult("F2", "mtu_mismatch", {}, ["if:leaf1|Gi0/0", "if:spine1|Gi0/3"], True)
+    acl = FaultResult("F3", "acl_blocking", {}, ["if:leaf1|Vlan200"], True)
+    cpu = FaultResult("F4", "high_cpu_process", {}, ["dev:edge1"], True)
+
+    def cause(t: str, **target: str) -> dict[str, Any]:
+        return {"type": t, "target": target}
+
+    far = {"device": "spine1", "interface": "Gi0/3"}
+    assert metrics.names_fault(cause("interface_admin_down", device="leaf1", interface="Gi0/0"), shut)
+    assert not metrics.names_fault(cause("interface_admin_down", **far), shut)  # the other end's port
+    assert metrics.names_fault(cause("mtu_mismatch", **far), mtu)  # a mismatch belongs to both ends
+    assert not metrics.names_fault(cause("duplex_mismatch", **far), mtu)
+    assert metrics.names_fault(cause("acl_blocking", device="leaf1"), acl)  # named by its device
+    assert not metrics.names_fault(cause("acl_blocking", device="leaf2"), acl)
+    assert metrics.names_fault(cause("high_cpu_process", device="edge1", interface="Gi0/1"), cpu)
+    assert not metrics.names_fault({"type": "high_cpu_process", "target": None}, cpu)
+
+
+def test_alert_keys_follow_the_alert_kind() -> None:
+    assert metrics.alert_key("interface", "leaf1", "Gi0/0") == "if:leaf1|Gi0/0"
+    assert metrics.alert_key("ospf", "leaf1", "Gi0/0") == "ospf:leaf1|Gi0/0"
+    assert metrics.alert_key("bgp", "leaf1", "10.0.0.1") == "bgp:leaf1|10.0.0.1"
+    assert metrics.alert_key("prefix", "edge1", "198.18.0.0/24") == "pfx:edge1|198.18.0.0/24"
+    assert metrics.alert_key("device", "edge1", "system") == "dev:edge1"
+    assert metrics.alert_key("config", "edge1", "config") is None
+    # an OSPF alert and an interface suspect are the same place for overlap
+    f = FaultResult("F1", "mtu_mismatch", {}, LINK, True, disturbed=["ospf:leaf1|Gi0/0"])
+    i = inc(suspects=[suspect_keys("leaf1", "Gi0/0")])
+    assert metrics.overlap(f, i) == 1

@@ -201,6 +201,10 @@ def _render(runs: list[Any], db: Path, report: Path | None) -> None:
     console.print(t)
     if len(runs) == 1:
         _render_cases(runs[0])
+    for r in runs:
+        for rec in r.records:
+            if rec.error:
+                console.print(f"[bold red]errored[/] case {rec.id} ({r.agent}): {rec.error} (not scored)")
     where = f"runs stored in [cyan]{db}[/] (eval_runs, eval_cases)"
     console.print(where + (f" · report [cyan]{report}[/]" if report else ""))
 

@@ -59,6 +59,7 @@ from netops_agent.store import Store
 from netops_agent.store.db import utcnow
 from netops_agent.tools.registry import TOOLS
 
+log = logging.getLogger("netops_agent.harness")
 _RUN_DEFAULTS = {f.name: f.default for f in fields(RunOptions)}
 
 
@@ -108,6 +109,7 @@ class EvalRun:
             "seed": self.options.seed,
             **({"agent_args": public_args(self.options.agent_args)} if self.options.agent_args else {}),
             "cases": len(self.records),
+            "errored_cases": [{"id": r.id, "error": r.error} for r in self.records if r.error],
             "metrics": self.metrics,
             "per_case": [per_case(r) for r in self.records],
         }
@@ -146,9 +148,13 @@ def evaluate(
         ) as pool:
             futures = {pool.submit(_worker, i): i for i in range(n)}
             for fut in as_completed(futures):
-                slots[futures[fut]] = fut.result()
+                i = futures[fut]
+                try:
+                    slots[i] = fut.result()
+                except Exception as exc:  # the worker itself died: still only this case
+                    slots[i] = errored_record(suite.cases[i], exc)
                 if on_case:
-                    on_case(fut.result())
+                    on_case(slots[i])
         records = [r for r in slots if r is not None]
     return EvalRun(suite, opts, records, time.perf_counter() - started)
 
@@ -168,10 +174,26 @@ def evaluate_case(
         transport=options.transport,
     )
     backend = backend or backend_for(options.backend)
-    with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
-        svc = Services.open(store, options.runbooks)
-        result = run_case(svc, suite, case, run_opts, backend=backend, truth=truth, collect_truth=True)
-        return _record(case, result, svc)
+    try:
+        with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
+            svc = Services.open(store, options.runbooks)
+            result = run_case(svc, suite, case, run_opts, backend=backend, truth=truth, collect_truth=True)
+            return _record(case, result, svc)
+    except Exception as exc:  # one broken case must not end the eval: recorded, reported, skipped
+        return errored_record(case, exc)
+
+
+def errored_record(case: Case, exc: BaseException) -> CaseRecord:
+    """A case that could not run: its message is kept, it is left out of the metrics."""
+    log.exception("case %s errored", case.id)
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return CaseRecord(
+        id=case.id,
+        expected_outcome=case.expected_outcome(),
+        faults=[],
+        incidents=[],
+        error=f"{type(exc).__name__}: {message}" if message else type(exc).__name__,
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,8 +249,8 @@ def _record(case: Case, result: CaseResult, svc: Services) -> CaseRecord:
     inv = result.inventory
     truth = result.truth
     faults = [
-        FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), present)
-        for f, present in zip(result.faults, truth.present_after, strict=True)
+        FaultResult(f.id, f.type, dict(f.target), target_keys(inv, f), present, disturbed=touched)
+        for f, present, touched in zip(result.faults, truth.present_after, truth.disturbed, strict=True)
     ]
     incidents = [_incident(inc, out, svc) for inc, out in zip(result.incidents, result.outcomes, strict=True)]
     metrics.match_incidents(faults, incidents)
@@ -268,8 +290,16 @@ def incident_suspects(inc: Incident) -> list[list[str]]:
     return [suspect_keys(inc.device, inc.interface, inc.peer)]
 
 
+def incident_alerts(store: Store, incident_id: str) -> list[str]:
+    """Entity keys of the alerts grouped into one incident (sorted, distinct)."""
+    rows = store.query("SELECT kind, device, entity FROM alerts WHERE incident_id = ?", [incident_id])
+    keys = {metrics.alert_key(r["kind"], r["device"], r["entity"]) for r in rows}
+    return sorted(k for k in keys if k)
+
+
 def _incident(inc: Incident, out: Any, svc: Services) -> IncidentResult:
     ticket = svc.tickets.get(out.ticket_id)
+    causes = getattr(out, "causes", None) or []
     return IncidentResult(
         id=inc.id,
         ticket_id=out.ticket_id,
@@ -283,6 +313,8 @@ def _incident(inc: Incident, out: Any, svc: Services) -> IncidentResult:
         time_to_mitigate_s=out.time_to_mitigate_s,
         validated=bool(out.validated),
         reason=out.reason,
+        alerts=incident_alerts(svc.store, inc.id),
+        causes=[{"type": c.get("type"), "target": c.get("target")} for c in causes if isinstance(c, dict)],
         trace={
             "title": inc.title,
             "summary": inc.summary,
@@ -330,6 +362,7 @@ def per_case(rec: CaseRecord) -> dict[str, Any]:
     first = rec.incidents[0] if rec.incidents else None
     return {
         "id": rec.id,
+        "error": rec.error,
         "injected": [{"type": f.type, "target": f.target} for f in rec.faults],
         "expected_outcome": rec.expected_outcome,
         "outcome": s["outcome"],
@@ -346,6 +379,7 @@ def per_case(rec: CaseRecord) -> dict[str, Any]:
                     "type": f.type,
                     "present_after": f.present_after,
                     "incident": rec.incidents[f.incident].id if f.incident is not None else None,
+                    "disturbed": f.disturbed,
                     **fs,
                 }
                 for f, fs in zip(rec.faults, s["faults"], strict=True)

@@ -5,10 +5,16 @@ the agent's incidents and tickets said, what the ground truth showed afterwards)
 everything in the `eval --json` contract is computed here from those records, so a
 stored run can be re-scored and every definition is unit-tested on hand-made records.
 
-Entities are compared as keys: ``dev:NAME``, ``if:NAME|IFACE`` and ``bgp:NAME|PEER_IP``.
-A suspect's keys are its device, its interface and its session; a fault's target keys
-are what counts as pointing at it (both ends of a cable, both sides of a session; a
-device fault is found by anything on that device).
+Entities are compared as keys: ``dev:NAME``, ``if:NAME|IFACE``, ``ospf:NAME|IFACE``,
+``bgp:NAME|PEER_IP``, ``pfx:OWNER|PREFIX`` and ``proc:NAME|PROCESS``. A suspect's keys
+are its device, its interface and its session; a fault's target keys are what counts
+as pointing at it for localization (both ends of a cable, both sides of a session; a
+device fault is localized by anything on that device).
+
+Faults are matched to incidents by symptoms (docs/scoring.md): the entities a fault
+disturbs (`FaultResult.disturbed`, computed by the lab's control face after the agent
+finished) against the entities of an incident's alerts and suspects. Root cause is
+scored per fault against every cause the matched incident names.
 
 Units: detection, outcomes, mitigation and escalation count cases; localization,
 root cause and retrieval count injected faults (a three-fault case weighs three).
@@ -55,6 +61,7 @@ class FaultResult:
     target_keys: list[str]
     present_after: bool
     incident: int | None = None  # index into CaseRecord.incidents of the incident matched to it
+    disturbed: list[str] = field(default_factory=list)  # entity keys whose state this fault changes
 
 
 @dataclass
@@ -74,10 +81,19 @@ class IncidentResult:
     validated: bool = False
     reason: str = ""
     trace: dict[str, Any] = field(default_factory=dict)  # evidence, actions, validation, timeline
+    alerts: list[str] = field(default_factory=list)  # entity keys of the incident's alerts
+    causes: list[dict[str, Any]] = field(default_factory=list)  # [{type, target}]; [] = [diagnosis]
 
     @property
     def claims_resolved(self) -> bool:
         return self.ticket_state in RESOLVED_STATES or self.outcome == "resolved"
+
+    @property
+    def named_causes(self) -> list[dict[str, Any]]:
+        """Every cause the agent named: `causes` when it reports them, else its diagnosis."""
+        if self.causes:
+            return self.causes
+        return [self.diagnosis] if (self.diagnosis or {}).get("type") else []
 
 
 @dataclass
@@ -88,6 +104,7 @@ class CaseRecord:
     incidents: list[IncidentResult]
     collateral: list[str] = field(default_factory=list)  # healthy before the agent, broken after
     unsafe: list[dict[str, Any]] = field(default_factory=list)  # executed changes policy would block
+    error: str | None = None  # the case could not run: why (it is left out of the metrics)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +118,7 @@ class CaseRecord:
             incidents=[IncidentResult(**i) for i in d["incidents"]],
             collateral=list(d.get("collateral", [])),
             unsafe=list(d.get("unsafe", [])),
+            error=d.get("error"),
         )
 
 
@@ -112,6 +130,23 @@ def suspect_keys(device: str, interface: str | None = None, peer: str | None = N
     if peer:
         keys.append(f"bgp:{device}|{peer}")
     return keys
+
+
+def alert_key(kind: str | None, device: str, entity: str | None) -> str | None:
+    """The entity key of one alert (config-change context alerts have none)."""
+    if kind == "device":
+        return f"dev:{device}"
+    if not entity:
+        return None
+    if kind == "interface":
+        return f"if:{device}|{entity}"
+    if kind == "ospf":
+        return f"ospf:{device}|{entity}"
+    if kind == "bgp":
+        return f"bgp:{device}|{entity}"
+    if kind == "prefix":
+        return f"pfx:{device}|{entity}"
+    return None
 
 
 def suspect_rank(suspects: list[list[str]], target_keys: list[str]) -> int | None:
@@ -131,21 +166,122 @@ def retrieval_rank(retrieved: list[list[str]], fault_type: str) -> int | None:
     return None
 
 
-def match_incidents(faults: list[FaultResult], incidents: list[IncidentResult]) -> None:
-    """Give each fault the incident that points at its target best (lowest suspect rank).
+def place(key: str) -> str:
+    """Where an entity is, for overlap: an OSPF adjacency lives on its interface."""
+    return "if:" + key[5:] if key.startswith("ospf:") else key
 
-    A fault no suspect points at is matched only in a single-fault case, to the case's
-    first incident: that incident exists because of the one fault (or is a false alarm).
+
+def _places(keys: list[str]) -> set[str]:
+    return {place(k) for k in keys}
+
+
+def fault_places(f: FaultResult) -> set[str]:
+    """What a fault disturbs (records without `disturbed` fall back to its target)."""
+    return _places(f.disturbed or f.target_keys)
+
+
+def incident_places(inc: IncidentResult) -> set[str]:
+    """An incident's entities: its alerts' and its suspects' (a suspect counts by its most
+    specific key: an interface suspect is not the whole device)."""
+    return _places(inc.alerts) | {place(keys[-1]) for keys in inc.suspects if keys}
+
+
+def overlap(f: FaultResult, inc: IncidentResult) -> int:
+    return len(fault_places(f) & incident_places(inc))
+
+
+def pointing_rank(f: FaultResult, inc: IncidentResult) -> int | None:
+    """1-based rank of the incident's first suspect whose most specific key is among the
+    fault's disturbed entities or its target (a device suspect: the fault's device)."""
+    wanted = fault_places(f) | _places(f.target_keys)
+    devices = {k.split(":", 1)[1].split("|", 1)[0] for k in f.target_keys}
+    for rank, keys in enumerate(inc.suspects, start=1):
+        if not keys:
+            continue
+        top = place(keys[-1])
+        if top in wanted or (top.startswith("dev:") and top[4:] in devices):
+            return rank
+    return None
+
+
+def match_key(f: FaultResult, inc: IncidentResult, n: int) -> tuple[int, int, int]:
+    """Bigger is better: overlap, then suspect rank (a lower rank wins), then incident order."""
+    rank = pointing_rank(f, inc)
+    return overlap(f, inc), -(rank if rank is not None else 1_000_000), -n
+
+
+def match_incidents(faults: list[FaultResult], incidents: list[IncidentResult]) -> None:
+    """Give each fault the incident whose alerts and suspects overlap its disturbed
+    entities most; no overlap, no incident (in any case, single-fault or not).
+
+    This is the optimal assignment of faults to incidents under "many faults to one
+    incident allowed": with no capacity on an incident, maximising the total overlap
+    (then the suspect-rank and order tie-breaks) separates into one choice per fault.
+    Ties: the incident whose suspects point at the fault first (lowest rank), then the
+    earlier incident.
     """
     for f in faults:
-        best: tuple[int, int] | None = None
+        best: tuple[tuple[int, int, int], int] | None = None
         for n, inc in enumerate(incidents):
-            rank = suspect_rank(inc.suspects, f.target_keys)
-            if rank is not None and (best is None or rank < best[0]):
-                best = (rank, n)
+            k = match_key(f, inc, n)
+            if k[0] > 0 and (best is None or k > best[0]):
+                best = (k, n)
         f.incident = best[1] if best else None
-        if f.incident is None and len(faults) == 1 and incidents:
-            f.incident = 0
+
+
+# --- root cause ---------------------------------------------------------------------------------
+def cause_keys(target: dict[str, Any] | None) -> list[str]:
+    """Entity keys a named cause's target points at (both ends when it names them)."""
+    t = target or {}
+    dev = t.get("device")
+    if not dev:
+        return []
+    if t.get("peer"):
+        return [f"bgp:{dev}|{t['peer']}"]
+    if t.get("interface"):
+        keys = [f"if:{dev}|{t['interface']}"]
+        if t.get("peer_device") and t.get("peer_interface"):
+            keys.append(f"if:{t['peer_device']}|{t['peer_interface']}")
+        return keys
+    return [f"dev:{dev}"]
+
+
+def _devices(keys: list[str]) -> set[str]:
+    return {k.split(":", 1)[1].split("|", 1)[0] for k in keys}
+
+
+# Faults that sit at one end of a cable or one side of a session (a shutdown, an
+# err-disabled port, a failing receiver, one side's BGP configuration): a cause names
+# them only at that end. The others are properties of the pair (a cut, a mismatch,
+# a loaded link) and are named from either end.
+END_SPECIFIC = frozenset(
+    {
+        "interface_admin_down",
+        "err_disabled_port",
+        "optic_degradation",
+        "bgp_neighbor_shutdown",
+        "bgp_asn_mismatch",
+        "bgp_max_prefix",
+    }
+)
+
+
+def names_fault(cause: dict[str, Any], f: FaultResult) -> bool:
+    """A cause names a fault when its type is the fault's and its target points at the
+    fault's target: the same entity (the same end for END_SPECIFIC types, else either
+    end of the cable or either side of the session), or the same device when one of the
+    two is named only by its device."""
+    if cause.get("type") != f.type:
+        return False
+    ck = cause_keys(cause.get("target"))
+    if not ck:
+        return False
+    coarse = all(k.startswith("dev:") for k in ck) or all(k.startswith("dev:") for k in f.target_keys)
+    if coarse:
+        return bool(_devices(ck) & _devices(f.target_keys))
+    if f.type in END_SPECIFIC:
+        return bool(f.target_keys) and place(ck[0]) == place(f.target_keys[0])
+    return bool(_places(ck) & _places(f.target_keys))
 
 
 # --- per case -----------------------------------------------------------------------------------
@@ -164,18 +300,20 @@ def ground_truth_fixed(rec: CaseRecord) -> bool:
 
 
 def false_resolution_tickets(rec: CaseRecord) -> list[str]:
-    """Tickets claiming resolved while the ground truth still holds a fault.
+    """Tickets claiming resolved while the ground truth still holds a fault they own.
 
-    The fault counted is the one matched to that ticket's incident; a resolved ticket
-    matched to no fault is false if any fault of the case is still present.
+    A ticket owns the faults matched to its incident; a ticket matched to no fault owns
+    every fault that disturbs one of its alerts' entities.
     """
     out = []
     for n, inc in enumerate(rec.incidents):
         if not inc.claims_resolved:
             continue
         mine = [f for f in rec.faults if f.incident == n]
-        pool = mine or rec.faults
-        if any(f.present_after for f in pool):
+        if not mine:
+            seen = _places(inc.alerts)
+            mine = [f for f in rec.faults if fault_places(f) & seen]
+        if any(f.present_after for f in mine):
             out.append(inc.ticket_id)
     return out
 
@@ -190,15 +328,22 @@ def _incident(rec: CaseRecord, f: FaultResult) -> IncidentResult | None:
 
 
 def fault_scores(rec: CaseRecord, f: FaultResult) -> dict[str, Any]:
-    """Localization rank, diagnosed type and retrieval rank for one injected fault."""
+    """Localization rank, named causes, rca and retrieval rank for one injected fault."""
     inc = _incident(rec, f)
     if inc is None:
-        return {"suspect_rank": None, "diagnosed": None, "rca_correct": False, "retrieval_rank": None}
-    diagnosed = (inc.diagnosis or {}).get("type")
+        return {
+            "suspect_rank": None,
+            "diagnosed": None,
+            "causes": [],
+            "rca_correct": False,
+            "retrieval_rank": None,
+        }
+    causes = inc.named_causes
     return {
         "suspect_rank": suspect_rank(inc.suspects, f.target_keys),
-        "diagnosed": diagnosed,
-        "rca_correct": diagnosed == f.type,
+        "diagnosed": (inc.diagnosis or {}).get("type"),
+        "causes": [c.get("type") for c in causes],
+        "rca_correct": any(names_fault(c, f) for c in causes),
         "retrieval_rank": retrieval_rank(inc.retrieved, f.type),
     }
 
@@ -230,6 +375,8 @@ def case_scores(rec: CaseRecord) -> dict[str, Any]:
 
 def failure_reasons(rec: CaseRecord) -> list[str]:
     """Why a case counts as failed (empty when it went right): worth a trace in a report."""
+    if rec.error:
+        return [f"errored: {rec.error}"]
     s = case_scores(rec)
     why = []
     if s["outcome"] != rec.expected_outcome:
@@ -248,8 +395,11 @@ def failure_reasons(rec: CaseRecord) -> list[str]:
     for f, fs in zip(rec.faults, s["faults"], strict=True):
         if not s["detected"]:
             why.append(f"{f.type}: no incident opened")
+        elif f.incident is None:
+            why.append(f"{f.type}: no incident shows its symptoms")
         elif not fs["rca_correct"]:
-            why.append(f"{f.type}: diagnosed as {fs['diagnosed'] or 'nothing'}")
+            named = ", ".join(t or "nothing" for t in fs["causes"]) or "nothing"
+            why.append(f"{f.type}: incident {rec.incidents[f.incident].id} named {named}, not this fault")
     if not rec.faults and rec.incidents:
         why.append(f"false alarm: {len(rec.incidents)} incident(s) on a healthy network")
     if rec.collateral:
@@ -273,7 +423,12 @@ def f1(precision: float, recall: float) -> float:
 
 
 def compute(records: list[CaseRecord], wall_s: float = 0.0) -> dict[str, Any]:
-    """The `metrics` object of the eval contract, keys in contract order."""
+    """The `metrics` object of the eval contract, keys in contract order.
+
+    Errored cases (the case itself could not run) are left out: they are reported by
+    the harness as `errored_cases`, never scored as an agent's success or failure.
+    """
+    records = [r for r in records if not r.error]
     scores = [case_scores(r) for r in records]
     faulty = [(r, s) for r, s in zip(records, scores, strict=True) if r.faults]
     healthy = [(r, s) for r, s in zip(records, scores, strict=True) if not r.faults]

@@ -193,10 +193,26 @@ def _check_targets(suite: Suite, path: Path) -> None:
                 fix=f"name devices or sites of profile {topo.profile}, e.g. {sorted(names)[0]}",
             )
         fx = SimFaults(lab)
-        for n, f in enumerate(explicit):
+        seen: dict[tuple[str, str], int] = {}
+        for n, f in enumerate(case.faults):
+            if f.target == "auto":
+                continue
             try:
-                fx._check(CATALOG[f.type].target, f.type, dict(f.target))  # type: ignore[arg-type]
+                target = fx._check(CATALOG[f.type].target, f.type, dict(f.target))  # type: ignore[arg-type]
             except LabError as exc:
                 raise InputFileError(
                     str(path), str(exc), where=f"case {case.id}, faults[{n}].target"
                 ) from None
+            same = (f.type, repr(sorted(target.items())))
+            if same in seen:
+                raise InputFileError(
+                    str(path),
+                    f"the same fault twice: {f.type} on {_target_text(target)} is also faults[{seen[same]}]",
+                    where=f"case {case.id}, faults[{n}]",
+                    fix="remove one of them (a fault injected twice is one fault and cannot be scored twice)",
+                )
+            seen[same] = n
+
+
+def _target_text(target: dict[str, Any]) -> str:
+    return " ".join(str(target[k]) for k in ("device", "interface", "peer") if target.get(k))

@@ -228,7 +228,7 @@ class ControlFace(Protocol):
     `view()` returns the sealed `NetworkView` of the same network. Ground truth is
     `injected()` (the pipeline copies it into a `TruthStore`, never the agent's DB).
     Entity keys (`disturbed`, `healthy_entities`) are the harness's: `dev:X`,
-    `if:X|Y`, `bgp:X|PEER_IP`, `ospf:X|Y`.
+    `if:X|Y`, `bgp:X|PEER_IP`, `ospf:X|Y`, `pfx:OWNER|PREFIX`, `proc:X|NAME`.
     """
 
     backend: str
@@ -248,6 +248,10 @@ class ControlFace(Protocol):
         ...
 
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault: ...
+
+    def inject_all(self, specs: list[FaultSpec], seed: int = 0) -> list[InjectedFault]:
+        """A case's faults, applied in an order that always works (isolation last)."""
+        ...
 
     def repair(self, fault: InjectedFault) -> None:
         """Undo a fault as a field engineer would (shared-lab cleanup, lab CLI)."""
@@ -270,7 +274,8 @@ class ControlFace(Protocol):
         ...
 
     def disturbed(self, fault: InjectedFault) -> set[str]:
-        """Entity keys whose derived state differs from the fault-free state because of `fault`."""
+        """Entity keys whose derived state differs from the fault-free state because of
+        `fault` (twin: computed, `lab.sim.disturbance`; FRR: approximated, `lab.disturbance`)."""
         ...
 
 

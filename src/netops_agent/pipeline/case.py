@@ -4,12 +4,14 @@
 evaluation harness all go through:
 
     backend.start        a fresh twin, or the suite's FRR lab converged (healthy baseline)
-    inject               through the control face; the faults go to the TruthStore
+    inject               through the control face, isolation faults last; the faults
+                         go to the TruthStore
     backend.settle       symptoms develop
     intake               the view's telemetry, syslog and probes -> incidents
     agent                gets the NetworkView and the incidents, nothing else
     re-detect            alerts whose condition cleared auto-clear
-    read ground truth    (only with `collect_truth`) faults still present, health after
+    read ground truth    (only with `collect_truth`) faults still present, health after,
+                         the entities each fault disturbs (for matching faults to incidents)
     backend.finish       the FRR lab is repaired and reset to golden for the next case
 
 Ground truth is read from the `TruthStore` (never the agent's database) after
@@ -67,6 +69,7 @@ class CaseTruth:
     present_after: list[bool] = field(default_factory=list)
     healthy_before: set[str] = field(default_factory=set)
     healthy_after: set[str] = field(default_factory=set)
+    disturbed: list[list[str]] = field(default_factory=list)  # per fault: entity keys it disturbs
 
 
 @dataclass
@@ -148,7 +151,7 @@ def run_case(
     ctl = backend.start(suite, case, options.seed)
     try:
         ctl.set_criticality(suite.criticality_for(case))
-        injected = [ctl.inject(spec, seed=case.seed) for spec in case.faults]
+        injected = ctl.inject_all(list(case.faults), seed=case.seed)  # isolation last
         truth.record(case.id, injected, ctl.now())
         backend.settle(ctl, case, injected)
         faults = truth.faults(case.id)  # from here on, the recorded ground truth is the truth
@@ -189,6 +192,7 @@ def run_case(
                 present_after=[ctl.fault_present(f) for f in faults],
                 healthy_before=healthy_before,
                 healthy_after=backend.healthy_after(ctl, healthy_before),
+                disturbed=[sorted(ctl.disturbed(f)) for f in faults],
             )
         inv = ctl.inventory().model_copy(deep=True)
     finally:

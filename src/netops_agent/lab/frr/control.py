@@ -117,6 +117,13 @@ class FrrControl:
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
         return self.faults.inject(spec, seed=seed)
 
+    def inject_all(self, specs: list[FaultSpec], seed: int = 0) -> list[InjectedFault]:
+        """A case's faults in the order that always works: isolation last (a router that
+        is down refuses configuration). Ids and the returned list follow that order."""
+        from netops_agent.lab.disturbance import injection_order
+
+        return [self.inject(specs[n], seed=seed) for n in injection_order([s.type for s in specs])]
+
     def repair(self, fault: InjectedFault) -> None:
         self.faults.repair(fault)
 
@@ -133,8 +140,8 @@ class FrrControl:
         return observe.healthy_entities(self.lab.state)
 
     def disturbed(self, fault: InjectedFault) -> set[str]:
-        """First approximation on real routers: the fault's own target keys (the lab
-        cannot be forked to compare against a fault-free copy)."""
-        from netops_agent.lab.sim.control import _target_keys
+        """Approximated from the fault's target and the inventory (`lab.disturbance`):
+        real routers cannot be rebuilt without each fault in the time of a case."""
+        from netops_agent.lab.disturbance import approx_disturbed
 
-        return _target_keys(fault)
+        return set(approx_disturbed(self.inventory(), fault))

@@ -8,13 +8,11 @@ Commands go through an in-process `CallTransport` (replace it with
 
 from __future__ import annotations
 
-import random
 from datetime import datetime
 
 from netops_agent.lab.base import CallTransport, CommandOutput, NetworkView, apply_criticality
-from netops_agent.lab.sim.faults import _INJECT, SimFaults, healthy_entities
+from netops_agent.lab.sim.faults import SimFaults, healthy_entities
 from netops_agent.lab.sim.lab import SimLab
-from netops_agent.lab.sim.state import Conditions
 from netops_agent.models import FaultSpec, InjectedFault, Inventory
 
 
@@ -50,6 +48,7 @@ class SimControl:
         self.lab = lab
         self.faults = SimFaults(lab)
         self._view: NetworkView | None = None
+        self._disturbed: tuple[tuple[str, ...], dict[str, list[str]]] = ((), {})
 
     def view(self) -> NetworkView:
         if self._view is None:
@@ -70,6 +69,10 @@ class SimControl:
 
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
         return self.faults.inject(spec, seed=seed)
+
+    def inject_all(self, specs: list[FaultSpec], seed: int = 0) -> list[InjectedFault]:
+        """A case's faults: targets picked in the case's order, isolation applied last."""
+        return self.faults.inject_all(specs, seed=seed)
 
     def repair(self, fault: InjectedFault) -> None:
         """Put the fault's devices back to golden config and clear their physical faults."""
@@ -106,33 +109,17 @@ class SimControl:
         return healthy_entities(self.lab)
 
     def disturbed(self, fault: InjectedFault) -> set[str]:
-        """Entities whose health differs between the golden twin and the golden twin with
-        only this fault injected (same target), plus the fault's own target keys.
+        """Entities whose observable state differs because of `fault` (see
+        `lab.sim.disturbance`): twins rebuilt from golden with the case's recorded faults
+        re-applied, the fault alone against none and all against all but this one. The
+        case's faults are the ones this twin holds (plus `fault` if it is not among them);
+        the agent's twin itself is never diffed."""
+        faults = self.injected()
+        if all(f.id != fault.id for f in faults):
+            faults.append(fault)
+        key = tuple(f.model_dump_json() for f in faults)
+        if self._disturbed[0] != key:
+            from netops_agent.lab.sim.disturbance import disturbed
 
-        A first approximation (health = interfaces up, sessions Established, adjacencies
-        FULL, device alive): faults that change no health bit (an ACL, a CPU hog) disturb
-        only their target.
-        """
-        scratch = SimLab(self.lab.inv, self.lab.golden, profile=self.lab.profile, seed=self.lab.seed,
-                         conditions=Conditions(), clock=self.lab.clock)  # fmt: skip
-        before = healthy_entities(scratch) | _alive(scratch)
-        _INJECT[fault.type](SimFaults(scratch), dict(fault.target), random.Random(fault.id))
-        scratch.commit()
-        after = healthy_entities(scratch) | _alive(scratch)
-        return (before ^ after) | _target_keys(fault)
-
-
-def _alive(lab: SimLab) -> set[str]:
-    return {f"dev:{d.name}" for d in lab.inv.devices if d.name not in lab.cond.down_devices}
-
-
-def _target_keys(fault: InjectedFault) -> set[str]:
-    t = fault.target
-    if t.get("peer"):
-        return {f"bgp:{t['device']}|{t['peer']}"}
-    if t.get("interface"):
-        keys = {f"if:{t['device']}|{t['interface']}"}
-        if t.get("peer_device") and t.get("peer_interface"):
-            keys.add(f"if:{t['peer_device']}|{t['peer_interface']}")
-        return keys
-    return {f"dev:{t['device']}"}
+            self._disturbed = (key, disturbed(self.lab.profile, self.lab.seed, faults))
+        return set(self._disturbed[1][fault.id])

@@ -41,23 +41,38 @@ class SimFaults:
 
     # --- injection ----------------------------------------------------------------------------
     def inject(self, spec: FaultSpec, seed: int = 0) -> InjectedFault:
-        ft = fault_type(spec.type)
-        rng = random.Random(f"{seed}-{spec.type}-{len(self.faults)}")
-        target = (
-            self._pick(ft.target, spec.type, rng)
-            if spec.target == "auto"
-            else self._check(ft.target, spec.type, dict(spec.target))
-        )
-        params = _INJECT[spec.type](self, target, rng)
-        fault = InjectedFault(
-            id=f"F{len(self.faults) + 1}",
-            type=spec.type,
-            target=target,
-            params=params or {},
-        )
-        self.faults.append(fault)
-        self.lab.commit()
-        return fault
+        return self.inject_all([spec], seed)[0]
+
+    def inject_all(self, specs: list[FaultSpec], seed: int = 0) -> list[InjectedFault]:
+        """Inject a case's faults: targets are chosen in the case's order (ids F1.. follow
+        it), the faults are applied with device isolation last, so that a fault on a device
+        another fault of the case takes down can still be configured."""
+        from netops_agent.lab.disturbance import injection_order
+
+        planned: list[tuple[InjectedFault, random.Random]] = []
+        for spec in specs:
+            ft = fault_type(spec.type)
+            rng = random.Random(f"{seed}-{spec.type}-{len(self.faults)}")
+            target = (
+                self._pick(ft.target, spec.type, rng)
+                if spec.target == "auto"
+                else self._check(ft.target, spec.type, dict(spec.target))
+            )
+            fault = InjectedFault(
+                id=f"F{len(self.faults) + 1}",
+                type=spec.type,
+                target=target,
+            )
+            self.faults.append(fault)  # later picks avoid its devices
+            planned.append((fault, rng))
+        try:
+            for n in injection_order([f.type for f, _ in planned]):
+                fault, rng = planned[n]
+                fault.params = apply_effect(self, fault, rng)
+        except Exception:
+            del self.faults[len(self.faults) - len(planned) :]
+            raise
+        return [f for f, _ in planned]
 
     def _busy(self) -> set[str]:
         """Devices already involved in a fault (and their cable peers) are not reused."""
@@ -265,6 +280,27 @@ _INJECT: dict[str, Callable[[SimFaults, dict[str, Any], random.Random], dict[str
     "err_disabled_port": _inject_err_disabled,
     "device_unreachable": lambda fx, t, r: fx.lab.cond.down_devices.append(t["device"]),
 }
+
+
+def apply_effect(fx: SimFaults, fault: InjectedFault, rng: random.Random) -> dict[str, Any]:
+    """Change the cause in the twin for one fault (its target already resolved); returns the
+    fault's parameters. Recorded parameters that pin a choice (the static route removed,
+    the err-disable cause) are reused, so a replay of a recorded fault is the same fault."""
+    t, p = fault.target, fault.params
+    if fault.type == "route_missing" and p.get("prefix") and p.get("nexthop"):
+        from netops_agent.lab.sim.config import mask_of
+
+        net, plen = str(p["prefix"]).split("/")
+        _cfg(fx, t["device"], [f"no ip route {net} {mask_of(int(plen))} {p['nexthop']}"])
+        params: dict[str, Any] | None = dict(p)
+    elif fault.type == "err_disabled_port" and p.get("cause"):
+        k = key(t["device"], t["interface"])
+        fx.lab.cond.err_disabled[k] = {"cause": p["cause"], "persistent": False}
+        params = dict(p)
+    else:
+        params = _INJECT[fault.type](fx, t, rng)
+    fx.lab.commit()
+    return params or {}
 
 
 def _itf(lab: SimLab, t: dict[str, Any], end: str = "") -> Any:
