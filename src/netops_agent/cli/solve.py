@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings, setup_logging
+from netops_agent.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    print_json,
+    settings,
+    setup_logging,
+    writing,
+)
 
 
 def solve(
@@ -21,16 +29,15 @@ def solve(
     (telemetry, syslog, probes); the agent is never told what was injected.
     """
     from netops_agent.agent import AgentConfig
-    from netops_agent.cli import render
+    from netops_agent.cli import progress, render
     from netops_agent.pipeline import RunOptions
     from netops_agent.pipeline.interactive import solve_lab
-    from netops_agent.store import Store
 
     cfg = settings(db)
-    setup_logging(cfg.log_path, verbose)
-    with Store(cfg.db_path) as store:
+    setup_logging(cfg.log_path, verbose, cfg.log_source)
+    with writing(db, "solve") as store, progress.incidents("solving the lab", quiet=as_json):
         report = solve_lab(store, RunOptions(agent=AgentConfig(dry_run=dry_run)))
-    data = report.as_dict()
+    data = render.present(report.as_dict())
     if as_json:
         print_json(data)
     elif not data["incidents"]:

@@ -98,9 +98,10 @@ MIGRATIONS.append(
     )
 )
 
-from netops_agent.store import schema_eval, schema_intake, schema_safety  # noqa: E402
+from netops_agent.store import schema_durable, schema_eval, schema_intake, schema_safety  # noqa: E402
 
 MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS
+MIGRATIONS += schema_durable.MIGRATIONS
 MIGRATIONS.sort(key=lambda m: m[0])
 
 # Tables that describe one lab and the work done on it; `run` starts them afresh.
