@@ -93,9 +93,21 @@ def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
         outcomes = []
         for inc in incidents:
             ticket_id = open_incident(store, svc.tickets, inc, view)
-            outcomes.append(agent.handle(inc, ticket_id))
+            # One unit of record: the agent's work and the twin state it produced commit together.
+            with store.transaction():
+                outcomes.append(agent.handle(inc, ticket_id))
+                _save_twin(ctl, store)
         hash_after = ctl.state_hash()
         inv = ctl.inventory()
     suite = Suite(name="lab", cases=[Case(id="lab")])
     result = CaseResult(suite.cases[0], inv, [], incidents, outcomes, hash_before, hash_after)
     return RunReport(suite, [result], time.perf_counter() - started)
+
+
+def _save_twin(ctl: ControlFace, store: Store) -> None:
+    """Save the twin's state now (FRR routers keep their own state)."""
+    lab = getattr(ctl, "lab", None)
+    if lab is not None:
+        from netops_agent.lab.sim import persist
+
+        persist.save(lab, store)
