@@ -19,9 +19,15 @@ class Cli:
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
         env["COLUMNS"] = "160"
+        return env | extra
+
+    def __call__(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = self.env(**(env or {}))
         proc = subprocess.run(
             [EXE, *args], cwd=self.cwd, capture_output=True, text=True, env=env, timeout=300
         )

@@ -44,11 +44,12 @@ def test_run_json_contract(demo: tuple[Cli, dict[str, Any]]) -> None:
     for inc in incidents:
         assert set(inc) >= CONTRACT
         assert set(inc["diagnosis"]) >= {"type", "target"}
-        assert inc["outcome"] in ("resolved", "escalated", "no_action")
+        assert inc["outcome"] in ("resolved", "escalated", "awaiting_approval", "no_action")
+        assert (inc["outcome"] == "awaiting_approval") == bool(inc["approval"] and not inc["validated"])
         assert inc["reason"]
     s = report["summary"]
     assert s["incidents"] == len(incidents)
-    assert s["resolved"] + s["escalated"] + s.get("no_action", 0) == s["incidents"]
+    assert s["resolved"] + s["escalated"] + s["awaiting_approval"] + s["no_action"] == s["incidents"]
     assert s["wall_s"] > 0
 
 
@@ -99,7 +100,9 @@ def test_outcomes_are_true_in_the_twin(demo: tuple[Cli, dict[str, Any]]) -> None
         for i in report["incidents"]
         if CATALOG[i["diagnosis"]["type"] or "link_failure"].outcome == "escalated"
     ]
-    assert unfixable and all(i["outcome"] == "escalated" for i in unfixable)
+    # a human must act on each: escalated, or waiting for a human's approval
+    assert unfixable and all(i["outcome"] in ("escalated", "awaiting_approval") for i in unfixable)
+    assert all(i["escalated"] for i in unfixable)
     high = [i for i in report["incidents"] if i["severity"] in ("high", "critical")]
     assert high and all(i["outcome"] == "escalated" for i in high)
     # the fixable fault on the high-criticality leaf is handed to a human by severity

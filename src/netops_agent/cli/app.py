@@ -11,14 +11,20 @@ from pydantic import ValidationError
 
 from netops_agent.cli.common import (
     DbOption,
+    ForceOption,
     JsonOption,
     console,
     err_console,
+    interrupt_note,
+    open_store,
     print_json,
+    set_interrupt_note,
     settings,
     setup_logging,
+    writing,
 )
 from netops_agent.cli.lab_ssh import TransportOption, check_transport
+from netops_agent.cli.validate import SeedOption
 from netops_agent.errors import ConfigError, NetopsError
 
 app = typer.Typer(
@@ -32,6 +38,43 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("netops-agent")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            v = "unknown (not installed)"
+        console.print(f"netops-agent {v}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True),
+    ] = False,
+) -> None:
+    """A local lab and agent for closed-loop network incident remediation."""
+
+
+def _quiet_flag_types() -> None:
+    """Flags take no value, so help shows no `<bool>` after them (typer >= 0.20 does)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_netops_quiet", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: object) -> str | None:
+        return None if self.is_flag else shown(self, ctx)  # type: ignore[arg-type]
+
+    display_type_rich._netops_quiet = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
 @app.command()
@@ -50,7 +93,7 @@ def run(
             help="sim (digital twin) or frr (real FRR routers; needs root). Default: the suite's.",
         ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the topology seed.")] = None,
+    seed: SeedOption = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
     runbooks: Annotated[
@@ -73,6 +116,7 @@ def run(
     ] = "telemetry",
     transport: TransportOption = "inprocess",
     as_json: JsonOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Build the lab, inject the scenario's faults, and let the agent work every incident.
 
@@ -83,42 +127,50 @@ def run(
     several runs side by side); the runbook index is rebuilt only when runbooks change.
     """
     from netops_agent.agent import AgentConfig
-    from netops_agent.cli import render
-    from netops_agent.evaluation.scenario import load_suite
+    from netops_agent.cli import render, validate
     from netops_agent.pipeline import RunOptions, run_suite
-    from netops_agent.store import Store
 
+    # Everything is checked before the database is opened: a bad input keeps the last run.
     if backend not in (None, "sim", "frr"):
         raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")
     check_transport(transport, backend or "sim")
-    suite = load_suite(scenario or ("frr-smoke" if backend == "frr" else "demo"))
+    suite = validate.scenario(scenario or ("frr-smoke" if backend == "frr" else "demo"))
+    validate.runbooks(runbooks)
+    checked_policy = validate.policy(policy)
+    validate.intake(intake)
+    cfg = settings(db, log)
+    setup_logging(cfg.log_path, verbose, cfg.log_source)
     if (backend or suite.backend) == "frr":
         from netops_agent.lab.frr import check_prerequisites
 
         check_prerequisites()  # root, ip netns, FRR: say what is missing before anything runs
-    cfg = settings(db, log)
-    setup_logging(cfg.log_path, verbose)
-    from netops_agent.safety.policy import load_policy
 
     opts = RunOptions(
         runbooks=runbooks,
         seed=seed,
         agent=AgentConfig(top_k=top_k, dry_run=dry_run),
-        policy=load_policy(policy),
+        policy=checked_policy,
         intake=intake,
         backend=backend,
         transport=transport,
     )
-    with Store(cfg.db_path) as store:
-        if as_json:
+    set_interrupt_note(
+        "the run stopped and was rolled back: the database holds the previous run's records, "
+        "unchanged; `netops-agent run` starts again"
+    )
+    from netops_agent.cli import progress
+
+    with writing(db, "run", force=force) as store:
+        label = f"suite {suite.name} ({len(suite.cases)} case(s))"
+        # One transaction for the whole run: the reset of the previous run's records commits
+        # together with the new ones, so a failed or interrupted run leaves them intact.
+        with progress.incidents(label, quiet=as_json), store.transaction():
             report = run_suite(store, suite, opts)
-        else:
-            with console.status(f"Running suite [bold]{suite.name}[/] ({len(suite.cases)} case(s))..."):
-                report = run_suite(store, suite, opts)
+    data = render.present(report.as_dict())
     if as_json:
-        print_json(report.as_dict())
+        print_json(data)
     else:
-        render.run_report(report.as_dict(), cfg.db_path, cfg.log_path)
+        render.run_report(data, cfg.db_path, cfg.log_path)
 
 
 @app.command("show-db")
@@ -130,10 +182,9 @@ def show_db(
 ) -> None:
     """List every table with its row count, or show rows of one table."""
     from netops_agent.cli import render
-    from netops_agent.store import Store
 
     cfg = settings(db)
-    with Store(cfg.db_path, read_only=True) as store:
+    with open_store(db, read_only=True) as store:
         if table is None:
             counts = store.table_counts()
             print_json(counts) if as_json else render.table_counts(counts, cfg.db_path)
@@ -152,12 +203,12 @@ def retrieve(
     as_json: JsonOption = False,
 ) -> None:
     """Rank runbooks for a symptom description (TF-IDF + cosine similarity in DuckDB)."""
-    from netops_agent.cli import render
+    from netops_agent.cli import render, validate
     from netops_agent.knowledge import TfidfRetriever
     from netops_agent.services import ensure_index
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    validate.runbooks(runbooks)
+    with open_store(db) as store:
         ensure_index(store, runbooks)
         hits = TfidfRetriever(store).retrieve(text, k=top_k)
     data = [{"id": h.id, "title": h.title, "score": h.score, "fault_types": h.fault_types} for h in hits]
@@ -189,6 +240,7 @@ def _register_subcommands() -> None:
     from netops_agent.cli import lab_ssh
     from netops_agent.cli import notify as notify_cli
     from netops_agent.cli import safety as safety_cli
+    from netops_agent.cli.doctor import doctor
     from netops_agent.cli.eval import eval_command
     from netops_agent.cli.mcp import mcp_command
     from netops_agent.cli.serve import serve
@@ -198,6 +250,7 @@ def _register_subcommands() -> None:
     app.command()(serve)
     app.command("eval")(eval_command)
     app.command("mcp")(mcp_command)
+    app.command()(doctor)
     safety_cli.register(app)
     intake_cli.register(app)
     lab_ssh.register(lab_cli.app)
@@ -207,19 +260,23 @@ def _register_subcommands() -> None:
 
 def main() -> None:
     """Entry point: every NetopsError becomes a clear message and a non-zero exit code."""
+    import logging
+
+    # A command that logs before (or without) set-up must not leak raw lines to the terminal.
+    logging.getLogger("netops_agent").addHandler(logging.NullHandler())
     _register_subcommands()
+    _quiet_flag_types()
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit(n)'s code in this mode
     except NetopsError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except ValidationError as exc:  # a command-line value that failed a model's validation
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
-        err_console.print(f"[bold red]error:[/] invalid value: {problems}", highlight=False)
+        err_console.print(f"[bold red]error:[/] invalid value: {problems}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        sys.exit(130)
+        _interrupted()
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:
@@ -229,8 +286,17 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if code == 130:  # typer turns Ctrl-C inside a command into exit code 130, silently
+        _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line saying what was kept and how to go on; exit code 130."""
+    note = interrupt_note() or "stopped; nothing more was done"
+    err_console.print(f"[bold yellow]interrupted[/]: {note}", highlight=False, soft_wrap=True)
+    sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,21 +26,86 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Use a --db file that holds other applications' tables (adds netops-agent's)."
+    ),
+]
+
+
+def open_store(db: Path | None = None, *, read_only: bool = False, force: bool = False) -> Any:
+    """The database of --db/$NETOPS_DB; waits (saying so on stderr) while another process writes."""
+    from netops_agent.settings import lock_wait_s
+    from netops_agent.store import Store
+
+    path = settings(db).db_path
+    return Store(
+        path,
+        read_only=read_only,
+        force=force,
+        wait_s=lock_wait_s(),
+        on_wait=lambda msg: err_console.print(f"[dim]{msg}[/]", highlight=False),
+    )
+
+
+_INTERRUPT_NOTE = [""]
+
+
+def set_interrupt_note(note: str) -> None:
+    """What Ctrl-C should tell the user now (what was kept, how to go on); "" for the default."""
+    _INTERRUPT_NOTE[0] = note
+
+
+def interrupt_note() -> str:
+    return _INTERRUPT_NOTE[0]
+
+
+@contextmanager
+def writing(db: Path | None, command: str, *, force: bool = False) -> Iterator[Any]:
+    """The database for a command that changes the lab and its records.
+
+    First settles what an earlier writer left unfinished (one line on stderr), then
+    marks this command as running until it finishes. On Ctrl-C the marks are made at
+    once; after kill -9 the next writer (or `doctor`) makes them.
+    """
+    from netops_agent import recovery
+
+    with open_store(db, force=force) as store:
+        settled = recovery.settle(store)
+        if settled is not None:
+            err_console.print(f"[yellow]recovered[/]: {settled.line()}", highlight=False, soft_wrap=True)
+        recovery.begin(store, command)
+        try:
+            yield store
+        except KeyboardInterrupt:
+            recovery.settle(store)
+            raise
+        recovery.finish(store)
 
 
 def settings(db: Path | None = None, log: Path | None = None) -> Settings:
     return Settings.resolve(db, log)
 
 
-def setup_logging(log_path: Path, verbose: bool) -> None:
+def setup_logging(log_path: Path, verbose: bool, source: str = "--log") -> None:
     """One line per step to the log file; with --verbose, also to the console (stderr)."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    from netops_agent.errors import ConfigError
+    from netops_agent.settings import check_log_path
+
+    check_log_path(log_path, source)
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_path, mode="a", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"{source} {log_path}: cannot write the log ({exc.strerror}); pass --log PATH or set NETOPS_LOG"
+        ) from exc
     root = logging.getLogger("netops_agent")
     root.setLevel(logging.INFO)
     for h in list(root.handlers):
         root.removeHandler(h)
         h.close()
-    fh = logging.FileHandler(log_path, mode="a", encoding="utf-8")
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(fh)
     if verbose:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,14 +14,19 @@ from rich.table import Table
 
 from netops_agent.cli.common import (
     DbOption,
+    ForceOption,
     JsonOption,
     console,
-    err_console,
+    open_store,
     print_json,
+    set_interrupt_note,
     settings,
     setup_logging,
 )
 from netops_agent.cli.lab_ssh import TransportOption
+from netops_agent.cli.progress import bar
+from netops_agent.cli.validate import SeedOption
+from netops_agent.errors import ConfigError
 
 OUTCOME_STYLE = {"resolved": "green", "escalated": "yellow", "no_action": "cyan"}
 
@@ -34,14 +41,13 @@ def default_jobs() -> int:
 
 def eval_command(
     suite: Annotated[
-        str, typer.Option("--suite", "-s", help="Built-in suite (smoke, catalog, hard) or a YAML file.")
-    ],
+        str | None,
+        typer.Option("--suite", "-s", help="Built-in suite (smoke, catalog, hard) or a YAML file."),
+    ] = None,
     agent: Annotated[
         list[str] | None,
         typer.Option(
-            "--agent",
-            "-a",
-            help="Agent to score; repeat to compare (default, seed-baseline, random, llm, external).",
+            "--agent", "-a", help="Agent to score; repeat to compare (default, seed-baseline, random)."
         ),
     ] = None,
     backend: Annotated[
@@ -50,7 +56,7 @@ def eval_command(
     as_json: JsonOption = False,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Write a self-contained HTML report (or Markdown for a .md path)."),
+        typer.Option("--report", help="Write a self-contained HTML report (.html) or Markdown (.md)."),
     ] = None,
     jobs: Annotated[
         int | None,
@@ -58,15 +64,22 @@ def eval_command(
             "--jobs", "-j", min=1, help="Cases run in parallel processes (default: the machine's cores)."
         ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the suite's topology seed.")] = None,
+    seed: SeedOption = None,
     intake: Annotated[
         str | None,
         typer.Option(help="Incident source: telemetry (default) or oracle (debugging only; labelled)."),
     ] = None,
     runbooks: Annotated[Path | None, typer.Option(help="Runbook YAML (default: the shipped one).")] = None,
-    transport: TransportOption = "inprocess",
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume", metavar="RUN_ID", help="Continue an interrupted run: only its missing cases run."
+        ),
+    ] = None,
     db: DbOption = None,
     log: Annotated[Path | None, typer.Option("--log", help="Log file (default outputs/netops.log).")] = None,
+    force: ForceOption = False,
+    transport: TransportOption = "inprocess",
     agent_cmd: Annotated[
         str | None,
         typer.Option(
@@ -103,39 +116,56 @@ def eval_command(
     """Run a suite through one or more agents and score them against the ground truth.
 
     Every case runs in a fresh twin; the harness reads the injected faults only after
-    the agent has finished, and checks every "resolved" ticket against them. Results
-    are kept in the database (eval_runs, eval_cases) so runs can be compared over time.
+    the agent has finished, and checks every "resolved" ticket against them. Each case
+    is stored (eval_runs, eval_cases) as soon as it finishes, so an interrupted run
+    keeps its cases and `--resume RUN_ID` finishes it.
     """
-    from netops_agent.evaluation.harness import EvalOptions, check_options, save_run
+    from netops_agent.cli import validate
+    from netops_agent.evaluation import durable
+    from netops_agent.evaluation.harness import EvalOptions, check_options
     from netops_agent.evaluation.report import write_report
-    from netops_agent.evaluation.scenario import load_suite
-    from netops_agent.store import Store
 
     cfg = settings(db, log)
-    setup_logging(cfg.log_path, verbose=False)
-    loaded = load_suite(suite)
-    agents = list(dict.fromkeys(agent or ["default"]))
-    agent_args = _agent_args(agent_cmd, agent_timeout, llm_base_url, llm_model, max_steps, ungated)
-    base = EvalOptions(
-        backend=backend,
-        jobs=jobs or default_jobs(),
-        seed=seed,
-        runbooks=runbooks,
-        log_path=cfg.log_path,
-        transport=transport,
-    )
-    if intake:
-        base.intake = intake
-    options = [
-        replace(base, agent=name, agent_args=agent_args if name in ("llm", "external") else {})
-        for name in agents
-    ]
-    for opts in options:
-        check_options(loaded, opts)
-    runs = [_evaluate(loaded, opts, quiet=as_json) for opts in options]
-    with Store(cfg.db_path) as store:
-        for run in runs:
-            save_run(store, run)
+    validate.report_path(report)
+    setup_logging(cfg.log_path, False, cfg.log_source)
+    plans: list[tuple[Any, Any, Any]] = []  # (suite, options, resume plan or None)
+    if resume is not None:
+        if suite or agent or intake or seed is not None or runbooks:
+            raise ConfigError(
+                "--resume continues a stored run with its own suite and options; "
+                "drop --suite/--agent/--intake/--seed/--runbooks"
+            )
+        with open_store(db, force=force) as store:
+            plan = durable.resume_plan(store, resume)
+        opts = EvalOptions(jobs=jobs or default_jobs(), log_path=cfg.log_path, **plan.options)
+        check_options(plan.suite, opts)
+        plans.append((plan.suite, opts, plan))
+    else:
+        if suite is None:
+            raise ConfigError("say which suite: --suite smoke|catalog|hard|FILE (or --resume RUN_ID)")
+        loaded = validate.scenario(suite)
+        validate.runbooks(runbooks)
+        agent_args = _agent_args(agent_cmd, agent_timeout, llm_base_url, llm_model, max_steps, ungated)
+        base = EvalOptions(
+            backend=backend,
+            jobs=jobs or default_jobs(),
+            seed=seed,
+            runbooks=runbooks,
+            log_path=cfg.log_path,
+            transport=transport,
+        )
+        if intake:
+            base.intake = intake
+        for name in dict.fromkeys(agent or ["default"]):
+            opts = replace(base, agent=name, agent_args=agent_args if name in ("llm", "external") else {})
+            check_options(loaded, opts)
+            plans.append((loaded, opts, None))
+        with open_store(db, force=force) as store:  # checked and recorded before the first case
+            for i, (s, opts, _) in enumerate(plans):
+                plan = durable.ResumePlan(uuid.uuid4().hex[:12], s, {}, {}, 0.0)
+                durable.begin(store, plan.run_id, s, opts)
+                plans[i] = (s, opts, plan)
+    runs = [_evaluate(db, s, opts, plan, quiet=as_json) for s, opts, plan in plans]
     if report is not None:
         write_report(report, runs)
     if as_json:
@@ -163,21 +193,40 @@ def _agent_args(
     return args
 
 
-def _evaluate(suite: Any, opts: Any, *, quiet: bool) -> Any:
-    """One agent over the suite, with a live case counter on stderr unless quiet."""
-    from netops_agent.evaluation.harness import evaluate
+def _evaluate(db: Path | None, suite: Any, opts: Any, plan: Any, *, quiet: bool) -> Any:
+    """One agent over the suite's missing cases; each case stored as it finishes."""
+    from netops_agent.evaluation import durable
+    from netops_agent.evaluation.harness import EvalRun, evaluate
 
-    if quiet:
-        return evaluate(suite, opts)
-    label = f"[bold]{opts.agent}[/] on suite [bold]{suite.name}[/]"
-    with err_console.status(f"{label} ({len(suite.cases)} cases, {opts.jobs} job(s))...") as status:
-        done: list[str] = []
+    positions = {c.id: i for i, c in enumerate(suite.cases)}
+    todo = plan.remaining()
+    started = time.perf_counter()
+    label = f"{opts.agent} on {suite.name}"
 
-        def tick(rec: Any) -> None:
-            done.append(rec.id)
-            status.update(f"{label}: {len(done)}/{len(suite.cases)} cases ({rec.id})")
+    def kept() -> str:
+        return f"{len(plan.done)} of {len(suite.cases)} cases of run {plan.run_id} are stored"
 
-        return evaluate(suite, opts, on_case=tick)
+    set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
+    with bar(label, len(suite.cases), quiet=quiet) as tick:
+        for _ in plan.done:
+            tick("")
+
+        def save(rec: Any) -> None:
+            with open_store(db) as store:
+                wall = plan.wall_s + time.perf_counter() - started
+                durable.save_case(store, plan.run_id, positions[rec.id], rec, wall)
+            plan.done[rec.id] = rec
+            set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
+            tick(rec.id)
+
+        if todo is not None:
+            evaluate(todo, opts, on_case=save)
+    records = [plan.done[c.id] for c in suite.cases]
+    run = EvalRun(suite, opts, records, plan.wall_s + time.perf_counter() - started, run_id=plan.run_id)
+    with open_store(db) as store:
+        durable.finish(store, run)
+    set_interrupt_note("")
+    return run
 
 
 def _render(runs: list[Any], db: Path, report: Path | None) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings
+from netops_agent.cli.common import DbOption, JsonOption, console, open_store, print_json
 
 SEV_STYLE = {
     "info": "dim",
@@ -49,9 +49,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(db: Any) -> Any:
-    from netops_agent.store import Store
-
-    return Store(settings(db).db_path, read_only=True)
+    return open_store(db, read_only=True)
 
 
 def alerts(

@@ -17,7 +17,16 @@ from typing import Annotated, Any
 import typer
 
 from netops_agent.cli import lab_ssh
-from netops_agent.cli.common import DbOption, JsonOption, console, err_console, print_json, settings
+from netops_agent.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_store,
+    print_json,
+    settings,
+)
+from netops_agent.cli.validate import SEED_MAX
 from netops_agent.errors import ConfigError, LabError
 
 app = typer.Typer(
@@ -42,7 +51,7 @@ DEFAULT_PREFIX = "nops"
 def up(
     backend: Backend = "sim",
     profile: Annotated[str, typer.Option(help="small | medium | large.")] = "small",
-    seed: Annotated[int, typer.Option(help="Topology seed (sim).")] = 42,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Topology seed (sim).")] = 42,
     prefix: Prefix = DEFAULT_PREFIX,
     ssh: lab_ssh.SshOption = False,
     ssh_port_base: lab_ssh.PortBaseOption = 2200,
@@ -63,14 +72,13 @@ def up(
     _check_backend(backend)
     from netops_agent.lab.sim import persist
     from netops_agent.lab.sim.lab import SimLab
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         _refuse_if_frr_up(store)
     lab_ssh.stop_ssh(settings(db).db_path)  # a server of the previous twin must not outlive it
     lab = SimLab.build(profile, seed)
     lab.advance(60)
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         store.reset_run()
         persist.save(lab, store, fresh=True)
         _clear_truth(store)
@@ -103,9 +111,8 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 
     from netops_agent.lab.sim import persist
     from netops_agent.lab.sim.status import device_status
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    with open_store(db, read_only=True) as store:
         if _recorded_frr(store) is not None:
             _frr_status(store, as_json)
             return
@@ -147,14 +154,15 @@ def exec_(
 ) -> None:
     """Run one CLI command on a device and print what the device prints."""
     from netops_agent.pipeline.interactive import lab_control
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store, lab_control(store) as ctl:
+    with open_store(db) as store, lab_control(store) as ctl:
         out = ctl.view().execute(device, command)
     if not out.ok:  # the device's refusal, on stderr with a non-zero exit code
         err_console.print(out.error or out.text, style="red", highlight=False, markup=False)
         sys.exit(1)
-    console.print(out.text, highlight=False, markup=False)
+    # Verbatim: device tables must survive copy-paste and pipes, so Rich never re-wraps them.
+    sys.stdout.write(out.text if out.text.endswith("\n") else out.text + "\n")
+    sys.stdout.flush()
 
 
 @app.command()
@@ -163,7 +171,7 @@ def inject(
     device: Annotated[str | None, typer.Option(help="Target device (default: picked with --seed).")] = None,
     interface: Annotated[str | None, typer.Option(help="Target interface.")] = None,
     peer: Annotated[str | None, typer.Option(help="Target BGP peer address.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for automatic target choice.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed for automatic target choice.")] = 0,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -174,13 +182,12 @@ def inject(
     """
     from netops_agent.models import FaultSpec
     from netops_agent.pipeline.interactive import SCOPE, lab_control, truth_for
-    from netops_agent.store import Store
 
     target: dict[str, str] | str = "auto"
     if device:
         target = {k: v for k, v in {"device": device, "interface": interface, "peer": peer}.items() if v}
     spec = FaultSpec(type=fault, target=target)
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         recorded = _recorded_frr(store)
         with lab_control(store, with_truth=True) as ctl:
             injected = ctl.inject(spec, seed=seed)
@@ -213,9 +220,8 @@ def down(
     as_json: JsonOption = False,
 ) -> None:
     """Remove the lab and its records from the database (FRR: every namespace, process and file)."""
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         recorded = _recorded_frr(store)
         runtimes = [Path(recorded["runtime_dir"])] if recorded else []
         if prefix or not recorded:
@@ -284,7 +290,6 @@ def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
     from netops_agent.lab.frr import persist as frr_persist
     from netops_agent.lab.frr.system import valid_name
     from netops_agent.lab.frr.telemetry import FrrTelemetry
-    from netops_agent.store import Store
 
     if profile not in PROFILES:
         raise ConfigError(f"unknown FRR profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -292,7 +297,7 @@ def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
     check_prerequisites()  # root, ip netns, FRR: a clear message naming what is missing
     runtime = _default_runtime(prefix)
     inventory = frr_inventory(profile=profile)
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         _refuse_if_frr_up(store)
         store.reset_run()
         _clear_truth(store)
@@ -300,12 +305,12 @@ def _frr_up(profile: str, prefix: str, db: Path | None, as_json: bool) -> None:
     try:
         lab = FrrLab.up(inventory, runtime, prefix=prefix)
     except BaseException:
-        with Store(settings(db).db_path) as store:
+        with open_store(db) as store:
             frr_persist.record_lab(
                 store, runtime_dir=runtime, prefix=prefix, profile=profile, status="failed"
             )
         raise
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         frr_persist.record_lab(store, runtime_dir=runtime, prefix=prefix, profile=profile, status="up",
                                extra={"timings": lab.timings})  # fmt: skip
         frr_persist.save_inventory(store, lab)

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings
+from netops_agent.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    open_store,
+    print_json,
+    settings,
+    setup_logging,
+    writing,
+)
 
 
 def approvals(
@@ -16,17 +25,19 @@ def approvals(
     all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List approvals waiting for a human (with the proposed change as a diff)."""
+    """List approvals waiting for a human, and approved ones waiting for `resume`
+    (with the proposed change as a diff); --all adds denied, expired and executed ones."""
     from netops_agent.safety.approvals import ApprovalService
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
-        rows = ApprovalService(store).list(None if all_ else "pending")
+    with open_store(db, read_only=True) as store:
+        rows = ApprovalService(store).list()
+    if not all_:  # waiting for a human, or decided and waiting for `resume`
+        rows = [r for r in rows if r["state"] in ("pending", "approved")]
     if as_json:
         print_json(rows)
         return
     if not rows:
-        console.print("[dim]no approvals waiting[/]")
+        console.print("[dim]no approvals waiting (none pending, none approved and not yet resumed)[/]")
         return
     t = Table(title="approvals", show_lines=True)
     for col in ("id", "state", "incident", "ticket", "risk", "why", "proposed change"):
@@ -34,15 +45,17 @@ def approvals(
     for r in rows:
         t.add_row(r["id"], r["state"], r["incident_id"], r["ticket_id"], r["risk"], r["reason"], r["diff"])
     console.print(t)
-    console.print("approve with [bold]netops-agent approve ID[/], then [bold]netops-agent resume[/]")
+    if any(r["state"] == "approved" for r in rows):
+        console.print("approved changes are carried out by [bold]netops-agent resume[/]")
+    if any(r["state"] == "pending" for r in rows):
+        console.print("approve with [bold]netops-agent approve ID[/], then [bold]netops-agent resume[/]")
 
 
 def _decide(approval_id: str, approve: bool, by: str | None, comment: str, db: Any, as_json: bool) -> None:
     from netops_agent.lab.sim import persist
     from netops_agent.safety.approvals import decide_and_note
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    with open_store(db) as store:
         lab = persist.load(store)
         who = by or getpass.getuser()
         row = decide_and_note(store, approval_id, approve, who, comment, lab.now())
@@ -79,9 +92,10 @@ def deny(
 def resume(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Carry on every incident whose approval was decided (approved: act and validate)."""
     from netops_agent.pipeline.interactive import resume_lab
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    cfg = settings(db)
+    setup_logging(cfg.log_path, False, cfg.log_source)  # steps go to the log file, not the console
+    with writing(db, "resume") as store:
         data = resume_lab(store)
     if as_json:
         print_json(data)
@@ -102,9 +116,8 @@ def audit(
 ) -> None:
     """The full timeline of an incident: evidence, decisions, approvals, changes, validation, tickets."""
     from netops_agent.audit import timeline
-    from netops_agent.store import Store
 
-    with Store(settings(db).db_path) as store:
+    with open_store(db, read_only=True) as store:
         events = timeline(store, ref)
     if as_json:
         print_json(events)

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from netops_agent.cli.common import DbOption, JsonOption, console, print_json, settings, setup_logging
+from netops_agent.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    print_json,
+    settings,
+    setup_logging,
+    writing,
+)
 from netops_agent.cli.lab_ssh import TransportOption, check_transport
 from netops_agent.errors import ConfigError
 
@@ -52,10 +60,9 @@ def solve(
     $NETOPS_SSH_USERNAME / $NETOPS_SSH_PASSWORD and are never logged.
     """
     from netops_agent.agent import AgentConfig
-    from netops_agent.cli import render
+    from netops_agent.cli import progress, render
     from netops_agent.pipeline import RunOptions
     from netops_agent.pipeline.interactive import solve_lab
-    from netops_agent.store import Store
 
     if backend not in ("sim", "ssh"):
         raise ConfigError(f"unknown backend {backend!r}; choose --backend sim or --backend ssh")
@@ -63,9 +70,9 @@ def solve(
         raise ConfigError("--backend ssh needs --inventory PATH (a Nornir SimpleInventory directory)")
     check_transport(transport, "sim" if backend == "sim" else "ssh-gear")
     cfg = settings(db)
-    setup_logging(cfg.log_path, verbose)
+    setup_logging(cfg.log_path, verbose, cfg.log_source)
     options = RunOptions(agent=AgentConfig(dry_run=dry_run), transport=transport)
-    with Store(cfg.db_path) as store:
+    with writing(db, "solve") as store, progress.incidents("solving the lab", quiet=as_json):
         if backend == "ssh":
             from netops_agent.gear_runner import solve_gear
 
@@ -82,7 +89,7 @@ def solve(
             )
         else:
             report = solve_lab(store, options)
-    data = report.as_dict()
+    data = render.present(report.as_dict())
     if as_json:
         print_json(data)
     elif not data["incidents"]:

@@ -21,6 +21,7 @@ import functools
 import json
 import logging
 import multiprocessing
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -143,9 +144,10 @@ def evaluate(
     else:
         slots: list[CaseRecord | None] = [None] * n
         ctx = multiprocessing.get_context("spawn")  # no forked DuckDB handles or loggers
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=min(opts.jobs, n), mp_context=ctx, initializer=_init_worker, initargs=(suite, opts)
-        ) as pool:
+        )
+        try:
             futures = {pool.submit(_worker, i): i for i in range(n)}
             for fut in as_completed(futures):
                 i = futures[fut]
@@ -155,6 +157,10 @@ def evaluate(
                     slots[i] = errored_record(suite.cases[i], exc)
                 if on_case:
                     on_case(slots[i])
+        except BaseException:
+            stop_pool(pool)  # Ctrl-C or a failed case: do not wait for the cases still running
+            raise
+        pool.shutdown()
         records = [r for r in slots if r is not None]
     return EvalRun(suite, opts, records, time.perf_counter() - started)
 
@@ -205,7 +211,19 @@ def default_policy() -> Policy:
 _WORKER: dict[str, Any] = {}
 
 
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued cases and end the workers now (their unfinished cases are lost)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=1.0)
+
+
 def _init_worker(suite: Suite, options: EvalOptions) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends workers on Ctrl-C
     _WORKER.update(suite=suite, options=options)
     root = logging.getLogger("netops_agent")
     root.propagate = False

@@ -178,8 +178,12 @@ def run_case(
             agent = make_agent(agent_net, svc, options)
             for inc in incidents:
                 ticket_id = open_incident(store, svc.tickets, inc, view)
-                outcomes.append(agent.handle(inc, ticket_id))
-                backend.flush(ctl, store)
+                # One unit of record: the agent's work and the lab state it produced commit together.
+                with store.transaction():
+                    outcomes.append(agent.handle(inc, ticket_id))
+                    backend.flush(ctl, store)
+                    if options.bookkeeping:
+                        backend.publish(ctl, store, fresh=False)
         if intake is not None and incidents:
             recheck(view, store, scope=case.id)
         hash_after = ""

@@ -94,7 +94,10 @@ def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
             agent = lookup(AGENTS, options.agent_name, "agent")(agent_net, svc, options)
             for inc in incidents:
                 ticket_id = open_incident(store, svc.tickets, inc, view)
-                outcomes.append(agent.handle(inc, ticket_id))
+                # One unit of record: the agent's work and the twin state it produced commit together.
+                with store.transaction():
+                    outcomes.append(agent.handle(inc, ticket_id))
+                    _save_twin(ctl, store)
         hash_after = ctl.state_hash()
         inv = ctl.inventory()
     suite = Suite(name="lab", cases=[Case(id="lab")])
@@ -131,3 +134,12 @@ def resume_lab(store: Store, policy: Any = None) -> list[dict[str, Any]]:
     with lab_control(store) as ctl:
         results = resume_decided(store, ctl.view(), Services.open(store), policy or load_policy())
     return [{"approval": r.approval_id, "decision": r.state, **r.outcome.as_dict()} for r in results]
+
+
+def _save_twin(ctl: ControlFace, store: Store) -> None:
+    """Save the twin's state now (FRR routers keep their own state)."""
+    lab = getattr(ctl, "lab", None)
+    if lab is not None:
+        from netops_agent.lab.sim import persist
+
+        persist.save(lab, store)

@@ -67,9 +67,12 @@ def resume_decided(
         ticket = services.tickets.get(row["ticket_id"])
         if ticket["state"] != "awaiting_approval":
             continue
-        outcome = agent.resume(row, load_incident(store, row["incident_id"]))
-        if row["state"] == "approved":
-            approvals.mark(row["id"], "executed")
+        # The ticket's transition and the approval's `executed` mark commit together: a
+        # crash in between can no longer leave an executed approval on a waiting ticket.
+        with store.transaction():
+            outcome = agent.resume(row, load_incident(store, row["incident_id"]))
+            if row["state"] == "approved":
+                approvals.mark(row["id"], "executed")
         results.append(ResumeResult(row["id"], row["state"], outcome))
     return results
 

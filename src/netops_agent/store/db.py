@@ -7,6 +7,8 @@ transaction rules and the error messages live in one place.
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -26,26 +28,84 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class Store:
-    """A migrated DuckDB database. Use as a context manager or call `close()`."""
+LOCK_WAIT_S = 30.0  # how long a command waits for another process's write lock by default
+_LOCK_MARKER = "Could not set lock"
 
-    def __init__(self, path: Path | str = ":memory:", *, read_only: bool = False) -> None:
+
+class Store:
+    """A migrated DuckDB database. Use as a context manager or call `close()`.
+
+    `read_only` opens without write access (readers: show-db, incidents, audit, ...).
+    `force` accepts a file that holds other tables and no netops-agent schema.
+    `wait_s` is how long to wait when another process holds DuckDB's write lock (DuckDB
+    allows one writer process); `on_wait` is called once with a one-line message when
+    waiting starts.
+    """
+
+    def __init__(
+        self,
+        path: Path | str = ":memory:",
+        *,
+        read_only: bool = False,
+        force: bool = False,
+        wait_s: float = 0.0,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             p = Path(self.path)
+            if p.is_dir():
+                raise StoreError(
+                    f"database {p} is a directory; pass --db PATH to a file such as {p}/netops.duckdb"
+                )
             if read_only and not p.exists():
                 raise StoreError(
                     f"database {p} does not exist yet; run `netops-agent run` first "
                     "(or pass --db PATH to point at another file)"
                 )
-            p.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the directory for database {p}: {exc.strerror}") from exc
+        self._con = _connect(self.path, read_only, wait_s, on_wait)
         self._depth = 0
-        if not read_only:
-            self.migrate()
+        try:
+            self._check_ours(read_only, force)
+            if read_only and self._pending():
+                self._con.close()  # an older schema: migrate once, then read
+                self._con = _connect(self.path, False, wait_s, on_wait)
+                self.migrate()
+                self._con.close()
+                self._con = _connect(self.path, True, wait_s, on_wait)
+            elif not read_only:
+                self.migrate()
+        except BaseException:
+            self._con.close()
+            raise
+
+    def _check_ours(self, read_only: bool, force: bool) -> None:
+        """Refuse a DuckDB file that another application made, unless forced."""
+        if self.path == ":memory:":
+            return
+        tables = self.tables()
+        if not tables or "schema_migrations" in tables or force:
+            return
+        shown = ", ".join(tables[:4]) + (", ..." if len(tables) > 4 else "")
+        if read_only:
+            raise StoreError(
+                f"database {self.path} was not made by netops-agent (it holds {shown}); "
+                "pass --db PATH to a netops-agent database"
+            )
+        raise StoreError(
+            f"database {self.path} holds other tables ({shown}) and no netops-agent schema; "
+            "pass --db PATH to a new file, or --force to add netops-agent's tables to it"
+        )
+
+    def _pending(self) -> bool:
+        if "schema_migrations" not in self.tables():
+            return bool(self.tables())
+        done = {r["version"] for r in self.query("SELECT version FROM schema_migrations")}
+        return any(v not in done for v, _, _ in MIGRATIONS)
 
     @classmethod
     def attach(cls, con: duckdb.DuckDBPyConnection, path: str) -> Store:
@@ -73,20 +133,31 @@ class Store:
         self._con.close()
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations; return the versions applied now."""
-        self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
-        )
-        done = {r["version"] for r in self.query("SELECT version FROM schema_migrations")}
-        applied = []
-        for version, name, sql in MIGRATIONS:
-            if version in done:
-                continue
-            with self.transaction():
-                self.execute(sql)
+        """Apply pending migrations, all in one transaction; return the versions applied now.
+
+        A migration that fails (say a foreign file already has a `meta` table) leaves the
+        file exactly as it was: not even `schema_migrations` is created.
+        """
+        applied: list[int] = []
+        with self.transaction():
+            self.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+            )
+            done = {r["version"] for r in self.query("SELECT version FROM schema_migrations")}
+            for version, name, sql in MIGRATIONS:
+                if version in done:
+                    continue
+                try:
+                    self._con.execute(sql)
+                except duckdb.Error as exc:
+                    problem = str(exc).splitlines()[0]
+                    raise StoreError(
+                        f"cannot add netops-agent's tables to database {self.path} ({problem}); "
+                        "pass --db PATH to a new file"
+                    ) from exc
                 self.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
-            applied.append(version)
+                applied.append(version)
         return applied
 
     def schema_version(self) -> int:
@@ -221,7 +292,35 @@ class Store:
             return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
         except duckdb.Error as exc:
             first = " ".join(sql.split())[:120]
-            raise StoreError(f"database {self.path}: {exc} (in: {first})") from exc
+            problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"database {self.path}: {problem} (in: {first})") from exc
+
+
+def _connect(
+    path: str, read_only: bool, wait_s: float, on_wait: Callable[[str], None] | None
+) -> duckdb.DuckDBPyConnection:
+    """Open the file; while another process holds the write lock, say so once and retry."""
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.Error as exc:
+            text = str(exc)
+            if _LOCK_MARKER not in text:
+                first = text.splitlines()[0] if text else type(exc).__name__
+                raise StoreError(f"cannot open database {path}: {first}") from exc
+            holder = re.search(r"\(PID (\d+)\)", text)
+            who = f"process {holder.group(1)}" if holder else "another process"
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"database {path} is in use by {who} (a run, eval or solve writing to it); "
+                    "wait for it to finish, or pass --db PATH to use another file"
+                ) from exc
+            if not told and on_wait is not None:
+                on_wait(f"database {path} is busy ({who} is writing); waiting up to {wait_s:.0f} s...")
+                told = True
+            time.sleep(0.2)
 
 
 def _jsonable(value: Any) -> Any:

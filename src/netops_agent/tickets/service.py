@@ -6,6 +6,7 @@ new -> in_progress -> resolved | escalated | awaiting_approval | closed (no faul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,6 +25,15 @@ ALLOWED = {
     "closed": set(),
 }
 AGENT = "netops-agent"
+
+# Progress observers (the CLI's incident counter): called with ("opened" | "done", ticket id).
+# Kept out of the records; an observer must be cheap and never raise.
+OBSERVERS: list[Callable[[str, str], None]] = []
+
+
+def _notify(event: str, ticket_id: str) -> None:
+    for fn in OBSERVERS:
+        fn(event, ticket_id)
 
 
 class TicketSink(Protocol):
@@ -67,6 +77,7 @@ class TicketService:
                 incident.summary,
                 data={"incident": incident.id, "device": incident.device, "interface": incident.interface},
             )
+        _notify("opened", ticket_id)
         return ticket_id
 
     def get(self, ticket_id: str) -> dict[str, Any]:
@@ -100,6 +111,13 @@ class TicketService:
             values = [_json(v) for v in sets.values()]
             self.store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*values, ticket_id])
             self._event(ticket_id, at, "transition", current, to_state, note, author=author, data=data)
+            # The incident closes with its ticket, in the same transaction (`doctor` checks it).
+            self.store.execute(
+                "UPDATE incidents SET status = ? WHERE id = (SELECT incident_id FROM tickets WHERE id = ?)",
+                ["closed" if to_state in FINAL else "open", ticket_id],
+            )
+        if to_state in FINAL or to_state == "awaiting_approval":
+            _notify("done", ticket_id)
 
     def escalate(
         self,
