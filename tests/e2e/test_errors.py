@@ -63,3 +63,10 @@ def test_usage_errors_are_clean(cli: Cli) -> None:
     assert proc.returncode == 2 and "No such option" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("run", "--top-k", "99", check=False)
     assert proc.returncode == 2 and "--top-k" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_lab_inject_route_missing_on_a_leaf_exits_cleanly(cli: Cli) -> None:
+    cli("lab", "up", "--profile", "small")
+    proc = cli("lab", "inject", "route_missing", "--device", "site1-leaf1", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "site1-leaf1 has no static route left to remove" in proc.stderr

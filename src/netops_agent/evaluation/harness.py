@@ -275,6 +275,7 @@ def _incident(inc: Incident, out: Any, svc: Services) -> IncidentResult:
         time_to_mitigate_s=out.time_to_mitigate_s,
         validated=bool(out.validated),
         reason=out.reason,
+        causes=list(getattr(out, "causes", []) or []),
         trace={
             "title": inc.title,
             "summary": inc.summary,

@@ -74,6 +74,7 @@ class IncidentResult:
     validated: bool = False
     reason: str = ""
     trace: dict[str, Any] = field(default_factory=dict)  # evidence, actions, validation, timeline
+    causes: list[dict[str, Any]] = field(default_factory=list)  # every cause the agent named
 
     @property
     def claims_resolved(self) -> bool:
@@ -195,10 +196,11 @@ def fault_scores(rec: CaseRecord, f: FaultResult) -> dict[str, Any]:
     if inc is None:
         return {"suspect_rank": None, "diagnosed": None, "rca_correct": False, "retrieval_rank": None}
     diagnosed = (inc.diagnosis or {}).get("type")
+    named = {c.get("type") for c in inc.causes} | {diagnosed}  # the primary cause and any other
     return {
         "suspect_rank": suspect_rank(inc.suspects, f.target_keys),
-        "diagnosed": diagnosed,
-        "rca_correct": diagnosed == f.type,
+        "diagnosed": diagnosed if diagnosed == f.type or f.type not in named else f.type,
+        "rca_correct": f.type in named,
         "retrieval_rank": retrieval_rank(inc.retrieved, f.type),
     }
 

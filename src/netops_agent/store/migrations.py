@@ -98,9 +98,11 @@ MIGRATIONS.append(
     )
 )
 
-from netops_agent.store import schema_eval, schema_intake, schema_safety  # noqa: E402
+from netops_agent.store import schema_agent, schema_eval, schema_intake, schema_safety  # noqa: E402
 
-MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS
+MIGRATIONS += (
+    schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS + schema_agent.MIGRATIONS
+)
 MIGRATIONS.sort(key=lambda m: m[0])
 
 # Tables that describe one lab and the work done on it; `run` starts them afresh.
