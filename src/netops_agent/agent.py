@@ -375,7 +375,8 @@ class Agent:
             return causes
         log.info("[%s] looking beyond %s itself: its links", incident.id, incident.device)
         more = differential(ranked, expanded_contexts(incident, inv), evidence, exclude=exclude)
-        return sorted(causes + more, key=Cause.order, reverse=True)
+        unique = {c.ident: c for c in sorted(causes + more, key=Cause.order)}  # best kept per cause
+        return sorted(unique.values(), key=Cause.order, reverse=True)
 
     @staticmethod
     def _answers(ev: Evaluator, device: str) -> bool:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from netops_agent.evidence import CheckResult, confirms
-from netops_agent.lab.sim.faults import SimFaults
 from netops_agent.models import ToolResult, ToolStatus
 from netops_agent.safety.policy import load_policy
 from netops_agent.tools.executor import ToolExecutor
@@ -37,15 +36,11 @@ def test_two_causes_on_one_device_are_both_found_and_the_fixable_one_fixed() -> 
     outs = [o for o in result.outcomes if o.incident.device == "site1-leaf3"]
     types = {c["type"] for o in outs for c in o.causes}
     assert {"high_cpu_process", "memory_leak"} <= types
-    cpu, leak = result.faults
-    assert not SimFaults(result.lab).fault_present(cpu), "the runaway process was restarted"
-    assert SimFaults(result.lab).fault_present(leak)
+    assert result.truth is not None
+    cpu_present, leak_present = result.truth.present_after
+    assert not cpu_present, "the runaway process was restarted"
+    assert leak_present
     assert all(o.outcome == "escalated" for o in outs if any(c["type"] == "memory_leak" for c in o.causes))
-    assert not any(
-        o.outcome == "resolved" and SimFaults(result.lab).fault_present(leak)
-        for o in outs
-        if any(c["type"] == "memory_leak" for c in o.causes)
-    )
     t = _ticket(store, outs[0])
     assert {c["type"] for c in t["causes"]} == {c["type"] for c in outs[0].causes}
 
@@ -62,7 +57,7 @@ def test_both_ends_of_a_cable_shut_are_both_fixed_in_one_incident() -> None:
         },
         intake="telemetry",
     )
-    assert not any(SimFaults(result.lab).fault_present(f) for f in result.faults)
+    assert result.truth is not None and not any(result.truth.present_after)
     [out] = [o for o in result.outcomes if o.causes]
     assert out.outcome == "resolved" and len(out.causes) == 2
     assert {c["target"]["device"] for c in out.causes} == {"site1-leaf1", "site1-spine1"}
