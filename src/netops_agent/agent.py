@@ -1,6 +1,6 @@
 """The agent loop: retrieve, diagnose, plan, gate, act, validate, roll back, update the ticket.
 
-The agent knows the network only through its `NetworkView`: tools and the inventory. It
+The agent knows the network only through the NetworkView's tools and the inventory. It
 confirms a runbook only when every evidence check holds on real tool output, acts
 only through the tool executor (which records everything) after the policy gate,
 checks that nothing healthy broke, and closes a ticket as resolved only when fresh
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from netops_agent.diagnosis import SCOPE_KEYS, Cause, Reobserver, Thresholds, differential, expanded_contexts
 from netops_agent.evidence import CheckResult, Evaluator, MissingContext, contexts_for, fill
 from netops_agent.intake.config import Healthy, load_detection
 from netops_agent.knowledge.index import Hit, Retriever
@@ -30,12 +31,7 @@ from netops_agent.tools.registry import TOOLS
 
 log = logging.getLogger("netops_agent.agent")
 
-SCOPE_KEYS = {
-    "interface": ("device", "interface"),
-    "link": ("device", "interface", "peer_device", "peer_interface"),
-    "bgp_session": ("device", "peer"),
-    "device": ("device",),
-}
+__all__ = ["SCOPE_KEYS", "Agent", "AgentConfig", "Outcome"]
 Step = tuple[str, str, dict[str, Any]]
 
 
@@ -49,6 +45,7 @@ class AgentConfig:
     convergence_s: float = 30.0
     dry_run: bool = False
     snapshots: bool = True
+    max_causes: int = 4  # budget: causes diagnosed (and fixed) in one incident
     # "no fault found" limits, shared with monitoring (detection.yaml `healthy:`)
     healthy: Healthy = field(default_factory=_healthy_limits)
 
@@ -77,6 +74,10 @@ class Outcome:
     approval_id: str | None = None
     tool_calls: int = 0
     time_to_mitigate_s: float | None = None
+    causes: list[dict[str, Any]] = field(default_factory=list)  # every cause found; [0] = diagnosis
+    changes_in_network: list[dict[str, Any]] = field(default_factory=list)  # a refused rollback left these
+    baseline: dict[str, str] = field(default_factory=dict, repr=False)  # state before the first change
+    baseline_devices: list[str] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +87,7 @@ class Outcome:
             "summary": self.incident.summary,
             "runbook": self.runbook,
             "diagnosis": self.diagnosis,
+            "causes": self.causes,
             "outcome": self.outcome,
             "validated": self.validated,
             "escalated": self.escalated,
@@ -106,6 +108,7 @@ class Outcome:
             "rolled_back": self.rolled_back,
             "rollback_verified": self.rollback_verified,
             "approval": self.approval_id,
+            "changes_in_network": self.changes_in_network,
             "tool_calls": self.tool_calls,
             "time_to_mitigate_sim_s": self.time_to_mitigate_s,
         }
@@ -150,11 +153,13 @@ class Agent:
         )
         out.retrieved = self.retriever.retrieve(f"{incident.title}. {incident.summary}", k=len(self.runbooks))
         log.info("[%s] retrieved %s", incident.id, ", ".join(f"{h.id}:{h.score}" for h in out.retrieved[:5]))
-        found = self._diagnose(incident, out, ev)
+        ranked = [self.runbooks[h.id] for h in out.retrieved if h.id in self.runbooks]
+        ranked += [rb for rb in self.runbooks.values() if rb not in ranked]  # never drop a runbook
+        causes = self._diagnose(incident, ranked, ev)
         out.tool_calls = ex.calls
-        if found is None:
-            healthy, seen = self._symptoms_cleared(incident, ex)
-            if healthy:
+        if not causes:
+            problems, seen = self._reobserve(incident, ex)
+            if not problems:
                 return self._close_no_fault(out, ex, seen)
             return self._escalate(
                 out,
@@ -163,33 +168,162 @@ class Agent:
                 f"({seen}); a network engineer needs to investigate",
                 "network-operations",
             )
-        rb, ctx = found
-        out.runbook = rb.id
-        out.diagnosis = {"type": rb.fault_types[0], "target": {k: ctx.get(k) for k in SCOPE_KEYS[rb.scope]}}
-        self.tickets.work_note(
-            ticket_id,
-            f"Diagnosis: {rb.title} ({out.diagnosis['type']}) confirmed by {len(out.evidence)} check(s)",
-            self.view.now(),
-            data={"runbook": rb.id, "diagnosis": out.diagnosis, "evidence": out.evidence},
-        )
-        if not rb.remediation:
-            assert rb.escalate is not None
-            return self._escalate(out, ex, rb.escalate.reason, rb.escalate.group)
-        plan = self._plan(rb, ctx)
-        if plan is None:
-            return self._escalate(
-                out, ex, "the runbook's remediation needs context this incident lacks", rb.assignment_group
-            )
-        out.plan = plan = self._prune(plan, ex)
-        if not plan:
+        return self._work(out, ex, ev, ranked, causes, started)
+
+    def _work(
+        self,
+        out: Outcome,
+        ex: ToolExecutor,
+        ev: Evaluator,
+        ranked: list[Runbook],
+        causes: list[Cause],
+        started: datetime,
+    ) -> Outcome:
+        """Work every confirmed cause in turn (the primary first), re-observe the whole incident
+        after fixing, and keep diagnosing while symptoms remain, within the budget."""
+        incident = out.incident
+        fixed: list[tuple[Cause, list[Step], bool]] = []  # cause, plan, validated
+        remaining: list[tuple[Cause, str]] = []  # causes nobody can fix remotely, and why
+        problems: list[str] = []
+        seen = ""
+        queue = list(causes)
+        while queue and len(out.causes) < self.config.max_causes:
+            current = queue.pop(0)
+            self._record_cause(out, current)
+            rb, ctx = current.runbook, current.ctx
+            plan = self._plan(rb, ctx) if rb.remediation else None
+            plan = self._prune(plan, ex) if plan else plan
+            if not rb.remediation or not plan:
+                if not rb.remediation and rb.escalate:
+                    why = rb.escalate.reason
+                elif plan is None:
+                    why = "the runbook's remediation needs context this incident lacks"
+                else:
+                    why = "diagnosis confirmed but the golden config already matches; nothing to restore"
+                remaining.append((current, why))
+            else:
+                stop = self._may_act(out, ex, ev, ranked, rb, ctx, plan, first=not fixed, more=queue)
+                if stop is not None:
+                    return stop
+                applied = self._apply(out, ex, ev, rb, ctx, plan)
+                if isinstance(applied, Outcome):
+                    return applied
+                if self.config.dry_run:
+                    return self._close_dry_run(out, ex, rb)
+                fixed.append((current, plan, applied))
+            if queue or remaining or not fixed:
+                continue  # work what is known first; a cause nobody can fix ends the search
+            problems, seen = self._reobserve(incident, ex)
+            if problems:
+                ev.cache.clear()  # the network changed: read it afresh
+                done = {c.ident for c, _, _ in fixed}
+                queue = self._diagnose(incident, ranked, ev, exclude=done, expand=True)
+        return self._conclude(out, ex, ev, fixed, remaining, problems, seen, started)
+
+    def _conclude(
+        self,
+        out: Outcome,
+        ex: ToolExecutor,
+        ev: Evaluator,
+        fixed: list[tuple[Cause, list[Step], bool]],
+        remaining: list[tuple[Cause, str]],
+        problems: list[str],
+        seen: str,
+        started: datetime,
+    ) -> Outcome:
+        primary = fixed[0][0].runbook if fixed else remaining[0][0].runbook
+        if fixed and not all(ok for _, _, ok in fixed):
+            # A fix that did not validate may have been masked by a later cause: check it again.
+            checks = [
+                ev.check(c, dict(cz.ctx), fresh=True) for cz, _, _ in fixed for c in cz.runbook.validation
+            ]
+            out.validation = [c.as_dict() for c in checks]
+            failed = [c for c in checks if not c.holds]
+            if failed:
+                self._rollback(out, ex, out.baseline, out.baseline_devices)
+                reason = "validation failed after the fix: " + "; ".join(
+                    f"{c.check} (observed {c.observed})" for c in failed
+                )
+                if out.rolled_back:
+                    reason += f"; changes rolled back{self._verified(out)}"
+                return self._escalate(out, ex, reason, primary.assignment_group)
+        names = ", ".join(f"{c.type} {_where(c)}" for c, _, _ in fixed)
+        if remaining:
+            cz, why = remaining[0]
+            reason = why + (f" (also found and fixed: {names})" if fixed else "")
+            if len(remaining) > 1:
+                reason += "; other causes found: " + ", ".join(
+                    f"{c.type} {_where(c)}" for c, _ in remaining[1:]
+                )
+            grp = cz.runbook.escalate.group if cz.runbook.escalate else cz.runbook.assignment_group
+            return self._escalate(out, ex, reason, grp)
+        if problems:
             return self._escalate(
                 out,
                 ex,
-                "diagnosis confirmed but the golden config already matches; nothing to restore remotely",
-                rb.assignment_group,
+                f"fixed {names}, but symptoms remain and no further cause was confirmed ({seen}); "
+                "a network engineer needs to investigate",
+                primary.assignment_group,
             )
-        if self.policy.severity_needs_human(incident.severity):
-            sev = incident.severity.value
+        out.outcome, out.validated = "resolved", True
+        out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
+        out.tool_calls = ex.calls
+        out.reason = f"{primary.title}: fixed and verified by fresh observation" + (
+            f" ({len(fixed)} causes: {names})" if len(fixed) > 1 else ""
+        )
+        self.tickets.transition(
+            out.ticket_id,
+            "resolved",
+            out.reason,
+            self.view.now(),
+            runbook_id=primary.id,
+            diagnosis=out.diagnosis,
+            causes=out.causes,
+            resolution=out.reason,
+            data={"validation": out.validation, "state_diff": out.state_diff, "causes": out.causes},
+        )
+        log.info("[%s] resolved: %s", out.incident.id, out.reason)
+        return out
+
+    def _record_cause(self, out: Outcome, cause: Cause) -> None:
+        rb = cause.runbook
+        if out.runbook is None:
+            out.runbook = rb.id
+            out.diagnosis = {"type": cause.type, "target": cause.target}
+            out.evidence = [r.as_dict() for r in cause.results]
+        out.causes.append(cause.as_dict())
+        self.tickets.work_note(
+            out.ticket_id,
+            f"Diagnosis: {rb.title} ({cause.type} at {_where(cause)}) confirmed by "
+            f"{sum(r.holds for r in cause.results)} check(s)"
+            + ("" if len(out.causes) == 1 else f"; cause {len(out.causes)} of this incident"),
+            self.view.now(),
+            data={
+                "runbook": rb.id,
+                "cause": cause.as_dict(),
+                "evidence": [r.as_dict() for r in cause.results],
+            },
+        )
+
+    def _may_act(
+        self,
+        out: Outcome,
+        ex: ToolExecutor,
+        ev: Evaluator,
+        ranked: list[Runbook],
+        rb: Runbook,
+        ctx: dict[str, Any],
+        plan: list[Step],
+        *,
+        first: bool,
+        more: list[Cause],
+    ) -> Outcome | None:
+        """Severity and policy before touching anything; an Outcome when the agent must stop here."""
+        out.plan = plan
+        if self.policy.severity_needs_human(out.incident.severity):
+            for other in more[: max(self.config.max_causes - len(out.causes), 0)]:
+                self._record_cause(out, other)  # the human gets every cause found so far
+            sev = out.incident.severity.value
             return self._escalate(
                 out,
                 ex,
@@ -198,15 +332,71 @@ class Agent:
                 rb.assignment_group,
                 data={"plan": out.as_dict()["plan"]},
             )
-        if not self.config.dry_run:
-            verdict, reasons = self.gate.plan(plan, ex)
-            if verdict == "deny":
-                return self._escalate(
-                    out, ex, "policy denied the plan: " + "; ".join(reasons), rb.assignment_group
-                )
-            if verdict == "approval":
+        if self.config.dry_run:
+            return None
+        verdict, reasons = self.gate.plan(plan, ex)
+        if verdict == "deny":
+            return self._escalate(
+                out, ex, "policy denied the plan: " + "; ".join(reasons), rb.assignment_group
+            )
+        if verdict == "approval":
+            if first:
+                for other in more[: max(self.config.max_causes - len(out.causes), 0)]:
+                    self._record_cause(out, other)  # name every cause found before pausing for a human
                 return self._request_approval(out, ex, rb, ctx, reasons)
-        return self._act(out, ex, ev, rb, ctx, started)
+            return self._escalate(
+                out,
+                ex,
+                f"a further cause needs approval ({'; '.join(reasons)}); proposed plan: {_plan_text(plan)}",
+                rb.assignment_group,
+            )
+        return None
+
+    def _diagnose(
+        self,
+        incident: Incident,
+        ranked: list[Runbook],
+        ev: Evaluator,
+        *,
+        exclude: set[Any] = frozenset(),  # type: ignore[assignment]
+        expand: bool = False,
+    ) -> list[Cause]:
+        """Differential diagnosis; a device-level incident on a device that answers expands its
+        scope to the device's links when nothing is confirmed on the device itself (or, after
+        a fix, while symptoms remain)."""
+        inv = self.view.inventory()
+
+        def evidence(rb: Runbook, ctx: dict[str, Any]) -> list[CheckResult]:
+            return self._evidence(rb, ctx, ev)
+
+        causes = differential(ranked, contexts_for(incident, inv), evidence, exclude=exclude)
+        device_level = not incident.interface and not incident.peer
+        if (causes and not expand) or not device_level or not self._answers(ev, incident.device):
+            return causes
+        log.info("[%s] looking beyond %s itself: its links", incident.id, incident.device)
+        more = differential(ranked, expanded_contexts(incident, inv), evidence, exclude=exclude)
+        unique = {c.ident: c for c in sorted(causes + more, key=Cause.order)}  # best kept per cause
+        return sorted(unique.values(), key=Cause.order, reverse=True)
+
+    @staticmethod
+    def _answers(ev: Evaluator, device: str) -> bool:
+        from netops_agent.knowledge.schema import Step as RunbookStep
+
+        res = ev.run_step(RunbookStep(tool="show_ip_interface_brief", device=device), {})
+        return res.status != ToolStatus.unreachable
+
+    def _reobserve(self, incident: Incident, ex: ToolExecutor) -> tuple[list[str], str]:
+        h = self.config.healthy
+        limits = Thresholds(
+            h.max_utilisation_pct,
+            h.max_cpu_pct,
+            h.max_memory_pct,
+            h.min_ping_success_pct,
+            h.counter_interval_s,
+        )
+        reob = Reobserver(ex, self.view.inventory(), self.view.wait, limits)
+        problems = reob.problems(incident)
+        return problems, "; ".join(reob.seen)
 
     def resume(self, approval: dict[str, Any], incident: Incident) -> Outcome:
         """Carry on a plan after a human decided on its approval."""
@@ -257,27 +447,6 @@ class Agent:
         ex.gate = lambda tool, device, params: self.gate.step(ex, tool, device)
         return ex, Evaluator(ex)
 
-    def _diagnose(
-        self, incident: Incident, out: Outcome, ev: Evaluator
-    ) -> tuple[Runbook, dict[str, Any]] | None:
-        contexts = contexts_for(incident, self.view.inventory())
-        k = max(self.config.top_k, 1)
-        for start in range(0, len(out.retrieved), k):
-            confirmed: list[tuple[int, int, Runbook, dict[str, Any], list[CheckResult]]] = []
-            for rank, hit in enumerate(out.retrieved[start : start + k], start=start):
-                rb = self.runbooks[hit.id]
-                for ctx in contexts:
-                    trial = dict(ctx)
-                    results = self._evidence(rb, trial, ev)
-                    if results and all(r.holds for r in results):
-                        confirmed.append((rb.priority, -rank, rb, trial, results))
-                        break
-            if confirmed:
-                _, _, rb, ctx, results = max(confirmed, key=lambda c: (c[0], c[1]))
-                out.evidence = [r.as_dict() for r in results]
-                return rb, ctx
-        return None
-
     def _evidence(self, rb: Runbook, ctx: dict[str, Any], ev: Evaluator) -> list[CheckResult]:
         for step in rb.diagnostics:
             try:
@@ -287,9 +456,10 @@ class Agent:
         results = []
         for chk in rb.evidence:
             r = ev.check(chk, ctx)
+            r.support = chk.support
             results.append(r)
             log.info("[%s] %s evidence %r -> %s (%s)", ev.ex.incident_id, rb.id, r.check, r.holds, r.observed)
-            if not r.holds:
+            if not r.holds and not chk.support:
                 break
         return results
 
@@ -313,7 +483,6 @@ class Agent:
             kept.append((tool, device, params))
         return kept
 
-    # --- approval --------------------------------------------------------------------------------------
     def _request_approval(
         self, out: Outcome, ex: ToolExecutor, rb: Runbook, ctx: dict[str, Any], reasons: list[str]
     ) -> Outcome:
@@ -376,10 +545,60 @@ class Agent:
         ctx: dict[str, Any],
         started: datetime,
     ) -> Outcome:
+        """Carry out an approved plan (resume) and validate it."""
+        applied = self._apply(out, ex, ev, rb, ctx, out.plan)
+        if isinstance(applied, Outcome):
+            return applied
+        if self.config.dry_run:
+            return self._close_dry_run(out, ex, rb)
+        if applied:
+            out.outcome, out.validated = "resolved", True
+            out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
+            out.reason = f"{rb.title}: fixed and verified by {len(out.validation)} fresh check(s)"
+            self.tickets.transition(
+                out.ticket_id,
+                "resolved",
+                out.reason,
+                self.view.now(),
+                runbook_id=rb.id,
+                diagnosis=out.diagnosis,
+                resolution=out.reason,
+                data={"validation": out.validation, "state_diff": out.state_diff},
+            )
+            log.info("[%s] resolved: %s", out.incident.id, out.reason)
+            return out
+        failed = [c for c in out.validation if not c["holds"]]
+        self._rollback(out, ex, out.baseline, out.baseline_devices)
+        reason = "validation failed after the fix: " + "; ".join(
+            f"{c['check']} (observed {c['observed']})" for c in failed
+        )
+        if out.rolled_back:
+            reason += f"; changes rolled back{self._verified(out)}"
+        return self._escalate(out, ex, reason, rb.assignment_group)
+
+    def _apply(
+        self,
+        out: Outcome,
+        ex: ToolExecutor,
+        ev: Evaluator,
+        rb: Runbook,
+        ctx: dict[str, Any],
+        plan: list[Step],
+    ) -> bool | Outcome:
+        """Apply one plan, converge, check for collateral damage, validate on fresh reads.
+
+        Returns whether the runbook's validation held, or the Outcome when the agent had to
+        stop (a step failed, or something healthy broke: everything is rolled back).
+        """
         tid = out.ticket_id
-        affected = self._affected(out.plan)
-        pre = snapshot.take(ex, affected) if self.config.snapshots and not self.config.dry_run else {}
-        for tool, device, params in out.plan:
+        affected = self._affected(plan)
+        reads = _CachedReads(ex, ev)  # nothing changed since diagnosis read these
+        pre = snapshot.take(reads, affected) if self.config.snapshots and not self.config.dry_run else {}  # type: ignore[arg-type]
+        ev.cache.clear()  # from here on the network changes: every later read is fresh
+        for k, v in pre.items():  # the state before this incident's first change, per entity
+            out.baseline.setdefault(k, v)
+        out.baseline_devices += [d for d in affected if d not in out.baseline_devices]
+        for tool, device, params in plan:
             res = ex.run(tool, device, **params)
             lines = res.parsed.get("lines") if isinstance(res.parsed, dict) else None
             out.actions.append(
@@ -396,14 +615,14 @@ class Agent:
             if res.status == ToolStatus.dry_run:
                 continue
             if not res.ok:
-                self._rollback(out, ex, pre, affected)
+                self._rollback(out, ex, out.baseline, out.baseline_devices)
                 reason = f"{tool} on {device} was not carried out ({res.status.value}: {res.error})"
                 return self._escalate(out, ex, reason, rb.assignment_group)
         if self.config.dry_run:
-            return self._close_dry_run(out, ex, rb)
+            return True
         self.tickets.work_note(
             tid,
-            f"Applied {len(out.plan)} change(s) from {rb.id}",
+            f"Applied {len(plan)} change(s) from {rb.id}",
             self.view.now(),
             kind="change",
             data={"actions": out.actions},
@@ -411,17 +630,18 @@ class Agent:
         self.view.wait(self.config.convergence_s)
         if pre:
             post = snapshot.take(ex, affected)
-            out.state_diff = snapshot.diff(pre, post)
-            out.collateral = snapshot.broken(out.state_diff)
+            diff = snapshot.diff(pre, post)
+            out.state_diff += diff
+            out.collateral = snapshot.broken(diff)
             self.tickets.work_note(
                 tid,
-                f"Post-change state diff: {len(out.state_diff)} change(s)",
+                f"Post-change state diff: {len(diff)} change(s)",
                 self.view.now(),
                 kind="snapshot_diff",
-                data={"diff": out.state_diff},
+                data={"diff": diff},
             )
             if out.collateral:
-                self._rollback(out, ex, pre, affected)
+                self._rollback(out, ex, out.baseline, out.baseline_devices)
                 what = ", ".join(f"{c['entity']} {c['before']}->{c['after']}" for c in out.collateral[:5])
                 return self._escalate(
                     out,
@@ -433,30 +653,7 @@ class Agent:
         checks = [ev.check(c, dict(ctx), fresh=True) for c in rb.validation]
         out.validation = [c.as_dict() for c in checks]
         out.tool_calls = ex.calls
-        if all(c.holds for c in checks):
-            out.outcome, out.validated = "resolved", True
-            out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
-            out.reason = f"{rb.title}: fixed and verified by {len(checks)} fresh check(s)"
-            self.tickets.transition(
-                tid,
-                "resolved",
-                out.reason,
-                self.view.now(),
-                runbook_id=rb.id,
-                diagnosis=out.diagnosis,
-                resolution=out.reason,
-                data={"validation": out.validation, "state_diff": out.state_diff},
-            )
-            log.info("[%s] resolved: %s", out.incident.id, out.reason)
-            return out
-        failed = [c for c in checks if not c.holds]
-        self._rollback(out, ex, pre, affected)
-        reason = "validation failed after the fix: " + "; ".join(
-            f"{c.check} (observed {c.observed})" for c in failed
-        )
-        if out.rolled_back:
-            reason += f"; changes rolled back{self._verified(out)}"
-        return self._escalate(out, ex, reason, rb.assignment_group)
+        return all(c.holds for c in checks)
 
     def _affected(self, plan: list[Step]) -> list[str]:
         """Devices a plan changes and the neighbours on the far side of their cables."""
@@ -484,6 +681,19 @@ class Agent:
                 }
             )
             out.rolled_back = out.rolled_back or res.ok
+            if not res.ok:
+                applied = [
+                    " / ".join(a.get("lines") or [a.get("command") or a["tool"]])
+                    for a in out.actions
+                    if a["device"] == device and a["tool"] != "rollback_config" and a["status"] == "ok"
+                ]
+                out.changes_in_network.append(
+                    {
+                        "device": device,
+                        "change": "; ".join(applied) or "config changed",
+                        "rollback": f"{res.status.value}: {res.error}",
+                    }
+                )
         ex.changed_devices.clear()
         if out.rolled_back and pre:
             self.view.wait(self.config.convergence_s)
@@ -499,98 +709,6 @@ class Agent:
             if out.rollback_verified
             else " but the pre-change state was NOT restored"
         )
-
-    def _symptoms_cleared(self, incident: Incident, ex: ToolExecutor) -> tuple[bool, str]:
-        """Re-observe what the incident is about: is every suspect healthy now?
-
-        Used only when no runbook is confirmed: a transient spike that cleared by itself is
-        a false alarm (no fault found); anything still wrong is escalated. Healthy means,
-        on fresh reads: interfaces up with error and drop counters steady and utilisation
-        below 90%; BGP sessions Established; CPU below 70% and memory below 80% and not
-        climbing between two reads (a leak under the bar is not healthy); an
-        incident's prefix reachable from the device. The limits are `config.healthy`
-        (detection.yaml `healthy:`, shared with monitoring).
-        """
-        lim = self.config.healthy
-        places = [(s.device, s.interface, s.peer) for s in incident.suspects[:3]] or [
-            (incident.device, incident.interface, incident.peer)
-        ]
-        seen: list[str] = []
-        for device, interface, peer in places:
-            problem = (
-                self._interface_problem(ex, device, interface, seen)
-                if interface
-                else self._device_problem(ex, device, seen)
-            )
-            if not problem and peer:
-                problem = self._session_problem(ex, device, peer, seen)
-            if problem:
-                return False, "; ".join(seen)
-        if incident.prefix:
-            import ipaddress
-
-            host = str(ipaddress.IPv4Network(incident.prefix, strict=False).network_address + 10)
-            res = ex.run("ping", incident.device, destination=host, count=lim.ping_count)
-            ok = res.ok and (res.parsed or {}).get("success_pct", 0) >= lim.min_ping_success_pct
-            seen.append(f"ping {host} from {incident.device} {'ok' if ok else 'fails'}")
-            if not ok:
-                return False, "; ".join(seen)
-        return True, "; ".join(seen)
-
-    def _interface_problem(self, ex: ToolExecutor, device: str, interface: str, seen: list[str]) -> bool:
-        reads = []
-        for n in range(2):
-            if n:
-                self.view.wait(self.config.healthy.counter_interval_s)
-            res = ex.run("show_interfaces", device, interface=interface)
-            rows = [r for r in res.parsed or [] if r["interface"] == interface] if res.ok else []
-            if not rows:
-                seen.append(f"{device} {interface} {res.status.value}")
-                return True
-            reads.append(rows[0])
-        first, last = reads
-        growing = [
-            k
-            for k in ("crc", "input_errors", "output_drops", "late_collisions")
-            if last.get(k, 0) > first.get(k, 0)
-        ]
-        seen.append(
-            f"{device} {interface} {last['protocol_status']}, util {last.get('output_util_pct', 0):.0f}%"
-            + (f", {'/'.join(growing)} rising" if growing else "")
-        )
-        busy = last.get("output_util_pct", 0) >= self.config.healthy.max_utilisation_pct
-        return last["protocol_status"] != "up" or bool(growing) or busy
-
-    def _device_problem(self, ex: ToolExecutor, device: str, seen: list[str]) -> bool:
-        cpu_res = ex.run("show_processes_cpu", device)
-        cpu = (cpu_res.parsed or {}).get("cpu_5_sec") if cpu_res.ok else None
-        mem_res = ex.run("show_memory_statistics", device)
-        mem = (mem_res.parsed or {}).get("used_pct") if mem_res.ok else None
-        if cpu is None:
-            seen.append(f"{device} {cpu_res.status.value}")
-            return True
-        lim = self.config.healthy
-        rising = False
-        if cpu < lim.max_cpu_pct and mem is not None and mem < lim.max_memory_pct:
-            # under the bar now: a leak still climbing towards it is not healthy either
-            self.view.wait(lim.counter_interval_s)
-            again = ex.run("show_memory_statistics", device)
-            later = (again.parsed or {}).get("used") if again.ok else None
-            before = (mem_res.parsed or {}).get("used")
-            rising = later is not None and before is not None and later > before
-        seen.append(
-            f"{device} CPU {cpu:.0f}%"
-            + (f", memory {mem:.0f}%" if mem is not None else "")
-            + (" and rising" if rising else "")
-        )
-        return cpu >= lim.max_cpu_pct or (mem is not None and mem >= lim.max_memory_pct) or rising
-
-    def _session_problem(self, ex: ToolExecutor, device: str, peer: str, seen: list[str]) -> bool:
-        res = ex.run("show_ip_bgp_summary", device)
-        rows = [r for r in res.parsed or [] if r["neighbor"] == peer] if res.ok else []
-        state = rows[0]["state"] if rows else res.status.value
-        seen.append(f"{device} BGP {peer} {state}")
-        return state != "Established"
 
     def _close_no_fault(self, out: Outcome, ex: ToolExecutor, seen: str) -> Outcome:
         out.outcome = "no_action"
@@ -623,6 +741,10 @@ class Agent:
         return out
 
     def _escalate(self, out: Outcome, ex: ToolExecutor, reason: str, group: str, data: Any = None) -> Outcome:
+        if out.changes_in_network:
+            reason += "; STILL IN THE NETWORK (rollback refused): " + "; ".join(
+                f"{c['device']}: {c['change']}" for c in out.changes_in_network
+            )
         out.outcome, out.escalated, out.reason = "escalated", True, reason
         out.tool_calls = ex.calls
         self.tickets.escalate(
@@ -633,9 +755,29 @@ class Agent:
             runbook_id=out.runbook,
             diagnosis=out.diagnosis,
             data=data,
+            causes=out.causes,
+            changes_in_network=out.changes_in_network or None,
         )
         log.warning("[%s] escalated to %s: %s", out.incident.id, group, reason)
         return out
+
+
+class _CachedReads:
+    """`run` for read-only tools, answered from the evaluator's cache when diagnosis already read it."""
+
+    def __init__(self, ex: ToolExecutor, ev: Evaluator) -> None:
+        self.ex, self.ev = ex, ev
+
+    def run(self, tool: str, device: str, **params: Any) -> Any:
+        k = (tool, device, repr(sorted(params.items())))
+        if k not in self.ev.cache:
+            self.ev.cache[k] = self.ex.run(tool, device, **params)
+        return self.ev.cache[k]
+
+
+def _where(cause: Cause) -> str:
+    t = cause.target
+    return " ".join(str(t[k]) for k in ("device", "interface", "peer") if t.get(k))
 
 
 def _plan_text(plan: list[Step]) -> str:

@@ -116,11 +116,13 @@ class CheckResult:
     observed: Any = None
     detail: str = ""
     tool_calls: list[str] = field(default_factory=list)
+    support: bool = False  # supporting evidence: recorded, never blocks confirmation
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
             "holds": self.holds,
+            **({"support": True} if self.support else {}),
             "observed": _plain(self.observed),
             "detail": self.detail,
         }
@@ -170,6 +172,8 @@ class Evaluator:
                 grew = float(second) > float(first)
                 return CheckResult(label, grew if chk.op == "increases" else not grew, f"{first} -> {second}")
             rows = _select(result.parsed, chk, ctx)
+            if chk.reads > 1 and chk.op not in ("absent", "present", "nonempty"):
+                return self._sustained(chk, ctx, label, rows)
             if chk.op in ("absent", "present"):
                 holds = (not rows) if chk.op == "absent" else bool(rows)
                 if holds and rows:
@@ -184,6 +188,30 @@ class Evaluator:
             return CheckResult(label, holds, observed)
         except MissingContext as exc:
             return CheckResult(label, False, None, f"incident has no {exc.args[0]}")
+
+    def _sustained(
+        self, chk: Check, ctx: dict[str, Any], label: str, rows: list[dict[str, Any]]
+    ) -> CheckResult:
+        """The comparison holds on every one of `chk.reads` reads, `interval_s` apart."""
+        expected = fill(chk.value, ctx)
+        seen = []
+        for n in range(chk.reads):
+            if n:
+                self.ex.view.wait(chk.interval_s)
+                rows = _select(self.run_step(chk, ctx, fresh=True).parsed, chk, ctx)
+            observed = rows[0].get(chk.field) if rows and chk.field else None
+            seen.append(observed)
+            if not _compare(chk.op, observed, expected):
+                return CheckResult(label, False, " -> ".join(map(str, seen)))
+        if rows:
+            _capture(chk, rows[0], ctx)
+        return CheckResult(label, True, " -> ".join(map(str, seen)))
+
+
+def confirms(results: list[CheckResult]) -> bool:
+    """Every required check held (supporting checks may fail); at least one required check ran."""
+    required = [r for r in results if not r.support]
+    return bool(required) and all(r.holds for r in required)
 
 
 def _select(parsed: Any, chk: Check, ctx: dict[str, Any]) -> list[dict[str, Any]]:

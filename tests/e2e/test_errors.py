@@ -183,3 +183,10 @@ def test_eval_bad_database_found_before_the_first_case(cli: Cli) -> None:
     assert "--force" in err
     log = cli.cwd / "outputs" / "netops.log"
     assert not log.exists() or "IM-" not in log.read_text()  # no case ran
+
+
+def test_lab_inject_route_missing_on_a_leaf_exits_cleanly(cli: Cli) -> None:
+    cli("lab", "up", "--profile", "small")
+    proc = cli("lab", "inject", "route_missing", "--device", "site1-leaf1", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "site1-leaf1 has no static route left to remove" in proc.stderr

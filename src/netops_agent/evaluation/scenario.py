@@ -7,18 +7,20 @@ rejected before anything runs, with the file, the case id and the field named.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import InputFileError
-from netops_agent.inputs import read_yaml, validate
+from netops_agent.inputs import read_yaml, validation_error
 from netops_agent.lab.sim.topology import PROFILES
 from netops_agent.models import FaultSpec
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "data" / "suites"
+DOC_HINT = "see docs/scenarios.md for the suite format and target shapes"
 
 
 class _Strict(BaseModel):
@@ -136,8 +138,10 @@ def load_suite(name_or_path: str) -> Suite:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputFileError(str(path), "a suite is a mapping with 'name' and 'cases'")
-    fix = "see the scenario format in docs/scenarios.md"
-    suite = validate(Suite, raw, path, where=lambda loc: _where(raw, loc), fix=fix)
+    try:
+        suite = Suite.model_validate(raw)
+    except ValidationError as exc:
+        raise _suite_error(path, raw, exc) from None
     seen: set[str] = set()
     for case in suite.cases:
         if case.id in seen:
@@ -164,6 +168,27 @@ def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
         cid = item.get("id", f"#{n + 1}")
         where = f"case {cid}, field {'.'.join(str(x) for x in loc[2:])}"
     return where
+
+
+def _suite_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> InputFileError:
+    """The first validation problem, in words that say how to write the key right."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    where = _where(raw, loc)
+    if "target" in loc and err["type"] != "extra_forbidden":
+        where = where.split(".target")[0] + ".target" if ".target" in where else where
+        msg = (
+            f"a target is 'auto' or a mapping such as {{device: X, interface: Y}} or "
+            f"{{device: X, peer: 10.0.0.1}} (got {err.get('input')!r})"
+        )
+        return InputFileError(str(path), msg, where=where, fix=DOC_HINT)
+    if len(loc) >= 3 and loc[2] == "expect" and err["type"] == "model_type":
+        msg = (
+            f"'expect' is a mapping with an 'outcome' key, e.g. expect: {{outcome: escalated}} "
+            f"(got {err.get('input')!r})"
+        )
+        return InputFileError(str(path), msg, where=where, fix=DOC_HINT)
+    return validation_error(path, exc, where=lambda loc: _where(raw, loc), fix=DOC_HINT)
 
 
 def _check_targets(suite: Suite, path: Path) -> None:
@@ -194,15 +219,21 @@ def _check_targets(suite: Suite, path: Path) -> None:
             )
         fx = SimFaults(lab)
         seen: dict[tuple[str, str], int] = {}
+        taken: Counter[tuple[str, str]] = Counter()
         for n, f in enumerate(case.faults):
             if f.target == "auto":
                 continue
+            raw = dict(f.target)
+            use = (f.type, str(raw.get("device")))
             try:
-                target = fx._check(CATALOG[f.type].target, f.type, dict(f.target))  # type: ignore[arg-type]
+                target = fx._check(CATALOG[f.type].target, f.type, raw, taken=taken[use])  # type: ignore[arg-type]
             except LabError as exc:
                 raise InputFileError(
-                    str(path), str(exc), where=f"case {case.id}, faults[{n}].target"
+                    str(path), str(exc), where=f"case {case.id}, faults[{n}].target", fix=DOC_HINT
                 ) from None
+            taken[use] += 1
+            if f.type == "route_missing":  # each one removes another of the device's static routes
+                continue
             same = (f.type, repr(sorted(target.items())))
             if same in seen:
                 raise InputFileError(

@@ -1,23 +1,30 @@
 """TF-IDF index of runbooks persisted in DuckDB, and cosine-similarity retrieval.
 
-The vectorizer is fitted with scikit-learn; its vocabulary, idf weights and the
-L2-normalised runbook vectors are stored as rows (term, weight), so retrieval is a
-join and a sum in SQL: the dot product of unit vectors is their cosine similarity.
-The index is rebuilt only when the runbook file's content changes.
+The index is fitted with scikit-learn's TfidfVectorizer over our own analyzer
+(`knowledge.text`: synonyms, domain stop words, stemming, bigrams); the vocabulary,
+idf weights and L2-normalised runbook vectors are stored as rows (term, weight).
+A query needs no scikit-learn: it is analysed with the same analyzer, weighted with
+the stored idf (sublinear tf, L2 norm, as the fit did) in numpy, and scored in SQL
+(the dot product of unit vectors is their cosine similarity). The index is rebuilt
+only when the runbooks or the analyzer (synonyms) change.
+
+Retrieval orders runbooks; it never removes one: `retrieve` returns every runbook
+(up to k), those that share no term with the query last, in id order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from netops_agent.knowledge.schema import Runbook
+from netops_agent.knowledge.text import current_analyzer
 from netops_agent.store import Store
 
 HASH_KEY = "runbooks_sha256"
@@ -35,29 +42,39 @@ class Retriever(Protocol):
     def retrieve(self, text: str, k: int = 5) -> list[Hit]: ...
 
 
-def _vectorizer(**kw: object) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        lowercase=True,
-        stop_words="english",
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9_-]+\b",
-        **kw,
-    )
+def index_text(rb: Runbook) -> str:
+    """What retrieval indexes: title, symptoms, fault-type words, and what the checks look at.
+
+    The checks' fields, expected words and log mnemonics describe how the fault shows
+    in tool output, and they do not change when someone rewords a title.
+    """
+    words: list[str] = [rb.title, rb.symptoms, *(f.replace("_", " ") for f in rb.fault_types)]
+    for chk in rb.evidence:
+        if chk.value is False or chk.op in ("ne", "absent", "steady"):
+            continue  # "is not X" says nothing about what the fault looks like
+        if chk.field and chk.field not in ("state", "status", "success_pct", "protocol_status"):
+            words.append(chk.field.replace("_", " "))
+        if isinstance(chk.value, str) and "{" not in chk.value:
+            words.append(chk.value)
+        words.extend(str(v) for v in chk.where.values() if isinstance(v, str) and "{" not in v)
+    return " ".join(words)
 
 
-def content_hash(runbooks: list[Runbook]) -> str:
+def content_hash(runbooks: list[Runbook], fingerprint: str = "") -> str:
     body = json.dumps([rb.model_dump(mode="json") for rb in runbooks], sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hashlib.sha256((fingerprint + body).encode()).hexdigest()
 
 
 def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -> bool:
-    """(Re)build the index if the runbooks changed; return True if it was rebuilt."""
-    digest = content_hash(runbooks)
+    """(Re)build the index if the runbooks or the analyzer changed; True if it was rebuilt."""
+    analyze, fingerprint = current_analyzer()
+    digest = content_hash(runbooks, fingerprint)
     if not force and store.get_meta(HASH_KEY) == digest:
         return False
-    vec = _vectorizer()
-    matrix = vec.fit_transform([rb.text() for rb in runbooks]).tocoo()
+    from sklearn.feature_extraction.text import TfidfVectorizer  # only the fit needs it
+
+    vec = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, norm="l2")
+    matrix = vec.fit_transform([index_text(rb) for rb in runbooks]).tocoo()
     terms = vec.get_feature_names_out()
     with store.transaction():
         store.replace_table(
@@ -87,35 +104,52 @@ def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -
     return True
 
 
+def query_vector(terms: list[str], idf: dict[str, float]) -> tuple[list[str], np.ndarray]:
+    """Terms of a query weighted as the fit weighted documents: (1 + ln tf) * idf, L2-normalised."""
+    counts = Counter(t for t in terms if t in idf)
+    if not counts:
+        return [], np.zeros(0)
+    names = sorted(counts)
+    w = (1.0 + np.log(np.array([counts[t] for t in names], dtype=float))) * np.array([idf[t] for t in names])
+    return names, w / np.linalg.norm(w)
+
+
 class TfidfRetriever:
-    """Cosine similarity between the query and stored runbook vectors, in SQL."""
+    """Cosine similarity between the query and the stored runbook vectors, in SQL."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        vocab = store.arrow("SELECT term, idf FROM runbook_vocab ORDER BY term")
-        terms = vocab["term"].to_pylist()
-        self._vec = _vectorizer(vocabulary={t: i for i, t in enumerate(terms)})
-        self._vec.idf_ = np.asarray(vocab["idf"].to_numpy())
-        self._terms = np.array(terms, dtype=object)
+        vocab = store.arrow("SELECT term, idf FROM runbook_vocab")
+        self._idf: dict[str, float] = dict(
+            zip(vocab["term"].to_pylist(), vocab["idf"].to_pylist(), strict=True)
+        )
+        self._analyze, _ = current_analyzer()
+        self._all = [
+            (r["id"], r["title"], list(r["fault_types"]))
+            for r in store.query("SELECT id, title, fault_types FROM runbooks ORDER BY id")
+        ]
 
     def retrieve(self, text: str, k: int = 5) -> list[Hit]:
-        if len(self._terms) == 0:
-            return []
-        q = self._vec.transform([text]).tocoo()
-        if q.nnz == 0:
-            return []
-        query = pa.table({"term": self._terms[q.col].astype(str), "qweight": q.data})
-        self.store.register("query_vec", query)
-        try:
-            rows = self.store.query(
-                "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
-                "FROM runbook_vectors v JOIN query_vec q USING (term) JOIN runbooks r ON r.id = v.runbook_id "
-                "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?",
-                [k],
-            )
-        finally:
-            self.store.unregister("query_vec")
-        return [Hit(r["id"], r["title"], round(float(r["score"]), 4), list(r["fault_types"])) for r in rows]
+        names, weights = query_vector(self._analyze(text), self._idf)
+        scored: list[Hit] = []
+        if names:
+            self.store.register("query_vec", pa.table({"term": names, "qweight": weights}))
+            try:
+                rows = self.store.query(
+                    "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
+                    "FROM runbook_vectors v JOIN query_vec q USING (term) "
+                    "JOIN runbooks r ON r.id = v.runbook_id "
+                    "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?",
+                    [k],
+                )
+            finally:
+                self.store.unregister("query_vec")
+            scored = [
+                Hit(r["id"], r["title"], round(float(r["score"]), 4), list(r["fault_types"])) for r in rows
+            ]
+        seen = {h.id for h in scored}
+        rest = [Hit(i, t, 0.0, f) for i, t, f in self._all if i not in seen]
+        return (scored + rest)[:k]
 
 
 def stored_runbooks(store: Store) -> dict[str, Runbook]:

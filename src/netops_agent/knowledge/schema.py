@@ -66,6 +66,9 @@ class Check(Step):
     For list outputs, `where` selects rows (all keys must match); `field` is then
     read from the first selected row. `absent` / `present` test whether any row matches.
     `increases` reads twice, `interval_s` apart, and needs the second value larger.
+    `reads: N` makes a comparison sustained: it must hold on N reads `interval_s` apart.
+    `support: true` marks supporting evidence: it is gathered and recorded, counts for
+    the runbook when it holds, and never blocks confirmation when it does not.
     """
 
     tool: str = "show_interfaces"
@@ -74,6 +77,8 @@ class Check(Step):
     op: Op = "eq"
     value: Any = None
     interval_s: float = 10.0
+    reads: int = Field(1, ge=1, le=6)
+    support: bool = False
     capture: dict[str, str] = Field(default_factory=dict, description="context var -> field")
     note: str = ""
 

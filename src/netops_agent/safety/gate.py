@@ -31,6 +31,10 @@ class PolicyGate:
         """Policy for one step, plus the blast radius so far; every decision is recorded."""
         if self.approved_by:
             decision = GateDecision("allow", f"approved by {self.approved_by}")
+        elif tool.name == "rollback_config" and device in ex.changed_devices:
+            # Reserved when the change was made: undoing the agent's own change in the same
+            # incident is always allowed, so no change is ever made that cannot be undone.
+            decision = GateDecision("allow", "reserved: rollback of this incident's own change")
         else:
             decision = self._decide(ex, tool, device)
         self.recorder.decision(

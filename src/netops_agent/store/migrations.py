@@ -99,6 +99,7 @@ MIGRATIONS.append(
 )
 
 from netops_agent.store import (  # noqa: E402
+    schema_agent,
     schema_durable,
     schema_eval,
     schema_gear,
@@ -108,7 +109,8 @@ from netops_agent.store import (  # noqa: E402
 )
 
 MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS
-MIGRATIONS += schema_durable.MIGRATIONS + schema_receivers.MIGRATIONS + schema_gear.MIGRATIONS
+MIGRATIONS += schema_agent.MIGRATIONS + schema_durable.MIGRATIONS
+MIGRATIONS += schema_receivers.MIGRATIONS + schema_gear.MIGRATIONS
 MIGRATIONS.sort(key=lambda m: m[0])
 
 # Tables that describe one lab and the work done on it; `run` starts them afresh.

@@ -129,6 +129,7 @@ class TicketService:
         runbook_id: str | None,
         diagnosis: Any,
         data: Any = None,
+        **fields: Any,
     ) -> None:
         """Hand the ticket to a human group, the reason as both note and escalation reason."""
         self.transition(
@@ -141,6 +142,7 @@ class TicketService:
             runbook_id=runbook_id,
             diagnosis=diagnosis,
             data=data,
+            **fields,
         )
 
     def work_note(

@@ -27,7 +27,9 @@ SPINE = "site1-spine1"
 EDGE = "site1-edge1"
 GI0 = "GigabitEthernet0/0"
 GI1 = "GigabitEthernet0/1"
-LINK = "site1-leaf1:GigabitEthernet0/0--site1-spine1:GigabitEthernet0/0"
+# The topology seed decides which spine port leaf1 Gi0/0 is patched into (Gi0/3 for seed 42).
+SPINE_GI = "GigabitEthernet0/3"
+LINK = f"site1-leaf1:GigabitEthernet0/0--site1-spine1:{SPINE_GI}"
 SPINE_IP = "10.0.0.1"  # spine1's end of leaf1 Gi0/0
 
 
@@ -56,6 +58,17 @@ def by(rows: list[dict], field: str) -> dict[str, dict]:
 # --- healthy ---------------------------------------------------------------------------------
 
 
+def test_the_topology_seed_decides_the_patching(lab: SimLab) -> None:
+    from netops_agent.lab.sim.topology import generate
+
+    link = lab.inv.link_of(LEAF, GI0)
+    assert link is not None and link.id == LINK
+    wirings = {tuple(lk.id for lk in generate("small", seed)[0].links) for seed in (1, 2, 3, 42)}
+    assert len(wirings) == 4, "each seed patches the fabric differently"
+    again = tuple(lk.id for lk in generate("small", 42)[0].links)
+    assert again == tuple(lk.id for lk in lab.inv.links), "same seed, same wiring"
+
+
 def test_show_interfaces_healthy(lab: SimLab) -> None:
     rows = by(parse(lab, LEAF, "show interfaces"), "interface")
     assert set(rows) == {GI0, GI1, "Loopback0", "Vlan100", "Vlan200"}
@@ -64,7 +77,7 @@ def test_show_interfaces_healthy(lab: SimLab) -> None:
     assert gi["ip_address"] == "10.0.0.0" and gi["prefix_length"] == "31"
     assert gi["mtu"] == "1500" and gi["duplex"] == "Full-duplex" and gi["speed"] == "1000Mb/s"
     assert gi["media_type"] == "RJ45" and gi["bandwidth"] == "1000000 Kbit"
-    assert gi["description"] == "to site1-spine1 GigabitEthernet0/0"
+    assert gi["description"] == "to site1-spine1 GigabitEthernet0/3"
     assert gi["crc"] == "0" and gi["input_errors"] == "0" and gi["output_errors"] == "0"
     assert gi["queue_output_drops"] == "0" and gi["queue_drops"] == "0"
     assert int(gi["input_rate"]) > 0 and int(gi["input_packets"]) > 0
@@ -91,7 +104,7 @@ def test_show_interfaces_description_and_terminal(lab: SimLab) -> None:
         "port": "Gi0/0",
         "status": "admin down",
         "protocol": "down",
-        "description": "to site1-spine1 GigabitEthernet0/0",
+        "description": "to site1-spine1 GigabitEthernet0/3",
     }
     assert rows["Lo0"]["description"] == ""
     assert run_command(lab, LEAF, "terminal length 0").text == ""
@@ -105,9 +118,7 @@ def test_bgp_ospf_route_healthy(lab: SimLab) -> None:
     assert row["neighbor_as"] == "65100" and row["state_or_prefixes_received"] == "8"
     ospf = by(parse(lab, LEAF, "show ip ospf neighbor"), "interface")
     assert ospf[GI0]["state"] == "FULL/  -" and ospf[GI0]["neighbor_id"] == "10.255.0.1"
-    assert ospf[GI0]["ip_address"] == SPINE_IP and re.fullmatch(
-        r"00:00:\d\d", ospf[GI0]["dead_time"]
-    )
+    assert ospf[GI0]["ip_address"] == SPINE_IP and re.fullmatch(r"00:00:\d\d", ospf[GI0]["dead_time"])
     routes = parse(lab, EDGE, "show ip route")
     found = {(r["protocol"], r["network"], r["prefix_length"]) for r in routes}
     assert ("S", "198.18.0.0", "24") in found  # the edge's service route
@@ -139,9 +150,7 @@ def test_processes_cpu_version_access_lists_healthy(lab: SimLab) -> None:
         "cpu_usage_5_min",
     } <= set(procs[0])
     unsorted = parse(lab, LEAF, "show processes cpu")
-    assert [int(p["process_pid"]) for p in unsorted] == sorted(
-        int(p["process_pid"]) for p in unsorted
-    )
+    assert [int(p["process_pid"]) for p in unsorted] == sorted(int(p["process_pid"]) for p in unsorted)
     ver = parse(lab, LEAF, "show version")[0]
     assert ver["hostname"] == LEAF and ver["version"] == "15.9(3)M4" and ver["uptime_weeks"]
     acl = parse(lab, LEAF, "show access-lists")
@@ -197,7 +206,7 @@ def test_interface_admin_down(lab: SimLab) -> None:
         "administratively down"
     )
     assert by(parse(lab, LEAF, "show interfaces status"), "port")["Gi0/0"]["status"] == "disabled"
-    peer = by(parse(lab, SPINE, "show interfaces"), "interface")[GI0]
+    peer = by(parse(lab, SPINE, "show interfaces"), "interface")[SPINE_GI]
     assert (peer["link_status"], peer["protocol_status"]) == ("down", "down")
     bgp = by(parse(lab, LEAF, "show ip bgp summary"), "bgp_neighbor")
     assert bgp[SPINE_IP]["state_or_prefixes_received"] == "Active"
@@ -212,8 +221,8 @@ def test_interface_admin_down(lab: SimLab) -> None:
 def test_link_failure_both_ends_down_no_light(lab: SimLab) -> None:
     lab.cond.cut_links.append(LINK)
     lab.commit()
-    for dev in (LEAF, SPINE):
-        gi = by(parse(lab, dev, "show interfaces"), "interface")[GI0]
+    for dev, port in ((LEAF, GI0), (SPINE, SPINE_GI)):
+        gi = by(parse(lab, dev, "show interfaces"), "interface")[port]
         assert (gi["link_status"], gi["protocol_status"]) == ("down", "down")
         assert gi["duplex"] == "Auto-duplex"
     assert by(parse(lab, LEAF, "show interfaces status"), "port")["Gi0/0"]["status"] == "notconnect"
@@ -243,9 +252,7 @@ def test_optic_degradation_crc_rising_low_rx(lab: SimLab) -> None:
     second = by(parse(lab, LEAF, "show interfaces"), "interface")[GI0]
     assert int(second["crc"]) > int(first["crc"]) > 0
     assert int(second["input_errors"]) >= int(second["crc"])
-    optic = parse(
-        lab, LEAF, f"show interfaces {GI0} transceiver", parse_as="show interface transceiver"
-    )
+    optic = parse(lab, LEAF, f"show interfaces {GI0} transceiver", parse_as="show interface transceiver")
     assert optic == [
         {
             "interface": "Gi0/0",
@@ -256,7 +263,7 @@ def test_optic_degradation_crc_rising_low_rx(lab: SimLab) -> None:
             "rx_pwr": "-14.5",
         }
     ]
-    peer = by(parse(lab, SPINE, "show interfaces"), "interface")[GI0]
+    peer = by(parse(lab, SPINE, "show interfaces"), "interface")[SPINE_GI]
     assert peer["crc"] == "0"
 
 
@@ -264,13 +271,13 @@ def test_duplex_mismatch_late_collisions(lab: SimLab) -> None:
     lab.configs[LEAF].interfaces[GI0].duplex = "full"  # the spine end stays auto -> half
     lab.commit()
     mine = by(parse(lab, LEAF, "show interfaces"), "interface")[GI0]
-    first = by(parse(lab, SPINE, "show interfaces"), "interface")[GI0]
+    first = by(parse(lab, SPINE, "show interfaces"), "interface")[SPINE_GI]
     lab.advance(30)
-    second = by(parse(lab, SPINE, "show interfaces"), "interface")[GI0]
+    second = by(parse(lab, SPINE, "show interfaces"), "interface")[SPINE_GI]
     assert mine["duplex"] == "Full-duplex" and first["duplex"] == "Half-duplex"
     assert int(second["output_errors"]) > int(first["output_errors"])  # late collisions
-    assert "late collision" in show(lab, SPINE, f"show interfaces {GI0}")
-    status = by(parse(lab, SPINE, "show interfaces status"), "port")["Gi0/0"]
+    assert "late collision" in show(lab, SPINE, f"show interfaces {SPINE_GI}")
+    status = by(parse(lab, SPINE, "show interfaces status"), "port")["Gi0/3"]
     assert status["duplex"] == "a-half"
 
 
@@ -294,9 +301,7 @@ def test_bgp_states(lab: SimLab) -> None:
     assert rows[SPINE_IP]["state_or_prefixes_received"] == "Idle (Admin)"
     assert rows["10.0.0.3"]["state_or_prefixes_received"] == "Idle"
     assert rows["10.0.0.3"]["neighbor_as"] == "65999"
-    assert show(lab, LEAF, "show running-config | include shutdown") == (
-        f" neighbor {SPINE_IP} shutdown\n"
-    )
+    assert show(lab, LEAF, "show running-config | include shutdown") == (f" neighbor {SPINE_IP} shutdown\n")
     logs = parse(lab, LEAF, "show logging")
     assert any(r["mnemonic"] == "NOTIFICATION" for r in logs)
 
@@ -326,9 +331,7 @@ def test_acl_blocking_deny_hits_rise(lab: SimLab) -> None:
     first = by(parse(lab, LEAF2, "show access-lists CUSTOMER-OUT"), "sn")
     lab.advance(30)
     second = by(parse(lab, LEAF2, "show access-lists"), "sn")
-    assert (
-        second["10"]["action"] == "deny" and second["10"]["destination"] == "10.100.2.0 0.0.0.255"
-    )
+    assert second["10"]["action"] == "deny" and second["10"]["destination"] == "10.100.2.0 0.0.0.255"
     assert int(second["10"]["matches"]) > int(first["10"]["matches"]) > 0
     assert int(second["100"]["matches"]) >= int(first["100"]["matches"])
     ping = parse(lab, LEAF, "ping 10.100.2.10")[0]
@@ -512,9 +515,7 @@ WORDS = [
 ]
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(WORDS), min_size=0, max_size=7))
 def test_any_word_salad_never_raises(lab: SimLab, words: list[str]) -> None:
     out = run_command(lab, LEAF, " ".join(words))

@@ -22,6 +22,13 @@ from netops_agent.lab.sim.topology import CUSTOMER_ACL
 from netops_agent.models import FaultSpec, InjectedFault, Link
 
 ADMIN = "admin"
+# What an explicit target may name, per target kind (the rest follows from the inventory).
+TARGET_KEYS = {
+    "device": {"device"},
+    "interface": {"device", "interface", "peer_device", "peer_interface", "link"},
+    "link": {"device", "interface", "peer_device", "peer_interface", "link"},
+    "bgp_session": {"device", "peer", "peer_device", "interface"},
+}
 HOG_PROCESS = "SNMP ENGINE"
 DEGRADED_DBM = -14.8
 
@@ -91,7 +98,12 @@ class SimFaults:
         free = [d for d in inv.devices if d.name not in busy and d.role != "spine"]
         if kind == "device":
             want = {"route_missing": "edge", "device_unreachable": "leaf"}.get(slug)
-            cands = [d.name for d in free if want is None or d.role == want]
+            cands = [
+                d.name
+                for d in free
+                if (want is None or d.role == want)
+                and (slug != "route_missing" or self.lab.configs[d.name].statics)
+            ]
             if not cands:
                 raise FaultTargetError(f"no free {want or ''} device left for {slug}")
             return {"device": rng.choice(sorted(cands))}
@@ -124,17 +136,35 @@ class SimFaults:
             }
         return target
 
-    def _check(self, kind: str, slug: str, target: dict[str, Any]) -> dict[str, Any]:
-        """Validate an explicit target and fill in what follows from the inventory."""
+    def _check(self, kind: str, slug: str, target: dict[str, Any], *, taken: int = 0) -> dict[str, Any]:
+        """Validate an explicit target and fill in what follows from the inventory.
+
+        `taken` counts earlier faults of the same case (not injected yet) that use up
+        the same resource, so a suite is rejected at load time, not mid-eval.
+        """
         inv = self.lab.inv
+        unknown = sorted(set(target) - TARGET_KEYS[kind])
+        if unknown:
+            raise FaultTargetError(
+                f"{slug}: unknown key {unknown[0]!r} in the target; a {kind} target takes "
+                + ", ".join(sorted(TARGET_KEYS[kind]))
+            )
         dev = target.get("device")
         if not dev:
-            raise FaultTargetError(f"{slug}: target needs a 'device' (got {target})")
+            raise FaultTargetError(f"{slug}: the target needs a 'device' (got {target})")
         inv.device(dev)
+        if slug == "route_missing":
+            return self._check_route_missing(dev, taken)
         if kind == "device":
             return {"device": dev}
         if kind == "bgp_session":
             peer = target.get("peer")
+            if not peer:
+                known = ", ".join(x.peer_ip for x in inv.bgp_sessions if x.device == dev)
+                raise FaultTargetError(
+                    f"{slug}: a BGP-session target needs 'peer', the neighbour address configured "
+                    f"on {dev}: one of {known}"
+                )
             s = inv.session(dev, str(peer))
             if s is None:
                 known = ", ".join(x.peer_ip for x in inv.bgp_sessions if x.device == dev)
@@ -143,6 +173,9 @@ class SimFaults:
             local_if = link.a_interface if link.a_device == dev else link.b_interface
             return {"device": dev, "peer": s.peer_ip, "peer_device": s.peer_device, "interface": local_if}
         ifname = target.get("interface")
+        if not ifname:
+            known = ", ".join(i.name for i in inv.interfaces if i.device == dev and i.kind != "loopback")
+            raise FaultTargetError(f"{slug}: the target needs 'interface', a port of {dev}: one of {known}")
         itf = inv.interface(dev, str(ifname))
         if itf is None:
             known = ", ".join(i.name for i in inv.interfaces if i.device == dev)
@@ -166,6 +199,18 @@ class SimFaults:
                 "link": link.id,
             }
         return _link_target(link)
+
+    def _check_route_missing(self, dev: str, taken: int) -> dict[str, Any]:
+        """route_missing removes one of the device's static routes: there must be one left."""
+        left = len(self.lab.configs[dev].statics) - taken
+        if left <= 0:
+            with_statics = ", ".join(n for n, c in sorted(self.lab.configs.items()) if c.statics)
+            raise FaultTargetError(
+                f"route_missing: {dev} has no static route left to remove"
+                + (" (each earlier route_missing on it removed one)" if taken else "")
+                + f"; devices with static routes: {with_statics}"
+            )
+        return {"device": dev}
 
     # --- ground truth ---------------------------------------------------------------------------
     def fault_present(self, fault: InjectedFault) -> bool:
@@ -248,6 +293,29 @@ def _inject_mem_leak(fx: SimFaults, t: dict[str, Any], rng: random.Random) -> di
     return {"process": "BGP Router", "rate_pct_per_min": 1.6}
 
 
+def _inject_congestion(fx: SimFaults, t: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A traffic surge out of the named end: offered load a little above the alert threshold."""
+    link_id = _link_id(fx.lab, t)
+    base = float(fx.lab.idx.base_util[fx.lab.idx.pos[(t["device"], t["interface"])]])
+    extra = round(max(0.85, congestion_threshold() + 0.02 - base), 3)
+    fx.lab.cond.extra_load[link_id] = extra
+    fx.lab.cond.load_sender[link_id] = t["device"]
+    return {"extra_load": extra}
+
+
+def congestion_threshold() -> float:
+    """The utilisation (0..1) at which monitoring calls an interface congested.
+
+    Read from the detection rules (`output-utilisation-high`, $NETOPS_DETECTION
+    applies), so the harness's "fault present" agrees with what the detector alerts on.
+    """
+    from netops_agent.intake.config import load_detection
+
+    rule = load_detection().rule("output-utilisation-high")
+    value = getattr(rule, "value", None) if rule is not None and getattr(rule, "enabled", True) else None
+    return float(value) / 100.0 if value is not None else 0.95
+
+
 _INJECT: dict[str, Callable[[SimFaults, dict[str, Any], random.Random], dict[str, Any] | None]] = {
     "interface_admin_down": lambda fx, t, r: _cfg(
         fx, t["device"], [f"interface {t['interface']}", " shutdown"]
@@ -276,7 +344,7 @@ _INJECT: dict[str, Callable[[SimFaults, dict[str, Any], random.Random], dict[str
     "acl_blocking": _inject_acl,
     "high_cpu_process": lambda fx, t, r: fx.lab.cond.cpu_hogs.__setitem__(t["device"], {HOG_PROCESS: 81.0}),
     "memory_leak": _inject_mem_leak,
-    "link_congestion": lambda fx, t, r: fx.lab.cond.extra_load.__setitem__(_link_id(fx.lab, t), 0.85),
+    "link_congestion": _inject_congestion,
     "err_disabled_port": _inject_err_disabled,
     "device_unreachable": lambda fx, t, r: fx.lab.cond.down_devices.append(t["device"]),
 }
@@ -319,7 +387,7 @@ def _congested(lab: SimLab, t: dict[str, Any], p: dict[str, Any]) -> bool:
     if link_id not in lab.cond.extra_load:
         return False
     pos = lab.idx.pos[(t["device"], t["interface"])]
-    return bool(lab.rates.out_util[pos] >= 0.95)
+    return bool(lab.rates.out_util[pos] >= congestion_threshold())
 
 
 def _acl_present(lab: SimLab, t: dict[str, Any], p: dict[str, Any]) -> bool:

@@ -33,6 +33,7 @@ class Conditions:
     cpu_hogs: dict[str, dict[str, float]] = field(default_factory=dict)  # dev -> proc -> %
     mem_leak: dict[str, dict[str, float]] = field(default_factory=dict)  # dev -> {rate, since}
     extra_load: dict[str, float] = field(default_factory=dict)  # link id -> extra utilisation
+    load_sender: dict[str, str] = field(default_factory=dict)  # link id -> end sending it (default: a)
     peer_prefixes: dict[str, int] = field(default_factory=dict)  # key(dev, peer) -> advertised
 
     def to_json(self) -> dict[str, Any]:

@@ -81,7 +81,8 @@ def compute_rates(
     per_s = np.zeros((n, len(COUNTERS)))
     links = {link.id: link for link in inv.links}
     for link_id, extra in cond.extra_load.items():
-        for (dev, out_if), (peer, in_if), share in _carriers(links[link_id], d, configs, inv):
+        sender = cond.load_sender.get(link_id, links[link_id].a_device)
+        for (dev, out_if), (peer, in_if), share in _carriers(links[link_id], d, configs, inv, sender):
             offered_out[idx.pos[(dev, out_if)]] += extra * share
             offered_in[idx.pos[(peer, in_if)]] += extra * share
     for k, dbm in cond.optic_rx_dbm.items():
@@ -128,11 +129,11 @@ def compute_rates(
 
 
 def _carriers(
-    link: Link, d: Derived, configs: dict[str, DeviceConfig], inv: Inventory
+    link: Link, d: Derived, configs: dict[str, DeviceConfig], inv: Inventory, sender: str
 ) -> list[tuple[tuple[str, str], tuple[str, str], float]]:
-    """Where a traffic surge on `link` flows: on the link itself unless its OSPF cost was
-    raised and the sending device has other up uplinks at default cost to carry it."""
-    a = (link.a_device, link.a_interface)
+    """Where a traffic surge sent by `sender` over `link` flows: on the link itself unless its
+    OSPF cost was raised and the sender has other up uplinks at default cost to carry it."""
+    here = (sender, _local_if(link, sender))
     raised = (configs[link.a_device].interfaces[link.a_interface].ospf_cost or 1) > 1 or (
         configs[link.b_device].interfaces[link.b_interface].ospf_cost or 1
     ) > 1
@@ -141,17 +142,14 @@ def _carriers(
             lk
             for lk in inv.links
             if lk.id != link.id
-            and link.a_device in (lk.a_device, lk.b_device)
-            and d.ospf.get((link.a_device, _local_if(lk, link.a_device))) == "FULL"
-            and (configs[link.a_device].interfaces[_local_if(lk, link.a_device)].ospf_cost or 1) == 1
+            and sender in (lk.a_device, lk.b_device)
+            and d.ospf.get((sender, _local_if(lk, sender))) == "FULL"
+            and (configs[sender].interfaces[_local_if(lk, sender)].ospf_cost or 1) == 1
         ]
         if others:
             share = 1.0 / len(others)
-            return [
-                ((link.a_device, _local_if(lk, link.a_device)), lk.peer_of(link.a_device), share)
-                for lk in others
-            ]
-    return [(a, (link.b_device, link.b_interface), 1.0)]
+            return [((sender, _local_if(lk, sender)), lk.peer_of(sender), share) for lk in others]
+    return [(here, link.peer_of(sender), 1.0)]
 
 
 def _local_if(link: Link, device: str) -> str:

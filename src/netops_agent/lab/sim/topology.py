@@ -5,7 +5,8 @@ cabled to every spine). Sites are joined in a ring by their edges. The underlay 
 OSPF area 0 over point-to-point /31s and loopbacks; the overlay is eBGP over every
 cable (spines of a site share an AS, as RFC 7938 suggests). Leaves originate two
 customer /24s on SVIs behind an outbound ACL; edges originate a service /24 from a
-static route. Sizes per profile are documented in the README.
+static route. The seed decides which spine port each leaf and edge is patched
+into. Sizes per profile are documented in the README.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class _Builder:
         self.prefixes: dict[str, list[str]] = {}
         self.configs: dict[str, DeviceConfig] = {}
         self._next_port: dict[str, int] = {}
+        self._ports: dict[str, list[int]] = {}  # device -> port numbers in the order cables take them
         self._p2p = ipaddress.IPv4Network("10.0.0.0/15").network_address
         self._loop = int(ipaddress.IPv4Address("10.255.0.1"))
         self._asn = 65001
@@ -110,7 +112,36 @@ class _Builder:
     def next_port(self, device: str) -> str:
         port = self._next_port[device]
         self._next_port[device] = port + 1
-        return f"GigabitEthernet0/{port}"
+        order = self._ports.get(device)
+        return f"GigabitEthernet0/{order[port] if order and port < len(order) else port}"
+
+    def sort_ports(self) -> None:
+        """List each device's interfaces in port order, as a router shows them."""
+        rank = {d.name: n for n, d in enumerate(self.devices)}
+
+        def port(name: str) -> tuple[int, str]:
+            head, _, num = name.rpartition("/")
+            return (int(num), head) if num.isdigit() and head else (-1, name)
+
+        order = {id(i): n for n, i in enumerate(self.interfaces)}
+
+        def key(i: Interface) -> tuple[int, int, tuple[int, str]]:
+            if i.device not in self._ports:  # only patched devices are re-listed
+                return (rank[i.device], order[id(i)], (0, ""))
+            return (rank[i.device], i.kind != "loopback", port(i.name))
+
+        self.interfaces.sort(key=key)
+        for name in self._ports:
+            cfg = self.configs[name]
+            cfg.interfaces = dict(
+                sorted(cfg.interfaces.items(), key=lambda kv: (kv[0] != "Loopback0", port(kv[0])))
+            )
+
+    def patch_order(self, device: str, ports: int) -> None:
+        """The seed decides which of a device's first `ports` ports each cable lands on."""
+        order = list(range(ports))
+        self.rng.shuffle(order)
+        self._ports[device] = order
 
     def cable(self, a: Device, b: Device) -> None:
         """Cable two devices: /31, OSPF p2p, and an eBGP session each way."""
@@ -250,6 +281,8 @@ def generate(profile_name: str = "small", seed: int = 42) -> tuple[Inventory, di
         ]
         leaves = [b.add_device(f"{site}-leaf{i + 1}", site, "leaf") for i in range(prof.leaves)]
         edges = [b.add_device(f"{site}-edge{i + 1}", site, "edge") for i in range(prof.edges)]
+        for spine in spines:  # the seed patches leaves and edges into different spine ports
+            b.patch_order(spine.name, len(leaves) + len(edges))
         for dev in leaves + edges:
             for spine in spines:
                 b.cable(dev, spine)
@@ -266,6 +299,7 @@ def generate(profile_name: str = "small", seed: int = 42) -> tuple[Inventory, di
             b.cable(edges_by_site[s][-1], nxt[0])
     if prof.devices > 65534 - 65001:
         raise ConfigError("profile too large for 2-byte private ASNs")
+    b.sort_ports()
     inv = Inventory.model_construct(
         sites=b.sites,
         devices=b.devices,
