@@ -324,8 +324,7 @@ class FrrBackend:
             raise ConfigError("the FRR backend runs cases inside its session (one lab per suite)")
         if not wait_converged(ctl.lab, 30.0):
             log.warning("case %s starts on a lab that has not converged", case.id)
-        ctl.samples.tables.clear()  # the repaired lab starts afresh, as a new twin does
-        ctl.sample()  # the healthy baseline monitoring compares against
+        ctl.restart_feeds()  # the repaired lab starts afresh, as a new twin does
         return ctl
 
     def settle(self, ctl: ControlFace, case: Case, faults: list[InjectedFault]) -> None:

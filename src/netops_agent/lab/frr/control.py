@@ -3,7 +3,8 @@
 The view's commands go to the routers through a `CallTransport` (vtysh, iproute2,
 ping in the router's namespace); its telemetry is what a poller reads: every
 `telemetry_since` call samples the routers once (`FrrTelemetry`) and returns the
-samples newer than the given time. Syslog comes from FRR's own log files.
+samples newer than the given time. Syslog comes from FRR's own log files, tailed and
+normalised into the twin's tags by `FrrSyslog` (`lab/frr/syslog.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from netops_agent.lab.base import (
 from netops_agent.lab.frr import observe
 from netops_agent.lab.frr.faults import FrrFaultInjector
 from netops_agent.lab.frr.lab import FrrLab
+from netops_agent.lab.frr.syslog import FrrSyslog
 from netops_agent.lab.frr.telemetry import FrrTelemetry
 from netops_agent.models import FaultSpec, InjectedFault, Inventory
 
@@ -53,8 +55,11 @@ class _Samples:
         return pa.concat_tables(keep).combine_chunks() if keep else TELEMETRY_SCHEMA.empty_table()
 
 
-def frr_view(lab: FrrLab, samples: _Samples | None = None) -> NetworkView:
+def frr_view(lab: FrrLab, samples: _Samples | None = None, syslog: FrrSyslog | None = None) -> NetworkView:
     samples = samples or _Samples(lab)
+    if syslog is None:  # a view on its own listens from now on
+        syslog = FrrSyslog(lab)
+        syslog.skip_to_end()
 
     def execute(device: str, command: str) -> CommandOutput:
         return lab.execute(device, command)
@@ -71,6 +76,7 @@ def frr_view(lab: FrrLab, samples: _Samples | None = None) -> NetworkView:
         now=lambda: lab.now(),
         wait=lambda seconds: lab.advance(seconds),
         telemetry_since=lambda since: samples.since(since),
+        logs_since=lambda since: syslog.since(since),
     )
 
 
@@ -83,12 +89,21 @@ class FrrControl:
         self.lab = lab
         self.faults = FrrFaultInjector(lab)
         self.samples = _Samples(lab)
+        self.syslog = FrrSyslog(lab)
+        self.syslog.skip_to_end()
         self._view: NetworkView | None = None
 
     def view(self) -> NetworkView:
         if self._view is None:
-            self._view = frr_view(self.lab, self.samples)
+            self._view = frr_view(self.lab, self.samples, self.syslog)
         return self._view
+
+    def restart_feeds(self) -> None:
+        """Monitoring starts afresh (a new case): forget the samples and syslog read so
+        far, listen to the logs from now on, and take the healthy baseline sample."""
+        self.samples.tables.clear()
+        self.syslog.skip_to_end()
+        self.samples.sample()
 
     def inventory(self) -> Inventory:
         return self.lab.inventory()
