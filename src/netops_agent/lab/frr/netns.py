@@ -103,7 +103,9 @@ def create_network(state: LabState) -> None:
                     cmds.append(f"link set {i.name} alias {shlex.quote(i.description)}")
         service = service_host_ips(inv, name)
         if service:
-            cmds += [f"link add {SERVICE_IF} type dummy", f"link set {SERVICE_IF} up"]
+            # a veth pair inside the router (the host's kernel may lack the dummy driver)
+            cmds += [f"link add {SERVICE_IF} type veth peer name {SERVICE_IF}p",
+                     f"link set {SERVICE_IF}p up", f"link set {SERVICE_IF} up"]  # fmt: skip
             cmds += [f"addr add {ip}/32 dev {SERVICE_IF}" for ip in service]
         _batch(router.ns, cmds)
 

@@ -197,7 +197,7 @@ def customer_host_ip(inventory: Inventory, device: str) -> str | None:
     return ".".join([*octets[:3], str(int(octets[3]) + 9)])
 
 
-SERVICE_IF = "svc0"  # a dummy interface on the edge holding the service's address
+SERVICE_IF = "svc0"  # an interface on the edge holding the service's address
 SERVICE_HOST_OFFSET = 10  # the service answers at <prefix>+10, as a customer host at gateway+9
 
 
@@ -205,7 +205,7 @@ def service_host_ips(inventory: Inventory, device: str) -> list[str]:
     """Addresses in an edge's service prefixes that answer (a service behind the edge).
 
     The edge routes its service prefix to Null0 (the aggregate it announces); the one
-    service address is held on a dummy interface, so reachability monitoring has a
+    service address is held on an interface outside OSPF, so reachability monitoring has a
     host to ping, and losing the aggregate (a missing static route) makes it unreachable.
     """
     return [
