@@ -41,7 +41,7 @@ from netops_agent.store import Store
 from netops_agent.tools.frr_parsers import FRR_TOOLS
 
 Check = Callable[[FrrLab], bool]
-INTAKE = "oracle"  # labelled: until the FRR telemetry feed localises all nine fault types
+INTAKE = "telemetry"  # FRR's logs, netlink counters and pings through the shipped detection rules
 
 
 def tool(lab: FrrLab, name: str, device: str, **params: Any) -> Any:

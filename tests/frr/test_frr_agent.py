@@ -19,24 +19,36 @@ from netops_agent.evaluation.scenario import load_suite
 from netops_agent.lab.frr import FrrFaultInjector, FrrLab, observe
 from netops_agent.pipeline import FrrRunConfig
 
-INTAKE = "oracle"  # until the FRR telemetry feed (syslog, netlink, probes) localises all nine
+INTAKE = "telemetry"  # FRR's logs, netlink counters and pings, through the shipped detection rules
+# Cases still scored on the labelled oracle intake, and why (see docs/frr-telemetry.md):
+# route-missing is detected and localised (prefix-not-routed on edge1) but the agent does
+# not confirm the missing-route runbook from that incident yet; congestion's sustained
+# polling (30 s on the 10 s grid) is new and not yet proven on the shared CI machine.
+ORACLE_CASES = {"route-missing", "congestion"}
 
 pytestmark = pytest.mark.frr
 
 
 def test_every_fixable_fault_resolved_for_real_and_link_failure_escalated(frr_lab: FrrLab) -> None:
-    suite = load_suite("frr-smoke")
+    full = load_suite("frr-smoke")
+    suite = full.model_copy(update={"cases": [c for c in full.cases if c.id not in ORACLE_CASES]})
+    rest = full.model_copy(update={"cases": [c for c in full.cases if c.id in ORACLE_CASES]})
     run = evaluate(suite, EvalOptions(backend="frr", intake=INTAKE), frr=FrrRunConfig(lab=frr_lab))
-    cases = {c["id"]: c for c in (per_case(r) for r in run.records)}
-    records = {r.id: r for r in run.records}
+    oracle_run = evaluate(rest, EvalOptions(backend="frr", intake="oracle"), frr=FrrRunConfig(lab=frr_lab))
+    assert oracle_run.as_dict()["oracle_intake"] is True  # labelled as such
+    records = {r.id: r for r in [*run.records, *oracle_run.records]}
+    cases = {i: per_case(r) for i, r in records.items()}
     problems: list[str] = []
-    for case in suite.cases:
+    for case in full.cases:
         got, rec = cases[case.id], records[case.id]
         [incident] = rec.incidents
         fault_type = case.faults[0].type
         want = case.expected_outcome()
         if got["outcome"] != want or incident.ticket_state != want:
             problems.append(f"{case.id}: {got['outcome']} ({incident.reason})")
+        [scores] = got["detail"]["faults"]
+        if scores["suspect_rank"] != 1:  # the incident's first suspect is the fault's place
+            problems.append(f"{case.id}: localised at rank {scores['suspect_rank']} ({incident.suspects})")
         if got["diagnosis"]["type"] != fault_type:
             problems.append(f"{case.id}: diagnosed {got['diagnosis']['type']}, injected {fault_type}")
         if want == "resolved":
@@ -52,8 +64,8 @@ def test_every_fixable_fault_resolved_for_real_and_link_failure_escalated(frr_la
         if got["detail"]["collateral"] or got["false_resolution"]:
             problems.append(f"{case.id}: collateral {got['detail']['collateral']}")
     assert not problems, "\n".join(problems)
-    m = run.metrics
-    assert m["mitigation_success"] == 1.0 and m["false_resolutions"] == 0 and m["unsafe_actions"] == 0
+    for m in (run.metrics, oracle_run.metrics):
+        assert m["mitigation_success"] == 1.0 and m["false_resolutions"] == 0 and m["unsafe_actions"] == 0
     assert run.options.backend == "frr"
     assert run.as_dict()["intake"] == INTAKE and run.as_dict()["oracle_intake"] is (INTAKE == "oracle")
     # the FRR backend repaired every fault and the lab converged again

@@ -7,7 +7,9 @@ of devices that look unwell in telemetry), each from a vantage device in another
 site through the lab's own `execute`, like any poller. A poller sends its pings side
 by side (`view.concurrent()`), so the twin charges one command time for
 the sweep, not one per ping: otherwise the twin's clock, and the telemetry sampled
-as it advances, would grow with targets x devices.
+as it advances, would grow with targets x devices. The ping command is the tool
+registry's for the view's platform (IOS `ping A size 100 repeat N` on the twin,
+iputils `ping -c N ... A` on FRR).
 A failure is confirmed from a second vantage before it counts. Results go to the
 `probe_results` table; `ProbeDetector` turns failures into alerts. For a prefix
 that does not answer, the poller also looks the destination up in the vantage's
@@ -23,6 +25,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from netops_agent.errors import ConfigError
 from netops_agent.intake.config import Probes
 from netops_agent.lab.base import NetworkView
 from netops_agent.models import Inventory
@@ -30,6 +33,7 @@ from netops_agent.store import Store
 
 _IOS = re.compile(r"Success rate is (\d+) percent")
 _LINUX = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+_LINUX_NO_PATH = re.compile(r"^(?:ping|connect): .*(?:Network is unreachable|No route to host)", re.MULTILINE)
 _NO_ROUTE = re.compile(r"not in table|no route|Network not in table", re.IGNORECASE)
 _ROUTE = re.compile(r"Routing entry for|^\s*[A-Z*>]+.*\d+\.\d+\.\d+\.\d+/\d+", re.MULTILINE)
 _ROLE_ORDER = {"edge": 0, "leaf": 1, "spine": 2}
@@ -99,6 +103,8 @@ def success_pct(text: str) -> float | None:
     m = _LINUX.search(text)
     if m and int(m.group(1)):
         return 100.0 * int(m.group(2)) / int(m.group(1))
+    if _LINUX_NO_PATH.search(text):  # nothing could be sent: no route to the destination
+        return 0.0
     return None
 
 
@@ -106,12 +112,19 @@ class Prober:
     """Pings targets from the vantages, skipping vantages that stop answering."""
 
     def __init__(self, lab: NetworkView, cfg: Probes) -> None:
+        from netops_agent.tools.registry import TOOLS
+
         self.lab = lab
         self.cfg = cfg
         self.dead: set[str] = set()
+        tool = TOOLS.get("ping")
+        build = tool.build.get(lab.platform)
+        if build is None:
+            raise ConfigError(f"probes: no ping command for platform {lab.platform!r} in the tool registry")
+        self._command = lambda address: build(tool.params(destination=address, count=cfg.count))
 
     def ping(self, vantage: str, address: str) -> float | None:
-        out = self.lab.execute(vantage, f"ping {address} repeat {self.cfg.count}")
+        out = self.lab.execute(vantage, self._command(address))
         if not out.reachable:
             self.dead.add(vantage)
             return None

@@ -47,7 +47,9 @@ RUN_DIR = Path("/run/netops-agent")  # tmpfs, like the namespaces: a reboot clea
 # (BGP NOTIFICATIONs, carrier loss, an OSPF interface reset on an MTU change, a route
 # withdrawal, ACL drops, a full queue) shows within a second.
 FRR_SETTLE_S = 1.0
-FRR_SETTLE_BY_FAULT = {"ospf_timer_mismatch": 5.0, "mtu_mismatch": 3.0}
+# Sustained symptoms: congestion alerts once output drops held `for_s` (30 s, i.e. three
+# samples `sample_s` = 10 s apart); the FRR backend polls on that grid while it waits.
+FRR_SETTLE_BY_FAULT = {"ospf_timer_mismatch": 5.0, "mtu_mismatch": 3.0, "link_congestion": 30.0}
 
 
 class Backend(Protocol):
@@ -324,12 +326,16 @@ class FrrBackend:
             raise ConfigError("the FRR backend runs cases inside its session (one lab per suite)")
         if not wait_converged(ctl.lab, 30.0):
             log.warning("case %s starts on a lab that has not converged", case.id)
-        ctl.samples.tables.clear()  # the repaired lab starts afresh, as a new twin does
-        ctl.sample()  # the healthy baseline monitoring compares against
+        ctl.restart_feeds()  # the repaired lab starts afresh, as a new twin does
         return ctl
 
     def settle(self, ctl: ControlFace, case: Case, faults: list[InjectedFault]) -> None:
-        time.sleep(settle_seconds(faults, self.cfg.settle_s))
+        """Wait for the symptoms while the lab's poller samples every `sample_s` (the
+        detection settings), its last sample at the end: the intake reads that one."""
+        from netops_agent.intake.config import load_detection
+
+        step = load_detection().settings.sample_s
+        _frr(ctl).poll(settle_seconds(faults, self.cfg.settle_s), every=step)
 
     def publish(self, ctl: ControlFace, store: Store, *, fresh: bool) -> None:
         from netops_agent.lab.frr import persist as frr_persist

@@ -19,7 +19,7 @@ import shlex
 from netops_agent.errors import LabError
 from netops_agent.lab.frr.state import HostState, LabState, LinkState, RouterState
 from netops_agent.lab.frr.system import FRR_RUN, NETNS_DIR, run, valid_ifname, valid_name
-from netops_agent.lab.frr.topology import CUSTOMER_IF, customer_host_ip
+from netops_agent.lab.frr.topology import CUSTOMER_IF, SERVICE_IF, customer_host_ip, service_host_ips
 from netops_agent.models import Inventory
 
 WIRE_MTU = 9216  # the cable never limits; router ends decide the MTU
@@ -101,6 +101,12 @@ def create_network(state: LabState) -> None:
                 cmds.append(f"link set {i.name} mtu {i.mtu} up")
                 if i.description:
                     cmds.append(f"link set {i.name} alias {shlex.quote(i.description)}")
+        service = service_host_ips(inv, name)
+        if service:
+            # a veth pair inside the router (the host's kernel may lack the dummy driver)
+            cmds += [f"link add {SERVICE_IF} type veth peer name {SERVICE_IF}p",
+                     f"link set {SERVICE_IF}p up", f"link set {SERVICE_IF} up"]  # fmt: skip
+            cmds += [f"addr add {ip}/32 dev {SERVICE_IF}" for ip in service]
         _batch(router.ns, cmds)
 
 

@@ -15,6 +15,7 @@ kernel (see `translate.py`).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
@@ -194,6 +195,23 @@ def customer_host_ip(inventory: Inventory, device: str) -> str | None:
         return None
     octets = iface.ip.split(".")
     return ".".join([*octets[:3], str(int(octets[3]) + 9)])
+
+
+SERVICE_IF = "svc0"  # an interface on the edge holding the service's address
+SERVICE_HOST_OFFSET = 10  # the service answers at <prefix>+10, as a customer host at gateway+9
+
+
+def service_host_ips(inventory: Inventory, device: str) -> list[str]:
+    """Addresses in an edge's service prefixes that answer (a service behind the edge).
+
+    The edge routes its service prefix to Null0 (the aggregate it announces); the one
+    service address is held on an interface outside OSPF, so reachability monitoring has a
+    host to ping, and losing the aggregate (a missing static route) makes it unreachable.
+    """
+    return [
+        str(ipaddress.IPv4Network(prefix).network_address + SERVICE_HOST_OFFSET)
+        for prefix in static_routes(inventory, device)
+    ]
 
 
 def static_routes(inventory: Inventory, device: str) -> list[str]:
