@@ -97,6 +97,11 @@ def main() -> None:
             time.sleep(0.05)  # bursts, not one stream
         tcp.close()
         sent_s = time.perf_counter() - t0
+        deadline = time.monotonic() + 120
+        stats_url = f"{base}/api/v1/intake/stats"
+        while get(stats_url)["events_stored"] < args.syslog and time.monotonic() < deadline:
+            time.sleep(0.05)
+        syslog_s = time.perf_counter() - t0
         latencies = []
         url = f"{base}/api/v1/intake/alertmanager"
         for g in range(0, args.alerts, 100):
@@ -109,12 +114,6 @@ def main() -> None:
             body = {"version": "4", "status": "firing", "alerts": alerts}
             for _ in range(1 + args.resends):
                 latencies.append(post(url, body))
-        deadline = time.monotonic() + 120
-        while (
-            get(f"{base}/api/v1/intake/stats")["events_stored"] < args.syslog and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
-        total_s = time.perf_counter() - t0
         stats = get(f"{base}/api/v1/intake/stats")
     finally:
         proc.terminate()
@@ -133,7 +132,8 @@ def main() -> None:
     p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
     print(f"syslog: sent {args.syslog} in {sent_s:.2f} s; stored {stored} ({distinct} distinct): "
           f"lost {args.syslog - distinct}, duplicates {stored - distinct}; "
-          f"{args.syslog / total_s:,.0f} msg/s end to end")  # fmt: skip
+          f"all stored {syslog_s:.2f} s after the first was sent "
+          f"({args.syslog / syslog_s:,.0f} msg/s)")  # fmt: skip
     print(f"alertmanager: {len(latencies)} POSTs of 100 alerts ({args.resends} resends each): "
           f"p50 {statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; rows {am_rows} for "
           f"{args.alerts} alerts ({am_distinct} distinct): lost {args.alerts - am_distinct}, "

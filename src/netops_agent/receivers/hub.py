@@ -229,7 +229,7 @@ class ReceiverHub:
         self._last_cycle = time.monotonic()
         self._dirty = False
         try:
-            with self._lease() as store:
+            with self._lease() as store, store.transaction():  # one commit per cycle
                 incidents = correlate_received(store, self.config)
         except Exception as exc:
             log.exception("correlating received signals failed")
