@@ -30,22 +30,13 @@ from typing import Any
 import pyarrow as pa
 
 from netops_agent.intake.config import DetectionConfig, load_detection
+from netops_agent.lab.base import LOG_SCHEMA  # the `events` row, as every lab writes it
 from netops_agent.models import Incident
 from netops_agent.receivers.syslog import SyslogMessage
 from netops_agent.store import Store
 
 log = logging.getLogger("netops_agent.receivers")
 
-EVENT_SCHEMA = pa.schema(
-    [
-        ("ts", pa.timestamp("us")),
-        ("device", pa.string()),
-        ("facility", pa.string()),
-        ("severity", pa.int32()),
-        ("mnemonic", pa.string()),
-        ("message", pa.string()),
-    ]
-)
 _STOP = object()
 
 
@@ -273,7 +264,7 @@ def _event_table(events: list[SyslogMessage], names: dict[str, str]) -> pa.Table
             "mnemonic": [e.mnemonic for e in events],
             "message": [e.message for e in events],
         },
-        schema=EVENT_SCHEMA,
+        schema=LOG_SCHEMA,
     )
 
 
