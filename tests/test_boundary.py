@@ -247,7 +247,7 @@ def test_the_view_leads_to_no_lab_fault_or_control() -> None:
     assert not hasattr(view, "ground_truth") and not hasattr(view, "inject")
     assert {n for n in dir(view) if not n.startswith("_")} == {
         "backend", "platform", "inventory", "golden_config", "execute", "configure",
-        "now", "wait", "telemetry_since", "logs_since", "with_transport",
+        "now", "wait", "telemetry_since", "logs_since", "with_transport", "concurrent",
     }  # fmt: skip
     assert isinstance(view.with_transport(view._transport), NetworkView)  # type: ignore[attr-defined]
 

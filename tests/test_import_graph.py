@@ -18,7 +18,20 @@ LAYERS = {
 }
 
 
+def test_shared_config_imports_no_layer() -> None:
+    path = PKG / "intake" / "config.py"
+    assert not [m for m in imported_modules(path) if m.startswith("netops_agent.") and _layer(m)]
+
+
+# Shared configuration (detector rules and thresholds, read by monitoring, the agent's
+# re-observation and the twin's "fault present" for congestion) is no layer of its own
+# in the case flow: it imports nothing of the others.
+SHARED = ("netops_agent.intake.config",)
+
+
 def _layer(module: str) -> str | None:
+    if any(module == m or module.startswith(m + ".") for m in SHARED):
+        return None
     for prefix, layer in LAYERS.items():
         if module == prefix or module.startswith(prefix + "."):
             return layer

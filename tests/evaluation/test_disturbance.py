@@ -20,6 +20,8 @@ from netops_agent.models import FaultSpec, InjectedFault
 
 L1 = "site1-leaf1"
 G0, G1 = "GigabitEthernet0/0", "GigabitEthernet0/1"
+# the spine port leaf1's Gi0/0 is patched into (the topology seed decides it)
+SP = SimLab.build("small", 42).inv.link_of(L1, G0).peer_of(L1)[1]  # type: ignore[union-attr]
 
 
 def inject(*specs: dict[str, Any]) -> tuple[SimLab, list[InjectedFault]]:
@@ -39,9 +41,9 @@ def test_a_shut_port_disturbs_its_cable_adjacency_and_session_and_nothing_else()
         f"bgp:{L1}|10.0.0.1",
         "bgp:site1-spine1|10.0.0.0",
         f"if:{L1}|{G0}",
-        f"if:site1-spine1|{G0}",
+        f"if:site1-spine1|{SP}",
         f"ospf:{L1}|{G0}",
-        f"ospf:site1-spine1|{G0}",
+        f"ospf:site1-spine1|{SP}",
     ]
 
 
@@ -62,7 +64,7 @@ def test_a_fault_masked_by_another_still_disturbs_what_it_would_alone() -> None:
         {"type": "device_unreachable", "target": {"device": L1}},
     )
     # leaf1 down hides the cut cable; the cut alone takes the cable and its session down
-    assert {f"if:{L1}|{G0}", f"if:site1-spine1|{G0}", f"bgp:{L1}|10.0.0.1"} <= set(cut)
+    assert {f"if:{L1}|{G0}", f"if:site1-spine1|{SP}", f"bgp:{L1}|10.0.0.1"} <= set(cut)
     assert "dev:site1-leaf1" not in cut and "dev:site1-leaf1" in dead
 
 
@@ -135,7 +137,7 @@ def test_frr_approximation_covers_the_target_and_what_rides_on_it() -> None:
         target={"device": "site1-edge1"},
         params={"prefix": "198.18.0.0/24"},
     )
-    assert {f"if:{L1}|{G0}", f"ospf:site1-spine1|{G0}", "bgp:site1-spine1|10.0.0.0"} <= set(
+    assert {f"if:{L1}|{G0}", f"ospf:site1-spine1|{SP}", "bgp:site1-spine1|10.0.0.0"} <= set(
         approx_disturbed(inv, link)
     )
     assert approx_disturbed(inv, session) == [f"bgp:{L1}|10.0.0.1", "bgp:site1-spine1|10.0.0.0"]
