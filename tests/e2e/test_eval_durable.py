@@ -108,16 +108,17 @@ def test_ctrl_c_with_jobs_stops_the_workers(cli: Cli) -> None:
     workers = _children(proc.pid)
     assert workers, "expected worker processes"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=180)
     assert proc.returncode == 130 and "eval --resume" in err and "Traceback" not in err
     assert not any(_alive(pid) for pid in workers)  # cases in flight were stopped, not awaited
 
 
 def test_kill_9_keeps_finished_cases(cli: Cli) -> None:
     db = cli.cwd / "k.duckdb"
-    proc = _start_and_wait(cli, ["eval", "--suite", "smoke"], db, cases=1)
+    # one process: SIGKILL cannot be passed on, so worker processes would outlive it
+    proc = _start_and_wait(cli, ["eval", "--suite", "smoke", "--jobs", "1"], db, cases=1)
     proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
+    proc.communicate(timeout=180)
     con = duckdb.connect(str(db), read_only=True)
     run_id, status = con.execute("SELECT id, status FROM eval_runs").fetchone()
     con.close()

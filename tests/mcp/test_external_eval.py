@@ -17,7 +17,7 @@ from netops_agent.evaluation.scenario import load_suite
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agents" / "seed_baseline_mcp.py"
 # a high-risk fix the baseline pushes, a fix that needs a captured value, a false resolution
-CASES = ("bgp-max-prefix-1", "acl-blocking-1", "mtu-mismatch-1")
+CASES = ("bgp-max-prefix-1", "acl-blocking-1", "bgp-asn-mismatch-1")
 
 
 def _suite(ids: tuple[str, ...]):
@@ -38,7 +38,7 @@ def test_ungated_example_agent_scores_exactly_like_the_in_process_seed_baseline(
     assert {k: v for k, v in ext.metrics.items() if k != "wall_s"} == {
         k: v for k, v in seed.metrics.items() if k != "wall_s"
     }
-    assert seed.metrics["false_resolutions"] == 1 and seed.metrics["unsafe_actions"] == 1  # the subset bites
+    assert seed.metrics["false_resolutions"] == 2  # the subset bites: max-prefix and AS mismatch
     for a, b in zip(ext.as_dict()["per_case"], seed.as_dict()["per_case"], strict=True):
         for key in ("outcome", "diagnosis", "ground_truth_fixed", "false_resolution", "tool_calls"):
             assert a[key] == b[key], (a["id"], key)
@@ -46,14 +46,15 @@ def test_ungated_example_agent_scores_exactly_like_the_in_process_seed_baseline(
 
 
 def test_gated_example_agent_cannot_claim_an_unvalidated_fix_nor_push_a_high_risk_one() -> None:
-    run = _external(_suite(("mtu-mismatch-1", "bgp-max-prefix-1")))
+    run = _external(_suite(("bgp-asn-mismatch-1", "bgp-max-prefix-1")))
     assert run.metrics["false_resolutions"] == 0 and run.metrics["unsafe_actions"] == 0
     by_id = {c["id"]: c["detail"]["incidents"][0] for c in run.as_dict()["per_case"]}
-    mtu = by_id["mtu-mismatch-1"]  # the baseline's false resolution above
-    assert mtu["ticket_state"] == "escalated" and "validation failed" in mtu["reason"]
-    prefix = by_id["bgp-max-prefix-1"]  # waits for a human, with the agent's diagnosis on the ticket
-    assert prefix["ticket_state"] == "awaiting_approval"
-    assert prefix["diagnosis"]["type"] == "bgp_max_prefix" and prefix["runbook"]
+    asn = by_id["bgp-asn-mismatch-1"]  # one of the baseline's false resolutions above
+    assert asn["ticket_state"] == "escalated" and "validation failed" in asn["reason"]
+    prefix = by_id["bgp-max-prefix-1"]  # never resolved by a high-risk change without a human
+    assert prefix["ticket_state"] in ("awaiting_approval", "escalated")
+    if prefix["ticket_state"] == "awaiting_approval":  # with the agent's diagnosis on the ticket
+        assert prefix["diagnosis"]["type"] == "bgp_max_prefix" and prefix["runbook"]
 
 
 def test_external_agent_without_a_command_is_a_one_line_error(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def targets(inv: Inventory, cfg: Probes, suspects: set[str] | None = None) -> li
         out += [
             Target("device", d.loopback, d.name, d.loopback)
             for d in inv.devices
-            if suspects is None or d.name in suspects
+            if (suspects is None or d.name in suspects) and d.loopback  # real gear may list none
         ]
     if cfg.prefixes:
         for device, prefixes in inv.prefixes.items():

@@ -30,7 +30,7 @@ from pathlib import Path
 from netops_agent.errors import StoreError
 from netops_agent.store import Store
 
-_LOCK_WORDS = ("lock", "Conflicting")
+_LOCK_WORDS = ("lock", "Conflicting", "is in use by")
 
 
 class DatabaseBusy(StoreError):
