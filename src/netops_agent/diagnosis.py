@@ -25,7 +25,7 @@ from typing import Any
 
 from netops_agent.evidence import CheckResult, confirms, contexts_for
 from netops_agent.knowledge.schema import Runbook
-from netops_agent.models import Incident, Inventory
+from netops_agent.models import Incident, Inventory, ToolStatus
 from netops_agent.tools.executor import ToolExecutor
 
 SCOPE_KEYS = {
@@ -215,7 +215,10 @@ class Reobserver:
         cpu = (cpu_res.parsed or {}).get("cpu_5_sec") if cpu_res.ok else None
         if cpu is None:
             self.seen.append(f"{device} {cpu_res.status.value}")
-            return [f"{device} {cpu_res.status.value}"]
+            if cpu_res.status == ToolStatus.unreachable:
+                return [f"{device} {cpu_res.status.value}"]
+            # the platform has no CPU/memory read (FRR): judge the device from outside
+            return self._from_elsewhere(device)
         mem_res = self.ex.run("show_memory_statistics", device)
         mem = (mem_res.parsed or {}).get("used_pct") if mem_res.ok else None
         self.seen.append(f"{device} CPU {cpu:.0f}%" + (f", memory {mem:.0f}%" if mem is not None else ""))

@@ -113,10 +113,12 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     from netops_agent.lab.sim.status import device_status
 
     with open_store(db, read_only=True) as store:
-        if _recorded_frr(store) is not None:
+        frr = _recorded_frr(store) is not None
+        lab = None if frr else persist.load(store)
+    if lab is None:
+        with open_store(db) as store:  # an FRR status samples real counters into telemetry
             _frr_status(store, as_json)
-            return
-        lab = persist.load(store)
+        return
     rows = device_status(lab)
     ssh = lab_ssh.ssh_info(settings(db).db_path)
     if as_json:
