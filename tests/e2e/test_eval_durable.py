@@ -110,6 +110,9 @@ def test_ctrl_c_with_jobs_stops_the_workers(cli: Cli) -> None:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == 130 and "eval --resume" in err and "Traceback" not in err
+    deadline = time.monotonic() + 20  # a hang guard while the OS reaps them, not a timing assertion
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)  # cases in flight were stopped, not awaited
 
 
