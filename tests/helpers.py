@@ -65,3 +65,25 @@ def same_target(diagnosed: dict[str, Any] | None, injected: dict[str, Any]) -> b
     if injected.get("interface") is None:
         return diagnosed.get("device") == injected["device"]
     return (diagnosed.get("device"), diagnosed.get("interface")) in ends
+
+
+def run_coroutine(coro: Any) -> Any:
+    """`asyncio.run` in a thread of its own: a test worker may already run an event loop in
+    its main thread (Playwright's sync API does, for the browser tests sharing the worker)."""
+    import asyncio
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def main() -> None:
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller
+            out["error"] = exc
+
+    t = threading.Thread(target=main, name="test-asyncio")
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

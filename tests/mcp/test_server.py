@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -24,7 +23,7 @@ from netops_agent.pipeline.interactive import lab_control
 from netops_agent.safety.approvals import ApprovalService
 from netops_agent.store import Store
 from netops_agent.tools.registry import TOOLS
-from tests.helpers import one_case_with_lab
+from tests.helpers import one_case_with_lab, run_coroutine
 
 
 class _Hold:
@@ -50,7 +49,7 @@ def served():
 
 
 def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return run_coroutine(coro)
 
 
 async def _call(c: Client, name: str, **args: Any) -> tuple[bool, Any]:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from netops_agent.lab.sim.ssh_server import StoredTwin
+from tests.helpers import run_coroutine
 from tests.ssh.conftest import SshLab
 
 
@@ -81,7 +82,7 @@ def test_paging_with_more_prompt_until_terminal_length_zero(ssh_lab: SshLab) -> 
             proc.stdin.write("exit\r")
             return banner + first, whole
 
-    paged, whole = asyncio.run(session())
+    paged, whole = run_coroutine(session())
     assert "Authorized access only" in paged
     assert paged.count("\r\n") <= 8 + 8  # banner + one page of 7 lines
     assert "--More--" not in whole and whole.count("\r\n") > 10
