@@ -97,6 +97,23 @@ def lock_wait_s() -> float:
     return value
 
 
+def cache_dir() -> Path | None:
+    """Where compiled things (the fitted runbook index) are kept between processes.
+
+    $NETOPS_CACHE, else $XDG_CACHE_HOME/netops-agent, else ~/.cache/netops-agent;
+    `NETOPS_CACHE=off` keeps nothing. A cache is only ever an accelerator: a missing,
+    unreadable or unwritable one costs time, never a result.
+    """
+    raw = os.environ.get("NETOPS_CACHE", "")
+    if raw.lower() in ("off", "0", "none", "no"):
+        return None
+    if raw:
+        return Path(raw)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "netops-agent"
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = DEFAULT_DB

@@ -6,7 +6,10 @@ idf weights and L2-normalised runbook vectors are stored as rows (term, weight).
 A query needs no scikit-learn: it is analysed with the same analyzer, weighted with
 the stored idf (sublinear tf, L2 norm, as the fit did) in numpy, and scored in SQL
 (the dot product of unit vectors is their cosine similarity). The index is rebuilt
-only when the runbooks or the analyzer (synonyms) change.
+only when the runbooks or the analyzer (synonyms) change, and a fit is kept in the
+user's cache directory (`settings.cache_dir`, Arrow IPC files named by the content
+hash), so a new database over the same runbooks loads the fitted index without
+importing scikit-learn (about a second of a short run).
 
 Retrieval orders runbooks; it never removes one: `retrieve` returns every runbook
 (up to k), those that share no term with the query last, in id order.
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +33,9 @@ from netops_agent.knowledge.text import current_analyzer
 from netops_agent.store import Store
 
 HASH_KEY = "runbooks_sha256"
+CACHE_FORMAT = "1"  # bump when the stored columns or the weighting change
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,11 @@ def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -
     digest = content_hash(runbooks, fingerprint)
     if not force and store.get_meta(HASH_KEY) == digest:
         return False
-    from sklearn.feature_extraction.text import TfidfVectorizer  # only the fit needs it
-
-    vec = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, norm="l2")
-    matrix = vec.fit_transform([index_text(rb) for rb in runbooks]).tocoo()
-    terms = vec.get_feature_names_out()
+    fitted = None if force else _cached_fit(digest)
+    if fitted is None:
+        fitted = _fit(runbooks, analyze)
+        _keep_fit(digest, *fitted)
+    vocab, vectors = fitted
     with store.transaction():
         store.replace_table(
             "runbooks",
@@ -89,19 +97,78 @@ def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -
                 }
             ),
         )
-        store.replace_table("runbook_vocab", pa.table({"term": terms, "idf": vec.idf_}))
-        store.replace_table(
-            "runbook_vectors",
-            pa.table(
-                {
-                    "runbook_id": np.array([rb.id for rb in runbooks])[matrix.row],
-                    "term": terms[matrix.col],
-                    "weight": matrix.data,
-                }
-            ),
-        )
+        store.replace_table("runbook_vocab", vocab)
+        store.replace_table("runbook_vectors", vectors)
         store.set_meta(HASH_KEY, digest)
     return True
+
+
+def _fit(runbooks: list[Runbook], analyze: object) -> tuple[pa.Table, pa.Table]:
+    """Vocabulary with idf, and the runbooks' L2-normalised vectors as (runbook_id, term, weight)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # only the fit needs it
+
+    vec = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, norm="l2")
+    matrix = vec.fit_transform([index_text(rb) for rb in runbooks]).tocoo()
+    terms = vec.get_feature_names_out()
+    vocab = pa.table({"term": terms, "idf": vec.idf_})
+    vectors = pa.table(
+        {
+            "runbook_id": np.array([rb.id for rb in runbooks])[matrix.row],
+            "term": terms[matrix.col],
+            "weight": matrix.data,
+        }
+    )
+    return vocab, vectors
+
+
+def _cache_paths(digest: str) -> tuple[str, str] | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from netops_agent.settings import cache_dir
+
+    root = cache_dir()
+    if root is None:
+        return None
+    try:  # another scikit-learn may weigh differently: its fit is another entry
+        sk = version("scikit-learn")
+    except PackageNotFoundError:
+        sk = "none"
+    key = hashlib.sha256(f"{CACHE_FORMAT}/{sk}/{digest}".encode()).hexdigest()[:32]
+    base = os.path.join(root, f"tfidf-{key}")
+    return base + ".vocab.arrow", base + ".vectors.arrow"
+
+
+def _cached_fit(digest: str) -> tuple[pa.Table, pa.Table] | None:
+    paths = _cache_paths(digest)
+    if paths is None or not all(os.path.exists(p) for p in paths):
+        return None
+    import pyarrow.feather as feather
+
+    try:
+        vocab, vectors = (feather.read_table(p, memory_map=False) for p in paths)
+    except (OSError, pa.ArrowException) as exc:  # a torn or foreign file: fit again
+        log.debug("ignoring runbook index cache %s: %s", paths[0], exc)
+        return None
+    if vocab.column_names != ["term", "idf"] or vectors.column_names != ["runbook_id", "term", "weight"]:
+        return None
+    return vocab, vectors
+
+
+def _keep_fit(digest: str, vocab: pa.Table, vectors: pa.Table) -> None:
+    """Write the fit next to earlier ones, atomically (a reader never sees half a file)."""
+    paths = _cache_paths(digest)
+    if paths is None:
+        return
+    import pyarrow.feather as feather
+
+    try:
+        os.makedirs(os.path.dirname(paths[0]), exist_ok=True)
+        for path, table in zip(paths, (vocab, vectors), strict=True):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            feather.write_feather(table, tmp, compression="uncompressed")
+            os.replace(tmp, path)
+    except OSError as exc:  # read-only home, full disk: the cache is only an accelerator
+        log.debug("runbook index not cached in %s: %s", os.path.dirname(paths[0]), exc)
 
 
 def query_vector(terms: list[str], idf: dict[str, float]) -> tuple[list[str], np.ndarray]:
