@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hier_config import Platform, WorkflowRemediation, get_hconfig
-
 _SKIP = ("Building configuration", "Current configuration", "version ", "end", "!")
 
 
@@ -33,7 +31,10 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
 @lru_cache(maxsize=512)
 def _remediation(running: str, intended: str, section: str | None) -> tuple[str, ...]:
     """Memoised per process: the agent diffs the same unchanged devices again and again
-    (hier_config parses both texts on every call, ~10 ms for a leaf)."""
+    (hier_config parses both texts on every call, ~10 ms for a leaf). hier_config is
+    imported here, on the first diff: loading it costs ~0.3 s that most commands never need."""
+    from hier_config import Platform, WorkflowRemediation, get_hconfig
+
     run = get_hconfig(Platform.CISCO_IOS, _clean(running))
     want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
     rem = WorkflowRemediation(run, want).remediation_config

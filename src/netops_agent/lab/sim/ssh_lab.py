@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -28,12 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netops_agent.errors import LabError
+from netops_agent.lab.sim.ssh_record import RECORD, read_record, runtime_for, write_record
 
 if TYPE_CHECKING:
     from netops_agent.lab.sim.lab import SimLab
 
 log = logging.getLogger("netops_agent.ssh")
-RECORD = "ssh.json"
 HOST_KEY = "ssh_host_ed25519_key"
 SERVER_MODULE = "netops_agent.lab.sim.ssh_server"
 
@@ -76,27 +75,6 @@ def twin_over_ssh(lab: SimLab, *, view: Any = None, username: str = "netops-agen
 
 
 # --- the interactive lab's server ------------------------------------------------------------------
-def runtime_for(db_path: Path) -> Path:
-    return db_path.parent / f"{db_path.stem}.ssh"
-
-
-def read_record(runtime: Path) -> dict[str, Any]:
-    try:
-        return json.loads((runtime / RECORD).read_text())
-    except FileNotFoundError:
-        return {}
-    except json.JSONDecodeError as exc:
-        raise LabError(f"{runtime / RECORD} is damaged ({exc}); run `netops-agent lab down`") from None
-
-
-def write_record(runtime: Path, record: dict[str, Any]) -> None:
-    tmp = runtime / f".{RECORD}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the lab's password
-    with os.fdopen(fd, "w") as fh:
-        json.dump(record, fh, indent=2)
-    tmp.replace(runtime / RECORD)
-
-
 def start(
     db_path: Path,
     devices: list[str],

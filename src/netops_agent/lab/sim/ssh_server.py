@@ -12,7 +12,8 @@ Two ways to hold the twin behind the listeners:
   `lab exec`, in telemetry and in `solve`, and their changes show over SSH.
 
 `python -m netops_agent.lab.sim.ssh_server RUNTIME_DIR` is the background process
-`lab up --ssh` starts (see `lab.sim.ssh_lab`); SIGTERM closes every listener.
+`lab up --ssh` starts (see `lab.sim.ssh_lab`; its record is `lab.sim.ssh_record`);
+SIGTERM closes every listener.
 """
 
 from __future__ import annotations
@@ -398,7 +399,7 @@ def serve_lab(lab: SimLab, creds: Credentials) -> ServerThread:
 async def _serve_forever(runtime: Path) -> None:
     import asyncssh
 
-    from netops_agent.lab.sim.ssh_lab import read_record, write_record
+    from netops_agent.lab.sim.ssh_record import read_record, write_record
 
     record = read_record(runtime)
     creds = Credentials(record["username"], record["password"])
