@@ -270,11 +270,13 @@ class LinkCongestion(FaultKind):
     The shaper is an HTB tree: routing-protocol packets (OSPF, BGP) go to their own
     class ahead of the data, as a router's control-plane priority queue does; without
     it, tail drops of OSPF hellos would drop the adjacency now and then, moving the
-    load away by themselves. Data waits in a byte FIFO of ~80 ms at 10 Mbit/s, deep
-    enough that the link stays busy while a loaded host delays the sender for a moment.
+    load away by themselves. Data waits in a byte FIFO of ~400 ms at 10 Mbit/s (an
+    oversized buffer, as congested links often have): the link stays busy through the
+    pauses of a sender on a busy host, so its utilisation reads as the saturation it is
+    (with ~80 ms, a starved sender left gaps: 89% read, drops rising, nothing confirmed).
     """
 
-    RATE, LIMIT_BYTES = "10mbit", 100000
+    RATE, LIMIT_BYTES = "10mbit", 500000
     LOAD_PPS, LOAD_SIZE = 2000, 1472  # ~24 Mbit/s offered
     SHIFT_COST = 1000
     SHAPERS = ("htb", "tbf")
