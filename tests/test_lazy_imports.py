@@ -91,6 +91,15 @@ def test_light_commands_import_nothing_heavy(args: list[str], db_dir: Path) -> N
     assert _heavy(modules) == []
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_loads_no_models(args: list[str], db_dir: Path) -> None:
+    """pydantic (and our models) cost ~60 ms of a ~0.3 s `--help`: the top-level help needs
+    neither (a command's own help does: typer's parameter adapters import pydantic)."""
+    code, modules = _modules(args, db_dir)
+    assert code == 0
+    assert [m for m in modules if m == "pydantic" or m.startswith(("pydantic.", "netops_agent.models"))] == []
+
+
 def test_the_probe_sees_heavy_imports_when_a_command_needs_them(db_dir: Path) -> None:
     """The check above can fail: `retrieve` needs the runbook index, and the probe sees it."""
     code, modules = _modules(["retrieve", "BGP peer down", "--json"], db_dir)

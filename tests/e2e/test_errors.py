@@ -190,3 +190,26 @@ def test_lab_inject_route_missing_on_a_leaf_exits_cleanly(cli: Cli) -> None:
     proc = cli("lab", "inject", "route_missing", "--device", "site1-leaf1", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "site1-leaf1 has no static route left to remove" in proc.stderr
+
+
+def test_a_model_validation_error_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's last net for pydantic errors (checked without importing pydantic up front)."""
+    import pydantic
+
+    from netops_agent.cli import app as cli_app
+
+    class Probe(pydantic.BaseModel):
+        seed: int
+
+    def boom(*_a: object, **_k: object) -> int:
+        Probe.model_validate({"seed": "many"})
+        return 0
+
+    monkeypatch.setattr(cli_app, "app", boom)
+    monkeypatch.setattr(cli_app, "_register_subcommands", lambda: None)
+    monkeypatch.setattr(cli_app, "_quiet_flag_types", lambda: None)
+    with pytest.raises(SystemExit) as exc:
+        cli_app.main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid value: seed:" in err and "Traceback" not in err

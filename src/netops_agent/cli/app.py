@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from netops_agent.cli.common import (
     DbOption,
@@ -271,15 +270,20 @@ def main() -> None:
     except NetopsError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except ValidationError as exc:  # a command-line value that failed a model's validation
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
-        err_console.print(f"[bold red]error:[/] invalid value: {problems}", highlight=False, soft_wrap=True)
-        sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         _interrupted()
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:
+        if _is_validation_error(exc):  # a command-line value that failed a model's validation
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}"
+                for e in exc.errors()  # type: ignore[attr-defined]
+            )
+            err_console.print(
+                f"[bold red]error:[/] invalid value: {problems}", highlight=False, soft_wrap=True
+            )
+            sys.exit(2)
         # Usage errors (click's ClickException; newer typer vendors click) show themselves
         # and carry their exit code; anything else is a bug and keeps its traceback.
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
@@ -290,6 +294,13 @@ def main() -> None:
         _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _is_validation_error(exc: Exception) -> bool:
+    """A pydantic ValidationError, checked without importing pydantic (`--help` never needs it):
+    one can only have been raised if pydantic is loaded."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(exc, pydantic.ValidationError)
 
 
 def _interrupted() -> None:
