@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from netops_agent.errors import NotFoundError
 from netops_agent.store import Store
+from netops_agent.store.query import decode_json, page
 
 CASE_COLUMNS = (
     "case_id, position, expected_outcome, outcome, injected, diagnosis, ground_truth_fixed, "
@@ -16,13 +16,9 @@ CASE_COLUMNS = (
 
 def list_runs(store: Store, *, suite: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Stored runs, newest first, with their metrics decoded."""
-    where = " WHERE suite = ?" if suite else ""
-    params: list[Any] = [suite] if suite else []
-    rows = store.query(
-        f"SELECT * FROM eval_runs{where} ORDER BY started_at DESC, id LIMIT ?", [*params, limit]
-    )
+    rows = page(store, "SELECT * FROM eval_runs", {"suite": suite}, "started_at DESC, id", limit=limit)
     for r in rows:
-        r["metrics"] = _json(r["metrics"]) or {}
+        r["metrics"] = decode_json(r["metrics"]) or {}
     return rows
 
 
@@ -48,11 +44,11 @@ def run_detail(store: Store, run_id: str) -> dict[str, Any]:
             f"no evaluation run {run_id!r}; recent runs: "
             f"{', '.join(known) or 'none (run `netops-agent eval --suite smoke`)'}"
         )
-    run["metrics"] = _json(run["metrics"]) or {}
+    run["metrics"] = decode_json(run["metrics"]) or {}
     cases = store.query(f"SELECT {CASE_COLUMNS} FROM eval_cases WHERE run_id = ? ORDER BY position", [run_id])
     for c in cases:
-        c["injected"] = _json(c["injected"])
-        c["diagnosis"] = _json(c["diagnosis"])
+        c["injected"] = decode_json(c["injected"])
+        c["diagnosis"] = decode_json(c["diagnosis"])
     return {"run": run, "cases": cases}
 
 
@@ -65,14 +61,5 @@ def case_detail(store: Store, run_id: str, case_id: str) -> dict[str, Any]:
         run_detail(store, run_id)  # names the run if that is what is missing
         raise NotFoundError(f"no case {case_id!r} in evaluation run {run_id}; see /api/v1/evals/{run_id}")
     for k in ("injected", "diagnosis", "detail"):
-        row[k] = _json(row[k])
+        row[k] = decode_json(row[k])
     return row
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value

@@ -17,29 +17,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from netops_agent.intake.columns import ALERT_COLUMNS
 from netops_agent.intake.config import DetectionConfig, Rule, severity_rank
 from netops_agent.store import Store
-
-ALERT_COLUMNS = (
-    "id",
-    "fingerprint",
-    "scope",
-    "source",
-    "device",
-    "entity",
-    "kind",
-    "check_name",
-    "severity",
-    "state",
-    "count",
-    "first_seen",
-    "last_seen",
-    "cleared_at",
-    "value",
-    "message",
-    "detail",
-    "incident_id",
-)
 
 
 def fingerprint(source: str, device: str, entity: str, check: str) -> str:

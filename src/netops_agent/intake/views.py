@@ -7,12 +7,12 @@ with a time-ordered `timeline`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from netops_agent.errors import NotFoundError
-from netops_agent.intake.alerts import ALERT_COLUMNS
+from netops_agent.intake.columns import ALERT_COLUMNS
 from netops_agent.store import Store
+from netops_agent.store.query import count, decode_json, page
 
 # What the CLI shows of an alert: every stored column but the internal fingerprint and detail.
 ALERT_FIELDS = tuple(c for c in ALERT_COLUMNS if c not in ("fingerprint", "detail"))
@@ -27,15 +27,13 @@ def list_alerts(
     limit: int = 500,
 ) -> list[dict[str, Any]]:
     """Alerts, newest first, optionally filtered by state, device or incident."""
-    where, params = [], []
-    for column, value in (("state", state), ("device", device), ("incident_id", incident)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    sql = f"SELECT {', '.join(ALERT_FIELDS)} FROM alerts"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return store.query(sql + " ORDER BY first_seen DESC, id DESC LIMIT ?", [*params, limit])
+    return page(
+        store,
+        f"SELECT {', '.join(ALERT_FIELDS)} FROM alerts",
+        {"state": state, "device": device, "incident_id": incident},
+        "first_seen DESC, id DESC",
+        limit=limit,
+    )
 
 
 INCIDENT_LIST_SQL = (
@@ -43,6 +41,7 @@ INCIDENT_LIST_SQL = (
     "i.opened_at, i.suspects, t.id AS ticket_id, t.state AS ticket_state "
     "FROM incidents i LEFT JOIN tickets t ON t.incident_id = i.id"
 )
+INCIDENTS = f"SELECT * FROM ({INCIDENT_LIST_SQL})"
 
 
 def list_incidents(
@@ -55,21 +54,15 @@ def list_incidents(
 ) -> list[dict[str, Any]]:
     """Incidents with their top suspect, alert count and ticket state (by id; a page of
     them with `limit`/`offset`; `state` is the ticket's state, or the incident's without one)."""
-    where, params = _incident_filter(state, severity)
-    sql = f"SELECT * FROM ({INCIDENT_LIST_SQL}){where} ORDER BY id"
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [limit, offset]
-    rows = store.query(sql, params)
+    rows = page(store, INCIDENTS, _incident_filter(state, severity), "id", limit=limit, offset=offset)
     for r in rows:
-        suspects = _json(r.pop("suspects")) or []
+        suspects = decode_json(r.pop("suspects")) or []
         r["top_suspect"] = suspects[0] if suspects else None
     return rows
 
 
 def count_incidents(store: Store, *, state: str | None = None, severity: str | None = None) -> int:
-    where, params = _incident_filter(state, severity)
-    return int(store.scalar(f"SELECT count(*) FROM ({INCIDENT_LIST_SQL}){where}", params) or 0)
+    return count(store, INCIDENTS, _incident_filter(state, severity))
 
 
 def incident_counts(store: Store) -> list[dict[str, Any]]:
@@ -80,15 +73,8 @@ def incident_counts(store: Store) -> list[dict[str, Any]]:
     )
 
 
-def _incident_filter(state: str | None, severity: str | None) -> tuple[str, list[Any]]:
-    where, params = [], []
-    if state:
-        where.append("coalesce(ticket_state, status) = ?")
-        params.append(state)
-    if severity:
-        where.append("severity = ?")
-        params.append(severity)
-    return (" WHERE " + " AND ".join(where) if where else ""), params
+def _incident_filter(state: str | None, severity: str | None) -> dict[str, Any]:
+    return {"coalesce(ticket_state, status)": state, "severity": severity}
 
 
 def incident_detail(store: Store, incident_id: str) -> dict[str, Any]:
@@ -100,7 +86,7 @@ def incident_detail(store: Store, incident_id: str) -> dict[str, Any]:
             f"no incident {incident_id!r}; known incidents: "
             f"{', '.join(known) or 'none (run `netops-agent run` first)'}"
         )
-    inc["suspects"] = _json(inc["suspects"]) or []
+    inc["suspects"] = decode_json(inc["suspects"]) or []
     alerts = store.query(
         f"SELECT {', '.join(ALERT_FIELDS)} FROM alerts WHERE incident_id = ? ORDER BY first_seen, id",
         [incident_id],
@@ -122,7 +108,7 @@ def incident_detail(store: Store, incident_id: str) -> dict[str, Any]:
         [incident_id],
     )
     if ticket:
-        ticket["diagnosis"] = _json(ticket.get("diagnosis"))
+        ticket["diagnosis"] = decode_json(ticket.get("diagnosis"))
     return {
         "incident": inc,
         "alerts": alerts,
@@ -171,12 +157,3 @@ def timeline(
         for c in calls
     ]
     return sorted(items, key=lambda i: (i["ts"] is None, i["ts"]))
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value

@@ -11,6 +11,7 @@ from typing import Any
 
 from netops_agent.errors import NetopsError, NotFoundError
 from netops_agent.store import Store
+from netops_agent.store.query import page
 
 
 class ApprovalService:
@@ -54,10 +55,9 @@ class ApprovalService:
             raise NotFoundError(f"no approval {approval_id}; list them with `netops-agent approvals`")
         return row
 
-    def list(self, state: str | None = None) -> list[dict[str, Any]]:
-        if state:
-            return self.store.query("SELECT * FROM approvals WHERE state = ? ORDER BY id", [state])
-        return self.store.query("SELECT * FROM approvals ORDER BY id")
+    def list(self, state: str | None = None, *, incident_id: str | None = None) -> list[dict[str, Any]]:
+        filters = {"state": state, "incident_id": incident_id}
+        return page(self.store, "SELECT * FROM approvals", filters, "id")
 
     def decide(self, approval_id: str, approve: bool, by: str, comment: str, at: datetime) -> dict[str, Any]:
         row = self.get(approval_id)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from netops_agent.errors import StoreError
@@ -59,40 +59,22 @@ class StoreAccess:
         self._reaper: threading.Thread | None = None
 
     # --- what handlers use ---------------------------------------------------------------
-    @contextmanager
-    def read(self) -> Iterator[Store]:
+    def read(self) -> AbstractContextManager[Store]:
         """A Store to read from (read-only in lease mode)."""
-        if self.shared:
-            with self._cursor() as store:
-                yield store
-            return
-        with self._lock:
-            self._check_lent()
-            if self._reader is None:
-                self._reader = self._open(read_only=True)
-                self._start_reaper()
-            try:
-                yield self._reader
-            finally:
-                self._last_used = time.monotonic()
-                if self.hold_s is not None and self.hold_s <= 0:
-                    self._close_reader()
+        return self._cursor() if self.shared else self._lease_read()
 
-    @contextmanager
-    def write(self) -> Iterator[Store]:
+    def write(self) -> AbstractContextManager[Store]:
         """A Store to write to; in lease mode the file is given back at the end."""
-        if self.shared:
-            with self._cursor() as store:
-                yield store
-            return
-        with self._lock:
-            self._check_lent()
-            self._close_reader()
-            store = self._open(read_only=False)
-            try:
-                yield store
-            finally:
-                store.close()
+        return self._cursor() if self.shared else self._lease_write()
+
+    def warm(self) -> None:
+        """Open the read connection now (at start, while the rest of the service loads),
+        so the first page does not pay for it; quietly does nothing if it cannot."""
+        try:
+            with self.read() as store:
+                store.scalar("SELECT count(*) FROM incidents")
+        except StoreError:
+            pass
 
     # --- what jobs use ----------------------------------------------------------------------
     def lend(self, who: str) -> None:
@@ -146,6 +128,31 @@ class StoreAccess:
             with self._state:
                 self._active -= 1
                 self._state.notify_all()
+
+    @contextmanager
+    def _lease_read(self) -> Iterator[Store]:
+        with self._lock:
+            self._check_lent()
+            if self._reader is None:
+                self._reader = self._open(read_only=True)
+                self._start_reaper()
+            try:
+                yield self._reader
+            finally:
+                self._last_used = time.monotonic()
+                if self.hold_s is not None and self.hold_s <= 0:
+                    self._close_reader()
+
+    @contextmanager
+    def _lease_write(self) -> Iterator[Store]:
+        with self._lock:
+            self._check_lent()
+            self._close_reader()
+            store = self._open(read_only=False)
+            try:
+                yield store
+            finally:
+                store.close()
 
     def _close_reader(self) -> None:
         if self._reader is not None:

@@ -182,37 +182,44 @@ def incident_telemetry(store: Store, incident_id: str, *, max_panels: int = 3) -
     )
     if not pairs:
         return {"incident": incident_id, "changes": changes, "panels": []}
+    # One scan: a row per (metric, device, entity) with how many values it took and its
+    # samples as two lists; the incident's pairs and the panels are picked from those few
+    # rows (no per-sample rows reach Python).
     devices = sorted({p[0] for p in pairs})
     entities = sorted({p[1] for p in pairs})
     rows = store.query(
-        f"SELECT device, entity, metric, ts, value FROM telemetry "
+        f"SELECT metric, device, entity, count(DISTINCT value) AS n_values, "
+        f"list(ts ORDER BY ts) AS ts, list(value ORDER BY ts) AS value FROM telemetry "
         f"WHERE device IN ({_marks(devices)}) AND entity IN ({_marks(entities)}) "
-        f"AND metric IN ({_marks(PLOT_METRICS)}) ORDER BY ts",
+        f"AND metric IN ({_marks(PLOT_METRICS)}) GROUP BY ALL",
         [*devices, *entities, *PLOT_METRICS],
     )
-    rows = [r for r in rows if (r["device"], r["entity"]) in pairs]
-    series: dict[str, dict[str, list[tuple[Any, float]]]] = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        series[r["metric"]][f"{r['device']} {r['entity']}"].append((r["ts"], r["value"]))
-    panels = []
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: f"{r['device']} {r['entity']}"):
+        if (r["device"], r["entity"]) in pairs:
+            r["label"] = f"{r['device']} {r['entity']}"
+            series[r["metric"]].append(r)
+    chosen = []
     for metric in PLOT_METRICS:
-        lines = {k: v for k, v in series.get(metric, {}).items() if len({p[1] for p in v}) > 1}
-        if lines:
-            panels.append(
-                {
-                    "metric": metric,
-                    "series": [{"label": k, "points": v} for k, v in sorted(lines.items())[:4]],
-                }
-            )
-        if len(panels) == max_panels:
+        moved = [r for r in series.get(metric, []) if r["n_values"] > 1]
+        if moved:
+            chosen.append((metric, moved[:4]))
+        if len(chosen) == max_panels:
             break
-    if not panels:  # nothing moved: still show the traffic on what the incident is about
+    if not chosen:  # nothing moved: still show the traffic on what the incident is about
         for metric in ("in-utilization", "bgp-session-established", "cpu-utilization"):
-            lines = series.get(metric, {})
-            if lines:
-                items = sorted(lines.items())[:4]
-                panels.append({"metric": metric, "series": [{"label": k, "points": v} for k, v in items]})
+            if series.get(metric):
+                chosen.append((metric, series[metric][:4]))
                 break
+    panels = [
+        {
+            "metric": metric,
+            "series": [
+                {"label": r["label"], "points": list(zip(r["ts"], r["value"], strict=True))} for r in rs
+            ],
+        }
+        for metric, rs in chosen
+    ]
     return {"incident": incident_id, "changes": changes, "panels": panels}
 
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from netops_agent.audit import timeline
 from netops_agent.intake.views import count_incidents, incident_detail, list_alerts, list_incidents
 from netops_agent.serve.db import StoreAccess
 from netops_agent.serve.deps import access
@@ -48,6 +47,8 @@ def incident(incident_id: str, db: Access) -> dict[str, Any]:
 @router.get("/incidents/{incident_id}/audit")
 def incident_audit(incident_id: str, db: Access) -> list[dict[str, Any]]:
     """The full audit timeline (`netops-agent audit ID --json`); a ticket id works too."""
+    from netops_agent.audit import timeline  # with the recorder's pyarrow: not needed to start
+
     with db.read() as store:
         return timeline(store, incident_id)
 

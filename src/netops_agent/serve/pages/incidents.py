@@ -24,7 +24,7 @@ Access = Annotated[StoreAccess, Depends(access)]
 def incident_page(request: Request, incident_id: str, db: Access) -> HTMLResponse:
     with db.read() as store:
         data = incident_detail(store, incident_id)
-        approvals = [a for a in ApprovalService(store).list() if a["incident_id"] == incident_id]
+        approvals = ApprovalService(store).list(incident_id=incident_id)
     evidence = [c for c in data["tool_calls"] if c["risk"] == "read"]
     return render(
         request,
