@@ -77,14 +77,16 @@ def serve(
     A `netops-agent run` in another process can write the same file meanwhile: pages
     say the database is busy and reload until it is free.
     """
-    from netops_agent.serve.security import is_loopback
+    from netops_agent.serve import is_loopback  # light: FastAPI loads after the port is bound
 
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"binding to {host} makes the service reachable from other machines; "
             "pass --token TOKEN (or set $NETOPS_TOKEN) so that writes need it, or bind 127.0.0.1"
         )
-    _check_port(host, port)
+    # Listen first: a browser opened now waits in the backlog for the first page instead of
+    # being refused while the service loads (FastAPI, the routers, the database).
+    listener = _listen(host, port)
     cfg = settings(db)
     if not cfg.db_path.exists():  # a fresh file: migrated and empty, so the pages can say what to do
         from netops_agent.store import Store
@@ -97,7 +99,7 @@ def serve(
     from netops_agent.receivers.service import ReceiverOptions
     from netops_agent.serve.app import create_app
 
-    load_detection(detection)  # a bad rules file fails here, in one line, before binding
+    load_detection(detection)  # a bad rules file fails here, in one line, before serving
     for p in (syslog_port, trap_port):
         if p:
             _check_port(host, p, socket.SOCK_DGRAM)
@@ -109,7 +111,7 @@ def serve(
         notify=load_notify(notify),
         auto_remediate=auto_remediate,
     )
-    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers)
+    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers, warm=True)
     console.print(
         f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{cfg.db_path}[/]"
         + (" · writes need the token" if token else "")
@@ -118,8 +120,25 @@ def serve(
         + (" · auto-remediate" if auto_remediate else "")
         + " · Ctrl-C stops"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server.run(sockets=[listener])
     console.print("stopped")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (handed to uvicorn), or one clear line why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pass --port N or --host ADDR"
+        ) from exc
+    return sock
 
 
 def _check_port(host: str, port: int, kind: int = socket.SOCK_STREAM) -> None:

@@ -24,16 +24,18 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from netops_agent.intake.config import DetectionConfig, load_detection
-from netops_agent.lab.base import LOG_SCHEMA  # the `events` row, as every lab writes it
-from netops_agent.models import Incident
 from netops_agent.receivers.syslog import SyslogMessage
 from netops_agent.store import Store
+
+if TYPE_CHECKING:  # pyarrow and the lab's schemas load with the first signal, not with `serve`
+    import pyarrow as pa
+
+    from netops_agent.models import Incident
 
 log = logging.getLogger("netops_agent.receivers")
 
@@ -255,6 +257,10 @@ def _device_names(store: Store) -> dict[str, str]:
 
 
 def _event_table(events: list[SyslogMessage], names: dict[str, str]) -> pa.Table:
+    import pyarrow as pa
+
+    from netops_agent.lab.base import LOG_SCHEMA  # the `events` row, as every lab writes it
+
     return pa.table(
         {
             "ts": [e.ts for e in events],
@@ -268,24 +274,28 @@ def _event_table(events: list[SyslogMessage], names: dict[str, str]) -> pa.Table
     )
 
 
-_AM_SCHEMA = pa.schema(
-    [
-        ("fingerprint", pa.string()),
-        ("source", pa.string()),
-        ("device", pa.string()),
-        ("entity", pa.string()),
-        ("kind", pa.string()),
-        ("check_name", pa.string()),
-        ("severity", pa.string()),
-        ("state", pa.string()),
-        ("first_seen", pa.timestamp("us")),
-        ("last_seen", pa.timestamp("us")),
-        ("cleared_at", pa.timestamp("us")),
-        ("message", pa.string()),
-        ("detail", pa.string()),
-        ("labels", pa.string()),
-    ]
-)
+@cache
+def _am_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("fingerprint", pa.string()),
+            ("source", pa.string()),
+            ("device", pa.string()),
+            ("entity", pa.string()),
+            ("kind", pa.string()),
+            ("check_name", pa.string()),
+            ("severity", pa.string()),
+            ("state", pa.string()),
+            ("first_seen", pa.timestamp("us")),
+            ("last_seen", pa.timestamp("us")),
+            ("cleared_at", pa.timestamp("us")),
+            ("message", pa.string()),
+            ("detail", pa.string()),
+            ("labels", pa.string()),
+        ]
+    )
 
 
 def upsert_alerts(store: Store, rows: list[dict[str, Any]], scope: str) -> dict[str, int]:
@@ -304,8 +314,11 @@ def upsert_alerts(store: Store, rows: list[dict[str, Any]], scope: str) -> dict[
         key = (r["fingerprint"], r["first_seen"])
         if key not in latest or r["state"] == "cleared" or latest[key]["state"] != "cleared":
             latest[key] = r
+    import pyarrow as pa
+
     data = pa.Table.from_pylist(
-        [{**r, "labels": json.dumps(r["labels"], sort_keys=True)} for r in latest.values()], schema=_AM_SCHEMA
+        [{**r, "labels": json.dumps(r["labels"], sort_keys=True)} for r in latest.values()],
+        schema=_am_schema(),
     )
     store.register("_am", data)
     try:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "is_loopback"]
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only (binding elsewhere needs a token)."""
+    return host in LOOPBACK or host.startswith("127.")
 
 
 def create_app(*args: Any, **kwargs: Any) -> Any:

@@ -9,6 +9,7 @@ module in a list, or passed in `extra_routers`.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -56,12 +57,14 @@ def create_app(
     jobs_dir: Path | None = None,
     extra_routers: Iterable[APIRouter] = (),
     receivers: ReceiverOptions | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The service for one DuckDB file. `token`, when set, is required for every write.
 
     `hold_s`: seconds a read-only connection is kept after the last request (lease mode,
     other processes may write the file in between); None keeps one read-write connection
-    for the service's life with a cursor per request (see `serve.db`).
+    for the service's life with a cursor per request (see `serve.db`). `warm` opens the
+    database and compiles the first pages' templates at start, beside the first requests.
     """
     access = StoreAccess(db_path, hold_s=hold_s)
     jobs = JobManager(access, jobs_dir)
@@ -75,9 +78,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if intake is not None:
             intake.start()
+        warming = threading.Thread(target=_warm, args=(app,), name="netops-warm") if warm else None
+        if warming is not None:
+            warming.start()
         try:
             yield
         finally:
+            if warming is not None:
+                warming.join()
             if intake is not None:
                 intake.stop()
             jobs.stop_all()
@@ -121,6 +129,13 @@ def create_app(
         )
 
     return app
+
+
+def _warm(app: FastAPI) -> None:
+    """Open the read connection and compile the overview's and incident page's templates."""
+    app.state.access.warm()
+    for name in ("overview.html", "incident.html"):
+        app.state.templates.get_template(name)
 
 
 def _templates(app: FastAPI) -> Jinja2Templates:

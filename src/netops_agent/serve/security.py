@@ -22,11 +22,6 @@ TOKEN_COOKIE = "netops_token"
 CSRF_COOKIE = "netops_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
 
 
 def token_matches(expected: str | None, given: str | None) -> bool:
