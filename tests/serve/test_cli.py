@@ -38,3 +38,38 @@ def test_help_says_what_to_open(tmp_path: Path) -> None:
     proc = serve("--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert "http://127.0.0.1:8080" in proc.stdout and "--token" in proc.stdout
+
+
+def test_the_port_is_listened_on_before_the_service_loads_and_answers_without_nagle() -> None:
+    """`serve` binds first: a browser's connection waits in the backlog instead of being
+    refused; and the listener is a TCP socket to asyncio, so responses go out with
+    TCP_NODELAY (else each waits for the client's delayed ACK)."""
+    import asyncio
+
+    from netops_agent.cli.serve import _listen
+
+    listener = _listen("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    early = socket.create_connection(("127.0.0.1", port), timeout=5)  # nothing accepts yet
+    nodelay: list[int] = []
+
+    async def serve_once() -> None:
+        accepted = asyncio.Event()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+                accepted.set()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        async with server:
+            await asyncio.wait_for(accepted.wait(), 10)
+
+    try:
+        asyncio.run(serve_once())
+    finally:
+        early.close()
+        listener.close()
+    assert nodelay and nodelay[0] != 0
