@@ -6,6 +6,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from tests.helpers import run_coroutine
 from tests.serve.conftest import EXE, cli_env
 
 
@@ -68,7 +69,7 @@ def test_the_port_is_listened_on_before_the_service_loads_and_answers_without_na
             await asyncio.wait_for(accepted.wait(), 10)
 
     try:
-        asyncio.run(serve_once())
+        run_coroutine(serve_once())
     finally:
         early.close()
         listener.close()

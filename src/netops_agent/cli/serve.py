@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from netops_agent.cli.common import DbOption, console, settings
 from netops_agent.errors import ConfigError
+
+if TYPE_CHECKING:
+    from netops_agent.notify.config import NotifyConfig
 
 
 def serve(
@@ -95,7 +98,6 @@ def serve(
     import uvicorn
 
     from netops_agent.intake.config import load_detection
-    from netops_agent.notify.config import load_notify
     from netops_agent.receivers.service import ReceiverOptions
     from netops_agent.serve.app import create_app
 
@@ -108,7 +110,7 @@ def serve(
         syslog_port=syslog_port,
         trap_port=trap_port,
         detection=detection,
-        notify=load_notify(notify),
+        notify=_notify_config(notify),
         auto_remediate=auto_remediate,
     )
     app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers, warm=True)
@@ -123,6 +125,17 @@ def serve(
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     server.run(sockets=[listener])
     console.print("stopped")
+
+
+def _notify_config(path: Path | None) -> NotifyConfig | None:
+    """The webhook targets (checked now, in one line), or None without --notify / $NETOPS_NOTIFY."""
+    import os
+
+    from netops_agent.notify.config import ENV_VAR, load_notify
+
+    if path is None and not os.environ.get(ENV_VAR):
+        return None
+    return load_notify(path)
 
 
 def _listen(host: str, port: int) -> socket.socket:

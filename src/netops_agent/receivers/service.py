@@ -14,12 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netops_agent.intake.config import DetectionConfig, load_detection
-from netops_agent.models import Incident
-from netops_agent.notify.config import NotifyConfig
 from netops_agent.store import Store
+
+if TYPE_CHECKING:  # annotations only: `serve` starts without the models and notify config
+    from netops_agent.models import Incident
+    from netops_agent.notify.config import NotifyConfig
 
 log = logging.getLogger("netops_agent.receivers")
 

@@ -139,7 +139,19 @@ def _warm(app: FastAPI) -> None:
 
 
 def _templates(app: FastAPI) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=HERE / "templates")
+    import jinja2
+
+    try:  # compiled templates kept between starts (a per-user temp dir; keyed by source checksum)
+        bytecode: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no safe temp dir: compile at each start
+        bytecode = None
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(),
+        auto_reload=False,  # the package's templates do not change under a running service
+        bytecode_cache=bytecode,
+    )
+    templates = Jinja2Templates(env=env)
     templates.env.globals["token_required"] = lambda: bool(app.state.token)
     templates.env.filters["hms"] = lambda ts: f"{ts:%H:%M:%S}" if ts else "-"
     templates.env.filters["ymdhms"] = lambda ts: f"{ts:%Y-%m-%d %H:%M:%S}" if ts else "-"
