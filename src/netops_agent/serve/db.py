@@ -55,6 +55,7 @@ class StoreAccess:
         self._main: Store | None = None  # shared mode's read-write connection
         self._reader: Store | None = None  # lease mode's read-only connection
         self._last_used = 0.0
+        self._verified: tuple[int, int] | None = None  # the file Store() last checked and migrated
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
 
@@ -166,7 +167,14 @@ class StoreAccess:
                 "(or start a run from the dashboard's overview)"
             )
         try:
-            return Store(self.path, read_only=read_only)
+            ident = self._file_id()
+            if read_only and ident is not None and ident == self._verified:
+                # The file this service already checked (schema ours and migrated): reopen
+                # with the connection alone, which is what a page after a pause waits for.
+                return Store.reopen(self.path)
+            store = Store(self.path, read_only=read_only)
+            self._verified = ident
+            return store
         except StoreError as exc:
             text = str(exc)
             if any(w in text for w in _LOCK_WORDS):
@@ -175,6 +183,14 @@ class StoreAccess:
                     "one writer at a time, e.g. a `netops-agent run`); retry in a few seconds"
                 ) from exc
             raise
+
+    def _file_id(self) -> tuple[int, int] | None:
+        """The file's identity: a file replaced by another (a new inode) is checked again."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
 
     def _start_reaper(self) -> None:
         if self._reaper is not None or not self.hold_s or self.hold_s <= 0:

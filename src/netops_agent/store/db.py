@@ -118,6 +118,13 @@ class Store:
         store._depth = 0
         return store
 
+    @classmethod
+    def reopen(cls, path: Path | str, *, read_only: bool = True) -> Store:
+        """Open a file this process has already opened as a Store (so its schema is ours and
+        migrated): the connection alone, without those checks. For a reader that lets go of
+        the file between bursts of requests (`serve`) and opens it again often."""
+        return cls.attach(_connect(str(path), read_only, 0.0, None), str(path))
+
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._con
