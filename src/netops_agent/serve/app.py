@@ -132,10 +132,14 @@ def create_app(
 
 
 def _warm(app: FastAPI) -> None:
-    """Open the read connection and compile the overview's and incident page's templates."""
-    app.state.access.warm()
-    for name in ("overview.html", "incident.html"):
-        app.state.templates.get_template(name)
+    """Open the read connection and compile the overview's and incident page's templates
+    (an optimisation only: whatever fails here is met, and reported, by the first request)."""
+    try:
+        app.state.access.warm()
+        for name in ("overview.html", "incident.html"):
+            app.state.templates.get_template(name)
+    except Exception:
+        errors.log.debug("warming up failed", exc_info=True)
 
 
 def _templates(app: FastAPI) -> Jinja2Templates:
