@@ -374,7 +374,9 @@ class Agent:
         if (causes and not expand) or not device_level or not self._answers(ev, incident.device):
             return causes
         log.info("[%s] looking beyond %s itself: its links", incident.id, incident.device)
-        more = differential(ranked, expanded_contexts(incident, inv), evidence, exclude=exclude)
+        more = differential(
+            ranked, expanded_contexts(incident, inv), evidence, exclude=exclude, every_place=True
+        )
         unique = {c.ident: c for c in sorted(causes + more, key=Cause.order)}  # best kept per cause
         return sorted(unique.values(), key=Cause.order, reverse=True)
 
