@@ -374,7 +374,9 @@ class Agent:
         if (causes and not expand) or not device_level or not self._answers(ev, incident.device):
             return causes
         log.info("[%s] looking beyond %s itself: its links", incident.id, incident.device)
-        more = differential(ranked, expanded_contexts(incident, inv), evidence, exclude=exclude)
+        more = differential(
+            ranked, expanded_contexts(incident, inv), evidence, exclude=exclude, every_place=True
+        )
         unique = {c.ident: c for c in sorted(causes + more, key=Cause.order)}  # best kept per cause
         return sorted(unique.values(), key=Cause.order, reverse=True)
 
@@ -394,7 +396,7 @@ class Agent:
             h.min_ping_success_pct,
             h.counter_interval_s,
         )
-        reob = Reobserver(ex, self.view.inventory(), self.view.wait, limits)
+        reob = Reobserver(ex, self.view.inventory(), ex.wait, limits)
         problems = reob.problems(incident)
         return problems, "; ".join(reob.seen)
 
@@ -443,7 +445,9 @@ class Agent:
 
     # --- diagnosis -----------------------------------------------------------------------------------
     def _executor(self, incident_id: str) -> tuple[ToolExecutor, Evaluator]:
-        ex = ToolExecutor(self.view, self.recorder, incident_id=incident_id, dry_run=self.config.dry_run)
+        ex = ToolExecutor(
+            self.view, self.recorder, incident_id=incident_id, dry_run=self.config.dry_run, reuse_reads=True
+        )
         ex.gate = lambda tool, device, params: self.gate.step(ex, tool, device)
         return ex, Evaluator(ex)
 
@@ -627,7 +631,7 @@ class Agent:
             kind="change",
             data={"actions": out.actions},
         )
-        self.view.wait(self.config.convergence_s)
+        ex.wait(self.config.convergence_s)
         if pre:
             post = snapshot.take(ex, affected)
             diff = snapshot.diff(pre, post)
@@ -696,7 +700,7 @@ class Agent:
                 )
         ex.changed_devices.clear()
         if out.rolled_back and pre:
-            self.view.wait(self.config.convergence_s)
+            ex.wait(self.config.convergence_s)
             restored = snapshot.take(ex, affected)
             out.rollback_verified = snapshot.same(pre, restored)
 

@@ -19,6 +19,7 @@ incident's prefix and the device's loopback from a probe source other than the d
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,13 +35,17 @@ SCOPE_KEYS = {
     "bgp_session": ("device", "peer"),
     "device": ("device",),
 }
-# What a context must carry for a runbook of each scope to be checked in it.
+# What a context must carry for a runbook of each scope to be checked in it; a runbook
+# also needs every context value its diagnostics and evidence read (`inputs`): a link
+# runbook that reads only its own end is checked where the far end is not known (gear
+# listed without cables), one that reads the far end is not.
 SCOPE_NEEDS = {
     "interface": ("interface",),
-    "link": ("interface", "peer_device"),
+    "link": ("interface",),
     "bgp_session": ("peer",),
     "device": (),
 }
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @dataclass
@@ -71,8 +76,17 @@ class Cause:
         return {"type": self.type, "target": self.target, "runbook": self.runbook.id}
 
 
+def inputs(rb: Runbook) -> frozenset[str]:
+    """The context values a runbook's diagnostics and evidence read (not those it captures)."""
+    steps = [*rb.diagnostics, *rb.evidence]
+    used = {n for st in steps for n in _PLACEHOLDER.findall(repr(st.model_dump()))}
+    captured = {n for st in rb.evidence for n in st.capture}
+    return frozenset(used - captured)
+
+
 def fits(rb: Runbook, ctx: dict[str, Any]) -> bool:
-    return all(ctx.get(k) for k in SCOPE_NEEDS[rb.scope])
+    """The runbook can be checked in this context: its scope's anchor and every input are known."""
+    return all(ctx.get(k) for k in SCOPE_NEEDS[rb.scope]) and all(ctx.get(k) for k in inputs(rb))
 
 
 def differential(
@@ -82,10 +96,14 @@ def differential(
     *,
     exclude: set[Any] = frozenset(),  # type: ignore[assignment]
     exhaustive: bool = False,
+    every_place: bool = False,
 ) -> list[Cause]:
-    """Confirmed causes, best first. `exhaustive` checks every candidate (to name them all)."""
+    """Confirmed causes, best first. `exhaustive` checks every candidate (to name them all);
+    `every_place` checks a confirmed runbook at every other place too (a device's links: the
+    same fault may be on several of them), else a runbook is confirmed at one place."""
     confirmed: list[Cause] = []
     for rank, rb in enumerate(ranked):
+        found: set[frozenset[tuple[Any, ...]]] = set()
         best = max(confirmed, key=Cause.order, default=None)
         where = contexts
         if best is not None and not exhaustive and rb.priority <= best.runbook.priority:
@@ -95,7 +113,7 @@ def differential(
             # (a duplex mismatch next to a dying optic) is still worth naming and fixing.
             where = [best.ctx]
         for ctx in where:
-            if not fits(rb, ctx):
+            if not fits(rb, ctx) or place(rb, ctx) in found:
                 continue
             trial = dict(ctx)
             results = evidence(rb, trial)
@@ -103,8 +121,19 @@ def differential(
                 cause = Cause(rb, trial, results, rank)
                 if cause.ident not in exclude:
                     confirmed.append(cause)
-                    break
+                    if not every_place:
+                        break
+                    found.add(place(rb, ctx))
     return sorted(confirmed, key=Cause.order, reverse=True)
+
+
+def place(rb: Runbook, ctx: dict[str, Any]) -> frozenset[tuple[Any, ...]]:
+    """Where a runbook would name a cause: its own end, and the far end when it reads it (a
+    mismatch seen from either end of one cable is one cause; each end shut is one each)."""
+    near = tuple(ctx.get(k) for k in SCOPE_KEYS[rb.scope] if not k.startswith("peer_"))
+    if rb.scope == "link" and inputs(rb) & {"peer_device", "peer_interface"}:
+        return frozenset({near, (ctx.get("peer_device"), ctx.get("peer_interface"))})
+    return frozenset({near})
 
 
 def expanded_contexts(incident: Incident, inv: Inventory) -> list[dict[str, Any]]:

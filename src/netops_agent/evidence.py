@@ -165,7 +165,7 @@ class Evaluator:
                 return CheckResult(label, False, None, f"{result.tool} failed: {result.error}")
             if chk.op in ("increases", "steady"):
                 first = _value(result.parsed, chk, ctx)
-                self.ex.view.wait(chk.interval_s)
+                self.ex.wait(chk.interval_s)
                 second = _value(self.run_step(chk, ctx, fresh=True).parsed, chk, ctx)
                 if first is None or second is None:
                     return CheckResult(label, False, None, "field not found")
@@ -197,7 +197,7 @@ class Evaluator:
         seen = []
         for n in range(chk.reads):
             if n:
-                self.ex.view.wait(chk.interval_s)
+                self.ex.wait(chk.interval_s)
                 rows = _select(self.run_step(chk, ctx, fresh=True).parsed, chk, ctx)
             observed = rows[0].get(chk.field) if rows and chk.field else None
             seen.append(observed)

@@ -82,6 +82,37 @@ def test_isolated_leaf_is_diagnosed_on_its_links_never_closed_as_no_fault() -> N
         assert out.outcome != "no_action", out.reason
         assert out.diagnosis["type"] == "interface_admin_down"
         assert out.diagnosis["target"]["device"] == "site1-leaf2"
+    # The same runbook holds on both uplinks: two causes, both named (the human gets both).
+    named = {
+        (c["target"]["device"], c["target"]["interface"])
+        for out in result.outcomes
+        for c in out.causes
+        if c["type"] == "interface_admin_down"
+    }
+    assert named == {("site1-leaf2", "GigabitEthernet0/0"), ("site1-leaf2", "GigabitEthernet0/1")}
+
+
+def test_a_link_runbook_that_reads_only_its_own_end_fits_where_the_far_end_is_unknown() -> None:
+    from netops_agent.diagnosis import fits, inputs, place
+    from netops_agent.knowledge.schema import load_runbooks
+
+    rbs = {rb.id: rb for rb in load_runbooks()}
+    near = {"device": "r1", "interface": "GigabitEthernet0/0"}  # gear listed without cables
+    both = {**near, "peer_device": "r2", "peer_interface": "GigabitEthernet0/1"}
+    admin, optic = rbs["RB-IF-ADMIN-DOWN"], rbs["RB-OPTIC-DEGRADED"]
+    assert inputs(admin) == {"device", "interface"} and fits(admin, near)
+    assert "peer_device" in inputs(optic) and not fits(optic, near) and fits(optic, both)
+    assert not fits(admin, {"device": "r1"})  # a link runbook always needs an interface
+    duplex = rbs["RB-DUPLEX-MISMATCH"]
+    assert "peer_duplex" not in inputs(duplex)  # captured by its own evidence, not an input
+    far = {
+        "device": "r2",
+        "interface": "GigabitEthernet0/1",
+        "peer_device": "r1",
+        "peer_interface": "GigabitEthernet0/0",
+    }
+    assert place(duplex, both) == place(duplex, far)  # one mismatch, seen from either end
+    assert place(admin, both) != place(admin, far)  # each end shut is a cause of its own
 
 
 def test_congestion_is_confirmed_by_sustained_utilisation_drops_only_support() -> None:

@@ -25,12 +25,6 @@ def solve(ssh_lab: SshLab, where: Path, *extra: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known regression from merging issue 11's differential diagnosis with issue 16's gear "
-    "backend: on gear listed without cables the admin-down runbook is not confirmed, so the agent "
-    "escalates before reaching the read-only refusal (see the closing note); fix in the next session",
-    strict=False,
-)
 def test_gear_is_read_only_until_allowed_and_archives_before_a_change(
     ssh_lab: SshLab, tmp_path: Path
 ) -> None:

@@ -77,6 +77,24 @@ def test_config_tool_records_before_and_after(lab: SimLab) -> None:
     assert lab.configs["site1-leaf1"].interfaces["GigabitEthernet0/0"].mtu == 9000
 
 
+def test_reads_are_shared_within_one_pass_and_fresh_after_a_change_or_a_wait(lab: SimLab) -> None:
+    rec = ListRecorder()
+    ex = ToolExecutor(sim_view(lab), rec, reuse_reads=True)
+    first = ex.run("show_interfaces", "site1-leaf1", interface="GigabitEthernet0/0")
+    assert ex.run("show_interfaces", "site1-leaf1", interface="GigabitEthernet0/0") is first
+    assert ex.run("show_interfaces", "site1-leaf1", interface="GigabitEthernet0/1") is not first
+    assert ex.calls == 2 and len(rec.calls) == 2
+    ex.run("interface_shutdown", "site1-leaf1", interface="GigabitEthernet0/0")  # a change: new pass
+    after = ex.run("show_interfaces", "site1-leaf1", interface="GigabitEthernet0/0")
+    assert after is not first and after.parsed[0]["link_status"] == "administratively down"
+    ex.wait(10)  # time let pass: new pass
+    assert ex.run("show_interfaces", "site1-leaf1", interface="GigabitEthernet0/0") is not after
+    plain = ToolExecutor(sim_view(lab))  # default: every read goes to the device
+    plain.run("show_ip_bgp_summary", "site1-leaf1")
+    plain.run("show_ip_bgp_summary", "site1-leaf1")
+    assert plain.calls == 2
+
+
 def test_dry_run_changes_nothing(lab: SimLab) -> None:
     before = lab.state_hash()
     result = ToolExecutor(sim_view(lab), dry_run=True).run(

@@ -50,7 +50,7 @@ def _interface(ex: ToolExecutor, device: str, interface: str, lim: Healthy) -> d
     reads = []
     for n in range(2):
         if n:
-            ex.view.wait(lim.counter_interval_s)
+            ex.wait(lim.counter_interval_s)
         res = ex.run("show_interfaces", device, interface=interface)
         rows = [r for r in res.parsed or [] if r["interface"] == interface] if res.ok else []
         if not rows:

@@ -56,6 +56,7 @@ class ToolExecutor:
         incident_id: str = "",
         dry_run: bool = False,
         gate: Gate | None = None,
+        reuse_reads: bool = False,
     ) -> None:
         self.view = view
         self.recorder = recorder or Recorder()
@@ -64,6 +65,20 @@ class ToolExecutor:
         self.gate = gate
         self.calls = 0
         self.changed_devices: dict[str, str] = {}  # device -> running config before first change
+        # One observation pass (no change made, no deliberate wait since): a read command
+        # runs once and its answer serves every check of the pass. Off by default: a caller
+        # that reads twice to see counters move (an external agent) gets two reads.
+        self.reuse_reads = reuse_reads
+        self._pass: dict[tuple[str, str, str], ToolResult] = {}
+
+    def new_pass(self) -> None:
+        """The network changed or time was let pass: the next reads go to the devices again."""
+        self._pass.clear()
+
+    def wait(self, seconds: float) -> None:
+        """Let `seconds` pass on the network's clock (convergence, counters): a new pass."""
+        self.new_pass()
+        self.view.wait(seconds)
 
     def run(self, tool_name: str, device: str, **raw_params: Any) -> ToolResult:
         tool = TOOLS.get(tool_name)
@@ -81,6 +96,17 @@ class ToolExecutor:
                 ToolStatus.error,
                 error=f"invalid parameters: {problems}",
             )
+        if self.reuse_reads and tool.kind == Kind.show:
+            key = (tool.name, device, repr(sorted(params.model_dump().items())))
+            if key not in self._pass:
+                result = self._run(tool, device, params, started)
+                if result.ok:
+                    self._pass[key] = result
+                return result
+            return self._pass[key]
+        return self._run(tool, device, params, started)
+
+    def _run(self, tool: Tool, device: str, params: Any, started: float) -> ToolResult:
         if tool.changes_network and self.gate is not None:
             decision = self.gate(tool, device, params)
             if decision.action != "allow":
@@ -109,6 +135,8 @@ class ToolExecutor:
         if tool.kind == Kind.exec and self.dry_run:
             return self._finish(tool, device, command, params.model_dump(), started, ToolStatus.dry_run)
         out = self.view.execute(device, command)
+        if tool.kind != Kind.show:
+            self.new_pass()
         if tool.kind == Kind.exec and out.ok:
             self._record_change(tool, device, command, "", "", "applied")
         return self._result(tool, device, command, params, out, started)
@@ -148,6 +176,7 @@ class ToolExecutor:
                 tool, device, text, params.model_dump(), started, ToolStatus.dry_run, parsed={"lines": lines}
             )
         out = self.view.configure(device, lines)
+        self.new_pass()
         after = self.running_config(device) if out.ok else before
         self.changed_devices.setdefault(device, before)
         self._record_change(tool, device, text, before, after or "", "applied" if out.ok else "rejected")
