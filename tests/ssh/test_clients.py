@@ -77,7 +77,9 @@ def test_paging_with_more_prompt_until_terminal_length_zero(ssh_lab: SshLab) -> 
             assert more.count("\r\n") == 1
             proc.stdin.write("q")
             await until(">")
-            proc.stdin.write("terminal length 0\rshow ip route\r")
+            proc.stdin.write("terminal length 0\r")
+            await until("site1-spine1>")  # one command at a time: the first prompt ends a read
+            proc.stdin.write("show ip route\r")
             whole = await until("site1-spine1>")
             proc.stdin.write("exit\r")
             return banner + first, whole
