@@ -238,15 +238,8 @@ class Agent:
                 ev.check(c, dict(cz.ctx), fresh=True) for cz, _, _ in fixed for c in cz.runbook.validation
             ]
             out.validation = [c.as_dict() for c in checks]
-            failed = [c for c in checks if not c.holds]
-            if failed:
-                self._rollback(out, ex, out.baseline, out.baseline_devices)
-                reason = "validation failed after the fix: " + "; ".join(
-                    f"{c.check} (observed {c.observed})" for c in failed
-                )
-                if out.rolled_back:
-                    reason += f"; changes rolled back{self._verified(out)}"
-                return self._escalate(out, ex, reason, primary.assignment_group)
+            if any(not c.holds for c in checks):
+                return self._validation_failed(out, ex, primary)
         names = ", ".join(f"{c.type} {_where(c)}" for c, _, _ in fixed)
         if remaining:
             cz, why = remaining[0]
@@ -265,25 +258,47 @@ class Agent:
                 "a network engineer needs to investigate",
                 primary.assignment_group,
             )
+        reason = f"{primary.title}: fixed and verified by fresh observation" + (
+            f" ({len(fixed)} causes: {names})" if len(fixed) > 1 else ""
+        )
+        return self._resolve(out, ex, primary, reason, started)
+
+    def _resolve(
+        self, out: Outcome, ex: ToolExecutor, rb: Runbook, reason: str, started: datetime
+    ) -> Outcome:
+        """The one place a ticket becomes resolved: after its validation passed on fresh output."""
         out.outcome, out.validated = "resolved", True
         out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
         out.tool_calls = ex.calls
-        out.reason = f"{primary.title}: fixed and verified by fresh observation" + (
-            f" ({len(fixed)} causes: {names})" if len(fixed) > 1 else ""
-        )
+        out.reason = reason
+        data: dict[str, Any] = {"validation": out.validation, "state_diff": out.state_diff}
+        extra: dict[str, Any] = {}
+        if out.causes:
+            data["causes"] = extra["causes"] = out.causes
         self.tickets.transition(
             out.ticket_id,
             "resolved",
-            out.reason,
+            reason,
             self.view.now(),
-            runbook_id=primary.id,
+            runbook_id=rb.id,
             diagnosis=out.diagnosis,
-            causes=out.causes,
-            resolution=out.reason,
-            data={"validation": out.validation, "state_diff": out.state_diff, "causes": out.causes},
+            resolution=reason,
+            data=data,
+            **extra,
         )
-        log.info("[%s] resolved: %s", out.incident.id, out.reason)
+        log.info("[%s] resolved: %s", out.incident.id, reason)
         return out
+
+    def _validation_failed(self, out: Outcome, ex: ToolExecutor, rb: Runbook) -> Outcome:
+        """Roll back what this incident changed and escalate, saying which checks failed."""
+        failed = [c for c in out.validation if not c["holds"]]
+        self._rollback(out, ex, out.baseline, out.baseline_devices)
+        reason = "validation failed after the fix: " + "; ".join(
+            f"{c['check']} (observed {c['observed']})" for c in failed
+        )
+        if out.rolled_back:
+            reason += f"; changes rolled back{self._verified(out)}"
+        return self._escalate(out, ex, reason, rb.assignment_group)
 
     def _record_cause(self, out: Outcome, cause: Cause) -> None:
         rb = cause.runbook
@@ -556,29 +571,9 @@ class Agent:
         if self.config.dry_run:
             return self._close_dry_run(out, ex, rb)
         if applied:
-            out.outcome, out.validated = "resolved", True
-            out.time_to_mitigate_s = (self.view.now() - started).total_seconds()
-            out.reason = f"{rb.title}: fixed and verified by {len(out.validation)} fresh check(s)"
-            self.tickets.transition(
-                out.ticket_id,
-                "resolved",
-                out.reason,
-                self.view.now(),
-                runbook_id=rb.id,
-                diagnosis=out.diagnosis,
-                resolution=out.reason,
-                data={"validation": out.validation, "state_diff": out.state_diff},
-            )
-            log.info("[%s] resolved: %s", out.incident.id, out.reason)
-            return out
-        failed = [c for c in out.validation if not c["holds"]]
-        self._rollback(out, ex, out.baseline, out.baseline_devices)
-        reason = "validation failed after the fix: " + "; ".join(
-            f"{c['check']} (observed {c['observed']})" for c in failed
-        )
-        if out.rolled_back:
-            reason += f"; changes rolled back{self._verified(out)}"
-        return self._escalate(out, ex, reason, rb.assignment_group)
+            reason = f"{rb.title}: fixed and verified by {len(out.validation)} fresh check(s)"
+            return self._resolve(out, ex, rb, reason, started)
+        return self._validation_failed(out, ex, rb)
 
     def _apply(
         self,
