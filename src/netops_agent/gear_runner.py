@@ -16,7 +16,7 @@ from netops_agent.evaluation.scenario import Case, Suite
 from netops_agent.intake.pipeline import telemetry_intake
 from netops_agent.lab.ssh.gear import GearLab, Poller
 from netops_agent.pipeline import AGENTS, CaseResult, RunOptions, RunReport, Services, lookup
-from netops_agent.pipeline.case import open_incident
+from netops_agent.pipeline.case import open_incidents
 from netops_agent.store import Store
 
 
@@ -50,12 +50,12 @@ def solve_gear(
         svc = Services.open(store, options.runbooks)
         case = Case(id="gear")
         view = lab.view()
-        incidents = telemetry_intake(view, store, case.id)
+        opened = open_incidents(store, svc.tickets, view, lambda: telemetry_intake(view, store, case.id))
+        incidents = [inc for inc, _ in opened]
         hash_before = lab.state_hash()
         agent = lookup(AGENTS, options.agent_name, "agent")(view, svc, options)
         outcomes = []
-        for inc in incidents:
-            ticket_id = open_incident(store, svc.tickets, inc, view)
+        for inc, ticket_id in opened:
             outcomes.append(agent.handle(inc, ticket_id))
         result = CaseResult(case, lab.inventory(), [], incidents, outcomes, hash_before, lab.state_hash())
     finally:

@@ -127,7 +127,8 @@ def run(
     """
     from netops_agent.agent import AgentConfig
     from netops_agent.cli import render, validate
-    from netops_agent.pipeline import RunOptions, run_suite
+    from netops_agent.pipeline import RunOptions
+    from netops_agent.pipeline.staging import run_staged
 
     # Everything is checked before the database is opened: a bad input keeps the last run.
     if backend not in (None, "sim", "frr"):
@@ -161,10 +162,11 @@ def run(
 
     with writing(db, "run", force=force) as store:
         label = f"suite {suite.name} ({len(suite.cases)} case(s))"
-        # One transaction for the whole run: the reset of the previous run's records commits
-        # together with the new ones, so a failed or interrupted run leaves them intact.
-        with progress.incidents(label, quiet=as_json), store.transaction():
-            report = run_suite(store, suite, opts)
+        # The run works in memory; one short transaction at the end replaces the previous
+        # run's records with the new ones, so a failed or interrupted run leaves them intact
+        # and readers are not locked out while it works (pipeline/staging.py).
+        with progress.incidents(label, quiet=as_json):
+            report = run_staged(store, suite, opts)
     data = render.present(report.as_dict())
     if as_json:
         print_json(data)

@@ -45,7 +45,7 @@ def open_store(db: Path | None = None, *, read_only: bool = False, force: bool =
         read_only=read_only,
         force=force,
         wait_s=lock_wait_s(),
-        on_wait=lambda msg: err_console.print(f"[dim]{msg}[/]", highlight=False),
+        on_wait=_say_waiting,
     )
 
 
@@ -65,23 +65,38 @@ def interrupt_note() -> str:
 def writing(db: Path | None, command: str, *, force: bool = False) -> Iterator[Any]:
     """The database for a command that changes the lab and its records.
 
+    Holds the lab-writer lock (`store.writer`: one lab writer at a time; readers are
+    never blocked by it) for the whole command, but the database file only while it
+    writes: the store is released after the marks below and reopens on its next
+    statement, so a command that releases it between units of work lets readers in.
+
     First settles what an earlier writer left unfinished (one line on stderr), then
     marks this command as running until it finishes. On Ctrl-C the marks are made at
     once; after kill -9 the next writer (or `doctor`) makes them.
     """
     from netops_agent import recovery
+    from netops_agent.settings import lock_wait_s
+    from netops_agent.store.writer import writer_lock
 
-    with open_store(db, force=force) as store:
+    path = settings(db).db_path
+    with writer_lock(path, command, wait_s=lock_wait_s(), on_wait=_say_waiting), open_store(
+        db, force=force
+    ) as store:
         settled = recovery.settle(store)
         if settled is not None:
             err_console.print(f"[yellow]recovered[/]: {settled.line()}", highlight=False, soft_wrap=True)
         recovery.begin(store, command)
+        store.release()
         try:
             yield store
         except KeyboardInterrupt:
             recovery.settle(store)
             raise
         recovery.finish(store)
+
+
+def _say_waiting(msg: str) -> None:
+    err_console.print(f"[dim]{msg}[/]", highlight=False)
 
 
 def settings(db: Path | None = None, log: Path | None = None) -> Settings:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from netops_agent.cli.common import DbOption, JsonOption, console, open_store, print_json
+from netops_agent.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_store,
+    print_json,
+    settings,
+)
 
 
 def doctor(db: DbOption = None, as_json: JsonOption = False) -> None:
@@ -23,8 +31,15 @@ def doctor(db: DbOption = None, as_json: JsonOption = False) -> None:
     with open_store(db, read_only=True) as store:
         left = recovery.unfinished(store)
     settled = None
-    if left is not None:  # we hold a lock, so that writer is gone: settle as its next start would
-        with open_store(db) as store:
+    if left is not None:
+        # A lab writer marked itself running. Once we hold the writer lock, that writer is
+        # gone (the kernel drops the lock with its process): settle as its next start would.
+        # A live one is waited for, saying so.
+        from netops_agent.settings import lock_wait_s
+        from netops_agent.store.writer import writer_lock
+
+        path = settings(db).db_path
+        with writer_lock(path, "doctor", wait_s=lock_wait_s(), on_wait=_say), open_store(db) as store:
             settled = recovery.settle(store)
     with open_store(db, read_only=True) as store:
         data = report(store)
@@ -37,6 +52,10 @@ def doctor(db: DbOption = None, as_json: JsonOption = False) -> None:
         _render(data)
     if not data["ok"]:
         raise typer.Exit(1)
+
+
+def _say(msg: str) -> None:
+    err_console.print(f"[dim]{msg}[/]", highlight=False)
 
 
 def _render(data: dict) -> None:

@@ -197,6 +197,7 @@ def _evaluate(db: Path | None, suite: Any, opts: Any, plan: Any, *, quiet: bool)
     """One agent over the suite's missing cases; each case stored as it finishes."""
     from netops_agent.evaluation import durable
     from netops_agent.evaluation.harness import EvalRun, evaluate
+    from netops_agent.killpoints import killpoint
 
     positions = {c.id: i for i, c in enumerate(suite.cases)}
     todo = plan.remaining()
@@ -218,6 +219,7 @@ def _evaluate(db: Path | None, suite: Any, opts: Any, plan: Any, *, quiet: bool)
             plan.done[rec.id] = rec
             set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
             tick(rec.id)
+            killpoint("saved")
 
         if todo is not None:
             evaluate(todo, opts, on_case=save)

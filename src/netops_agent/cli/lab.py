@@ -25,6 +25,7 @@ from netops_agent.cli.common import (
     open_store,
     print_json,
     settings,
+    writing,
 )
 from netops_agent.cli.validate import SEED_MAX
 from netops_agent.errors import ConfigError, LabError
@@ -78,7 +79,7 @@ def up(
     lab_ssh.stop_ssh(settings(db).db_path)  # a server of the previous twin must not outlive it
     lab = SimLab.build(profile, seed)
     lab.advance(60)
-    with open_store(db) as store:
+    with writing(db, "lab up") as store:
         store.reset_run()
         persist.save(lab, store, fresh=True)
         _clear_truth(store)
@@ -157,7 +158,7 @@ def exec_(
     """Run one CLI command on a device and print what the device prints."""
     from netops_agent.pipeline.interactive import lab_control
 
-    with open_store(db) as store, lab_control(store) as ctl:
+    with writing(db, "lab exec") as store, lab_control(store) as ctl:
         out = ctl.view().execute(device, command)
     if not out.ok:  # the device's refusal, on stderr with a non-zero exit code
         err_console.print(out.error or out.text, style="red", highlight=False, markup=False)
@@ -189,7 +190,7 @@ def inject(
     if device:
         target = {k: v for k, v in {"device": device, "interface": interface, "peer": peer}.items() if v}
     spec = FaultSpec(type=fault, target=target)
-    with open_store(db) as store:
+    with writing(db, "lab inject") as store:
         recorded = _recorded_frr(store)
         with lab_control(store, with_truth=True) as ctl:
             injected = ctl.inject(spec, seed=seed)
@@ -223,7 +224,7 @@ def down(
 ) -> None:
     """Remove the lab and its records from the database (FRR: every namespace, process and file)."""
 
-    with open_store(db) as store:
+    with writing(db, "lab down") as store:
         recorded = _recorded_frr(store)
         runtimes = [Path(recorded["runtime_dir"])] if recorded else []
         if prefix or not recorded:

@@ -77,12 +77,11 @@ def _workbench(view: Any, svc: Any, intake: bool) -> Any:
     from netops_agent.agents.workbench import Workbench
     from netops_agent.audit import StoreRecorder
     from netops_agent.intake.pipeline import telemetry_intake
-    from netops_agent.pipeline import RunOptions, open_incident
+    from netops_agent.pipeline import RunOptions, open_incidents
     from netops_agent.pipeline.interactive import SCOPE
 
     if intake:  # alerts already in an incident are not raised again
-        for inc in telemetry_intake(view, svc.store, SCOPE):
-            open_incident(svc.store, svc.tickets, inc, view)
+        open_incidents(svc.store, svc.tickets, view, lambda: telemetry_intake(view, svc.store, SCOPE))
     return Workbench(
         view,
         store=svc.store,

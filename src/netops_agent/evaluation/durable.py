@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from netops_agent.errors import ConfigError, NotFoundError
 from netops_agent.evaluation.metrics import CaseRecord
+from netops_agent.killpoints import killpoint
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
 
@@ -76,6 +77,7 @@ def save_case(store: Store, run_id: str, position: int, record: CaseRecord, wall
         store.execute("DELETE FROM eval_cases WHERE run_id = ? AND case_id = ?", [run_id, c["id"]])
         store.append_arrow("eval_cases", row)
         store.execute("UPDATE eval_runs SET wall_s = ? WHERE id = ?", [wall_s, run_id])
+        killpoint("saving")
 
 
 def finish(store: Store, run: Any) -> None:

@@ -14,6 +14,7 @@ from netops_agent.pipeline.case import (
     RunReport,
     check_run,
     open_incident,
+    open_incidents,
     run_case,
     run_suite,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "ensure_index",
     "lookup",
     "open_incident",
+    "open_incidents",
     "run_case",
     "run_suite",
     "truth_path",

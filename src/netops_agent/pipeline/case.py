@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,7 @@ from netops_agent.errors import ConfigError
 from netops_agent.evaluation.scenario import Case, Suite
 from netops_agent.intake import alerts as intake_alerts
 from netops_agent.intake.pipeline import recheck
+from netops_agent.killpoints import killpoint
 from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident, InjectedFault, Inventory
 from netops_agent.pipeline import oracle
@@ -163,27 +164,30 @@ def run_case(
         backend.publish(ctl, store, fresh=True)
         view: NetworkView = ctl.view()
         if intake is None:  # the oracle: debugging only, labelled in every result
-            incidents = oracle.incidents_for(view, faults, seed=case.seed)
+
+            def find() -> list[Incident]:
+                return oracle.incidents_for(view, faults, seed=case.seed)
         else:
-            incidents = intake(view, store, case.id)
-        renamed = {}
-        for n, inc in enumerate(incidents, start=first_incident):
-            renamed[inc.id] = f"IM-{n:04d}"
-            inc.id = renamed[inc.id]
-        intake_alerts.relink_alerts(store, renamed)
+
+            def find() -> list[Incident]:
+                return intake(view, store, case.id)
+
+        opened = open_incidents(store, svc.tickets, view, find, first=first_incident)
+        incidents = [inc for inc, _ in opened]
         metrics = intake_metrics(case.id, faults, incidents, store, ctl.inventory())
         hash_before = ctl.state_hash() if options.bookkeeping else ""
         outcomes = []
         with agent_view(ctl, view, options) as agent_net:
             agent = make_agent(agent_net, svc, options)
-            for inc in incidents:
-                ticket_id = open_incident(store, svc.tickets, inc, view)
+            for inc, ticket_id in opened:
                 # One unit of record: the agent's work and the lab state it produced commit together.
                 with store.transaction():
+                    killpoint("incident")
                     outcomes.append(agent.handle(inc, ticket_id))
                     backend.flush(ctl, store)
                     if options.bookkeeping:
                         backend.publish(ctl, store, fresh=False)
+                store.release()  # between incidents, other processes may read (a file store)
         if intake is not None and incidents:
             recheck(view, store, scope=case.id)
         hash_after = ""
@@ -258,6 +262,33 @@ def run_suite(
         if own:
             truth.close()
     return RunReport(suite, results, time.perf_counter() - started, options.intake)
+
+
+def open_incidents(
+    store: Store,
+    tickets: TicketService,
+    view: NetworkView,
+    find: Callable[[], list[Incident]],
+    *,
+    first: int | None = None,
+) -> list[tuple[Incident, str]]:
+    """Run monitoring (`find`) and record what it found in one transaction: the alerts
+    linked to their incidents, the incident rows and their tickets, opened. A crash can
+    no longer leave alerts pointing at incidents that were never written.
+
+    `first` renumbers the incidents from IM-<first> (a run numbers them across cases).
+    """
+    with store.transaction():
+        incidents = find()
+        if first is not None:
+            renamed = {}
+            for n, inc in enumerate(incidents, start=first):
+                renamed[inc.id] = f"IM-{n:04d}"
+                inc.id = renamed[inc.id]
+            intake_alerts.relink_alerts(store, renamed)
+        opened = [(inc, open_incident(store, tickets, inc, view)) for inc in incidents]
+        killpoint("opened")
+    return opened
 
 
 def open_incident(store: Store, tickets: TicketService, inc: Incident, view: NetworkView) -> str:

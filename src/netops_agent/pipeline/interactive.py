@@ -16,8 +16,9 @@ from typing import Any
 
 from netops_agent.errors import LabError
 from netops_agent.intake.pipeline import telemetry_intake
+from netops_agent.killpoints import killpoint
 from netops_agent.lab.base import ControlFace
-from netops_agent.pipeline.case import CaseResult, RunOptions, RunReport, agent_view, open_incident
+from netops_agent.pipeline.case import CaseResult, RunOptions, RunReport, agent_view, open_incidents
 from netops_agent.pipeline.registry import AGENTS, lookup
 from netops_agent.services import Services
 from netops_agent.store import Store
@@ -87,15 +88,18 @@ def solve_lab(store: Store, options: RunOptions | None = None) -> RunReport:
     svc = Services.open(store, options.runbooks)
     with lab_control(store) as ctl:
         view = ctl.view()
-        incidents = telemetry_intake(view, store, SCOPE)
+        opened = open_incidents(store, svc.tickets, view, lambda: telemetry_intake(view, store, SCOPE))
+        incidents = [inc for inc, _ in opened]
         hash_before = ctl.state_hash()
         outcomes = []
         with agent_view(ctl, view, options) as agent_net:
             agent = lookup(AGENTS, options.agent_name, "agent")(agent_net, svc, options)
-            for inc in incidents:
-                ticket_id = open_incident(store, svc.tickets, inc, view)
+            for inc, ticket_id in opened:
+                store.release()  # readers get in between incidents (the writer lock keeps writers out)
+                killpoint("released")
                 # One unit of record: the agent's work and the twin state it produced commit together.
                 with store.transaction():
+                    killpoint("incident")
                     outcomes.append(agent.handle(inc, ticket_id))
                     _save_twin(ctl, store)
         hash_after = ctl.state_hash()
@@ -131,8 +135,16 @@ def resume_lab(store: Store, policy: Any = None) -> list[dict[str, Any]]:
     from netops_agent.safety.policy import load_policy
     from netops_agent.safety.resume import resume_decided
 
-    with lab_control(store) as ctl:
-        results = resume_decided(store, ctl.view(), Services.open(store), policy or load_policy())
+    with lab_control(store, save=False) as ctl:
+        # Each approval's ticket transition, `executed` mark and the twin state its change
+        # produced commit in one transaction (resume_decided calls `commit_with` inside it).
+        results = resume_decided(
+            store,
+            ctl.view(),
+            Services.open(store),
+            policy or load_policy(),
+            commit_with=lambda: (killpoint("resume"), _save_twin(ctl, store)),
+        )
     return [{"approval": r.approval_id, "decision": r.state, **r.outcome.as_dict()} for r in results]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +46,20 @@ def load_incident(store: Store, incident_id: str) -> Incident:
 
 
 def resume_decided(
-    store: Store, view: NetworkView, services: Services, policy: Policy, config: AgentConfig | None = None
+    store: Store,
+    view: NetworkView,
+    services: Services,
+    policy: Policy,
+    config: AgentConfig | None = None,
+    *,
+    commit_with: Callable[[], object] | None = None,
 ) -> list[ResumeResult]:
-    """Expire stale approvals, then resume every decided approval whose ticket still waits."""
+    """Expire stale approvals, then resume every decided approval whose ticket still waits.
+
+    Each one is a unit of record: the ticket's transition, the approval's `executed` mark
+    and whatever `commit_with()` writes (the caller saves the lab state the change
+    produced) commit in one transaction.
+    """
     approvals = ApprovalService(store)
     approvals.expire(view.now(), policy.approval_ttl_minutes)
     agent = Agent(
@@ -73,6 +85,9 @@ def resume_decided(
             outcome = agent.resume(row, load_incident(store, row["incident_id"]))
             if row["state"] == "approved":
                 approvals.mark(row["id"], "executed")
+            if commit_with is not None:
+                commit_with()
+        store.release()  # readers get in between approvals
         results.append(ResumeResult(row["id"], row["state"], outcome))
     return results
 

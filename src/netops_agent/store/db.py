@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # only in annotations: `show-db` and other readers never load
 
 from netops_agent.errors import StoreError
 from netops_agent.store.migrations import MIGRATIONS, RUN_TABLES
+from netops_agent.store.writer import let_readers_in, reader_waiting
 
 
 def utcnow() -> datetime:
@@ -67,20 +68,21 @@ class Store:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create the directory for database {p}: {exc.strerror}") from exc
-        self._con = _connect(self.path, read_only, wait_s, on_wait)
+        self._read_only, self._wait_s, self._on_wait = read_only, wait_s, on_wait
+        self._con: duckdb.DuckDBPyConnection | None = _connect(self.path, read_only, wait_s, on_wait)
         self._depth = 0
         try:
             self._check_ours(read_only, force)
             if read_only and self._pending():
-                self._con.close()  # an older schema: migrate once, then read
+                self.close()  # an older schema: migrate once, then read
                 self._con = _connect(self.path, False, wait_s, on_wait)
                 self.migrate()
-                self._con.close()
+                self.close()
                 self._con = _connect(self.path, True, wait_s, on_wait)
             elif not read_only:
                 self.migrate()
         except BaseException:
-            self._con.close()
+            self.close()
             raise
 
     def _check_ours(self, read_only: bool, force: bool) -> None:
@@ -116,6 +118,7 @@ class Store:
         store.path = path
         store._con = con
         store._depth = 0
+        store._read_only, store._wait_s, store._on_wait = False, 0.0, None
         return store
 
     @classmethod
@@ -127,7 +130,28 @@ class Store:
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
+        return self._live()
+
+    def _live(self) -> duckdb.DuckDBPyConnection:
+        """The open connection; after `release()`, the file is opened again (waiting as on open)."""
+        if self._con is None:
+            if not self._read_only:
+                let_readers_in(self.path)  # readers that waited while we worked go first
+            self._con = _connect(self.path, self._read_only, self._wait_s, None)  # silently
         return self._con
+
+    def release(self) -> None:
+        """Let go of the file between units of work, so other processes get a turn.
+
+        DuckDB lets one process hold a file for writing (or many for reading); a long
+        command that calls this between its short transactions keeps readers out only
+        for a moment. The next statement opens the file again, waiting (and saying so)
+        while someone else holds it. Nothing happens inside a transaction or in memory.
+        """
+        if self._con is None or self._depth or self.path == ":memory:":
+            return
+        self._con.close()
+        self._con = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -137,7 +161,9 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
     def migrate(self) -> list[int]:
         """Apply pending migrations, all in one transaction; return the versions applied now.
@@ -156,7 +182,7 @@ class Store:
                 if version in done:
                     continue
                 try:
-                    self._con.execute(sql)
+                    self._live().execute(sql)
                 except duckdb.Error as exc:
                     problem = str(exc).splitlines()[0]
                     raise StoreError(
@@ -209,7 +235,7 @@ class Store:
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
-            rel = self._con.sql(sql, params=params)
+            rel = self._live().sql(sql, params=params)
         except duckdb.Error as exc:
             raise StoreError(f"database {self.path}: {exc}") from exc
         return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
@@ -247,12 +273,13 @@ class Store:
         """Bulk-append an Arrow table whose column names match the target table's."""
         if data.num_rows == 0:
             return 0
-        self._con.register("_incoming", data)
+        con = self._live()
+        con.register("_incoming", data)
         try:
             cols = ", ".join(f'"{c}"' for c in data.column_names)
             self.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
         finally:
-            self._con.unregister("_incoming")
+            con.unregister("_incoming")
         return data.num_rows
 
     def append_newer(self, table: str, read: Callable[[datetime | None], pa.Table]) -> int:
@@ -271,10 +298,10 @@ class Store:
 
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table to SQL under `name` (for joins against a query vector)."""
-        self._con.register(name, data)
+        self._live().register(name, data)
 
     def unregister(self, name: str) -> None:
-        self._con.unregister(name)
+        self._live().unregister(name)
 
     def replace_table(self, table: str, data: pa.Table) -> int:
         """Replace a table's contents in one transaction."""
@@ -296,7 +323,8 @@ class Store:
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
         try:
-            return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+            con = self._live()
+            return con.execute(sql, params) if params is not None else con.execute(sql)
         except duckdb.Error as exc:
             first = " ".join(sql.split())[:120]
             problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -307,27 +335,40 @@ def _connect(
     path: str, read_only: bool, wait_s: float, on_wait: Callable[[str], None] | None
 ) -> duckdb.DuckDBPyConnection:
     """Open the file; while another process holds the write lock, say so once and retry."""
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as exc:
+        if _LOCK_MARKER not in str(exc):
+            raise _open_error(path, exc) from exc
+    # A reader says it waits, so a writer that lets go between transactions lets it in first.
+    waiting = reader_waiting(path) if read_only else nullcontext()
     deadline = time.monotonic() + wait_s
     told = False
-    while True:
-        try:
-            return duckdb.connect(path, read_only=read_only)
-        except duckdb.Error as exc:
-            text = str(exc)
-            if _LOCK_MARKER not in text:
-                first = text.splitlines()[0] if text else type(exc).__name__
-                raise StoreError(f"cannot open database {path}: {first}") from exc
-            holder = re.search(r"\(PID (\d+)\)", text)
-            who = f"process {holder.group(1)}" if holder else "another process"
-            if time.monotonic() >= deadline:
-                raise StoreError(
-                    f"database {path} is in use by {who} (a run, eval or solve writing to it); "
-                    "wait for it to finish, or pass --db PATH to use another file"
-                ) from exc
-            if not told and on_wait is not None:
-                on_wait(f"database {path} is busy ({who} is writing); waiting up to {wait_s:.0f} s...")
-                told = True
-            time.sleep(0.2)
+    with waiting:
+        while True:
+            try:
+                return duckdb.connect(path, read_only=read_only)
+            except duckdb.Error as exc:
+                text = str(exc)
+                if _LOCK_MARKER not in text:
+                    raise _open_error(path, exc) from exc
+                holder = re.search(r"\(PID (\d+)\)", text)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"database {path} is in use by {who} (a run, eval or solve writing to it); "
+                        "wait for it to finish, or pass --db PATH to use another file"
+                    ) from exc
+                if not told and on_wait is not None:
+                    on_wait(f"database {path} is busy ({who} is writing); waiting up to {wait_s:.0f} s...")
+                    told = True
+                time.sleep(0.05)
+
+
+def _open_error(path: str, exc: duckdb.Error) -> StoreError:
+    text = str(exc)
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return StoreError(f"cannot open database {path}: {first}")
 
 
 def _jsonable(value: Any) -> Any:

@@ -83,6 +83,19 @@ class TruthStore:
             r[0] for r in self._con.execute("SELECT DISTINCT scope FROM ground_truth ORDER BY 1").fetchall()
         ]
 
+    def replace_with(self, other: TruthStore) -> None:
+        """Everything recorded here becomes what `other` holds (one transaction)."""
+        rows = other._con.execute("SELECT * FROM ground_truth ORDER BY scope, seq").fetchall()
+        self._con.execute("BEGIN")
+        try:
+            self._con.execute("DELETE FROM ground_truth")
+            if rows:
+                self._con.executemany("INSERT INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+
     def clear(self, scope: str | None = None) -> None:
         if scope is None:
             self._con.execute("DELETE FROM ground_truth")
