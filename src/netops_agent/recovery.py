@@ -1,21 +1,22 @@
 """Find and settle what a killed or interrupted writer left behind.
 
-A command that changes the lab and its records (`run`, `solve`, `resume`) sets the
-`meta` key `work_state` to `running <command> <pid>` before it starts and to `done`
-when it finishes. DuckDB lets one process write a file, so whoever opens the file for
-writing later and still finds `running` knows that writer died (kill -9, power loss)
-or was interrupted. `settle` then, in one transaction:
+A command that changes the lab and its records (`run`, `solve`, `resume`, the `lab`
+commands) sets the `meta` key `work_state` to `running <command> <pid>` before it
+starts and to `done` when it finishes, all while holding the lab-writer lock
+(`store.writer`: an flock the kernel drops when its process dies). So whoever holds
+that lock later and still finds `running` knows that writer died (kill -9, power loss)
+or was interrupted. `settle` (call it only under the lock) then, in one transaction:
 
 - marks each ticket still `new`/`in_progress` with an `interrupted` event and a note
   (the incident's work was rolled back with its transaction; nothing of it was kept)
   and escalates it to a human with that note (nothing would pick it up again);
 - closes incidents whose ticket is closed, and unlinks alerts from incident ids that
-  were never written (both impossible with the current transactions; kept for files
-  written by older versions);
+  were never written (both impossible with the current transactions: alerts, incidents
+  and tickets are written together; kept for files written by older versions);
 - clears the marker.
 
-Per-incident transactions (see `runner.work_incident`) keep the lab state and the
-tickets consistent, so nothing else needs repair.
+Per-incident transactions (see `pipeline.case`) keep the lab state and the tickets
+consistent, so nothing else needs repair.
 """
 
 from __future__ import annotations

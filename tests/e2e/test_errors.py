@@ -213,3 +213,17 @@ def test_a_model_validation_error_is_one_line_and_exit_2(monkeypatch: pytest.Mon
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "invalid value: seed:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "--suite", "smoke", "--seed", "-5"],
+        ["eval", "--suite", "smoke", "--seed", "99999999999999999999"],
+        ["lab", "up", "--seed", "-5"],
+    ],
+)
+def test_out_of_range_seeds_are_one_line(cli: Cli, args: list[str]) -> None:
+    err = _one_error(cli(*args, check=False))
+    assert "--seed" in err
+    assert not (cli.cwd / "outputs" / "netops.duckdb").exists()  # refused before the database

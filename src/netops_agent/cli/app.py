@@ -286,6 +286,9 @@ def main() -> None:
                 f"[bold red]error:[/] invalid value: {problems}", highlight=False, soft_wrap=True
             )
             sys.exit(2)
+        store_db = sys.modules.get("netops_agent.store.db")  # loaded if DuckDB could have raised
+        if store_db is not None and store_db.interrupted(exc):  # Ctrl-C that DuckDB took mid-query
+            _interrupted()
         # Usage errors (click's ClickException; newer typer vendors click) show themselves
         # and carry their exit code; anything else is a bug and keeps its traceback.
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
@@ -306,10 +309,21 @@ def _is_validation_error(exc: Exception) -> bool:
 
 
 def _interrupted() -> None:
-    """Ctrl-C: one line saying what was kept and how to go on; exit code 130."""
+    """Ctrl-C: one line saying what was kept and how to go on; exit code 130.
+
+    Everything worth keeping is committed (or rolled back) by now, so the process ends
+    at once: tearing down the interpreter (twins, in-memory databases, a worker pool)
+    could take seconds more, and Ctrl-C should stop within two.
+    """
+    import logging
+    import os
+
     note = interrupt_note() or "stopped; nothing more was done"
     err_console.print(f"[bold yellow]interrupted[/]: {note}", highlight=False, soft_wrap=True)
-    sys.exit(130)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(130)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ from netops_agent.pipeline import (
 from netops_agent.pipeline.case import TRANSPORTS
 from netops_agent.safety.policy import Policy
 from netops_agent.store import Store
-from netops_agent.store.db import utcnow
+from netops_agent.store.db import interrupted, utcnow
 from netops_agent.tools.registry import TOOLS
 
 log = logging.getLogger("netops_agent.harness")
@@ -186,6 +186,8 @@ def evaluate_case(
             result = run_case(svc, suite, case, run_opts, backend=backend, truth=truth, collect_truth=True)
             return _record(case, result, svc)
     except Exception as exc:  # one broken case must not end the eval: recorded, reported, skipped
+        if interrupted(exc):  # Ctrl-C that DuckDB took while it ran a query: stop, as on Ctrl-C
+            raise KeyboardInterrupt from exc
         return errored_record(case, exc)
 
 

@@ -183,7 +183,10 @@ class Store:
                     continue
                 try:
                     self._live().execute(sql)
-                except duckdb.Error as exc:
+                except (duckdb.Error, RuntimeError) as exc:
+                    _raise_interrupt(exc)
+                    if not isinstance(exc, duckdb.Error):
+                        raise
                     problem = str(exc).splitlines()[0]
                     raise StoreError(
                         f"cannot add netops-agent's tables to database {self.path} ({problem}); "
@@ -221,24 +224,24 @@ class Store:
 
     # --- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        cur = self._run(sql, params)
-        cols = [d[0] for d in cur.description or []]
-        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        cols, rows = self._fetch(sql, params)
+        return [dict(zip(cols, row, strict=True)) for row in rows]
 
     def query_one(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, Any] | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        rows = self._run(sql, params).fetchall()
+        rows = self._fetch(sql, params)[1]
         return rows[0][0] if rows else None
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
             rel = self._live().sql(sql, params=params)
-        except duckdb.Error as exc:
+            return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+        except (duckdb.Error, RuntimeError) as exc:
+            _raise_interrupt(exc)
             raise StoreError(f"database {self.path}: {exc}") from exc
-        return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
 
     def tables(self) -> list[str]:
         return [
@@ -260,7 +263,7 @@ class Store:
 
     # --- writes ---------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._run(sql, params).fetchall()
+        self._fetch(sql, params)
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
         """Insert one record (tickets, audit rows); JSON-encodes dicts and lists."""
@@ -321,14 +324,39 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
-    def _run(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
+    def _fetch(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run one statement and fetch its rows (column names, rows)."""
         try:
             con = self._live()
-            return con.execute(sql, params) if params is not None else con.execute(sql)
-        except duckdb.Error as exc:
+            cur = con.execute(sql, params) if params is not None else con.execute(sql)
+            return [d[0] for d in cur.description or []], cur.fetchall()
+        except (duckdb.Error, RuntimeError) as exc:
+            _raise_interrupt(exc)
+            if not isinstance(exc, duckdb.Error):
+                raise
             first = " ".join(sql.split())[:120]
             problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StoreError(f"database {self.path}: {problem} (in: {first})") from exc
+
+
+def interrupted(exc: BaseException | None) -> bool:
+    """Is `exc` (or what caused it) Ctrl-C taken by DuckDB? While DuckDB runs a query it
+    takes the signal and raises an error of its own (an Exception: `except Exception`
+    handlers would swallow it, and an eval would go on as if a case had failed)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt | getattr(duckdb, "InterruptException", KeyboardInterrupt)):
+            return True
+        if isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower():
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _raise_interrupt(exc: BaseException) -> None:
+    """Give Ctrl-C taken by DuckDB back as the KeyboardInterrupt it was."""
+    if interrupted(exc):
+        raise KeyboardInterrupt from exc
 
 
 def _connect(
