@@ -69,6 +69,7 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"cannot create the directory for database {p}: {exc.strerror}") from exc
         self._read_only, self._wait_s, self._on_wait = read_only, wait_s, on_wait
+        self._leased = False
         self._con: duckdb.DuckDBPyConnection | None = _connect(self.path, read_only, wait_s, on_wait)
         self._depth = 0
         try:
@@ -119,6 +120,7 @@ class Store:
         store._con = con
         store._depth = 0
         store._read_only, store._wait_s, store._on_wait = False, 0.0, None
+        store._leased = True  # the caller owns the file's connection: `release()` keeps it
         return store
 
     @classmethod
@@ -145,10 +147,12 @@ class Store:
 
         DuckDB lets one process hold a file for writing (or many for reading); a long
         command that calls this between its short transactions keeps readers out only
-        for a moment. The next statement opens the file again, waiting (and saying so)
-        while someone else holds it. Nothing happens inside a transaction or in memory.
+        for a moment. The next statement opens the file again, waiting quietly while
+        a reader holds it (waiting readers go first, see `store.writer`). Nothing
+        happens inside a transaction, in memory, or on a store made by `attach` (its
+        caller owns the connection).
         """
-        if self._con is None or self._depth or self.path == ":memory:":
+        if self._con is None or self._depth or self.path == ":memory:" or self._leased:
             return
         self._con.close()
         self._con = None
