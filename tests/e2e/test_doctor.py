@@ -37,6 +37,9 @@ PLANTS = {
     "incident-open-ticket-closed": "UPDATE incidents SET status = 'open' WHERE id = "
     "(SELECT min(incident_id) FROM tickets WHERE state IN ('resolved', 'escalated'))",
     "ticket-without-incident": "DELETE FROM incidents WHERE id = (SELECT min(incident_id) FROM tickets)",
+    # the demo has one change waiting for approval: marked executed, its ticket still waits
+    "approval-executed": "UPDATE approvals SET state = 'executed' WHERE id = (SELECT min(a.id) "
+    "FROM approvals a JOIN tickets t ON t.id = a.ticket_id WHERE t.state = 'awaiting_approval')",
 }
 
 
