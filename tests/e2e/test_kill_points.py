@@ -100,7 +100,6 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         ("opened", signal.SIGKILL),  # inside case 1's intake transaction
         ("incident:3", signal.SIGKILL),  # mid-run, the third incident's unit of record open
-        ("incident:2", signal.SIGINT),
         ("commit", signal.SIGKILL),  # inside the final transaction: old records deleted, new not in
         ("commit", signal.SIGINT),
     ],
