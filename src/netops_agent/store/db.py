@@ -128,7 +128,9 @@ class Store:
         """Open a file this process has already opened as a Store (so its schema is ours and
         migrated): the connection alone, without those checks. For a reader that lets go of
         the file between bursts of requests (`serve`) and opens it again often."""
-        return cls.attach(_connect(str(path), read_only, 0.0, None), str(path))
+        store = cls.attach(_connect(str(path), read_only, 0.0, None), str(path))
+        store._read_only = read_only
+        return store
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
