@@ -231,7 +231,7 @@ def _instrument(ph: Phases) -> None:
         (pipeline, "run_intake", "intake"),
         (pipeline, "detect", "intake"),
         (Agent, "handle", "agent"),
-        (Store, "_run", "database"),
+        (Store, "_fetch", "database"),
         (Store, "arrow", "database"),
         (Store, "append_arrow", "database"),
         (Store, "close", "database"),
