@@ -266,3 +266,24 @@ def test_shared_connection_mode(db_copy: Path, tmp_path: Path) -> None:
         assert len(c.get("/api/v1/lab/status").json()["devices"]) == 8
         assert c.get("/api/v1/incidents/count").json() == {"count": 0}  # a fresh lab
     assert db_rows(db_copy, "SELECT count(*) FROM devices") == [(8,)]
+
+
+def test_resume_waits_for_another_lab_writer_and_says_who(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resume changes the lab: while a `solve` (here: this test) holds the lab-writer lock,
+    the service answers 503 naming the holder and changes nothing; afterwards it carries on."""
+    from netops_agent.store.writer import writer_lock
+
+    approval, ticket = pending(db_copy)
+    monkeypatch.setenv("NETOPS_LOCK_WAIT", "0")
+    with make_client(db_copy, hold_s=0) as c:
+        assert c.post(f"/api/v1/approvals/{approval}/approve", json={"by": "alice"}).status_code == 200
+        with writer_lock(db_copy, "solve"):
+            r = c.post("/api/v1/approvals/resume")
+            assert r.status_code == 503, r.text
+            assert "being changed by `solve`" in r.json()["error"]
+        assert ticket_state(db_copy, ticket) == "awaiting_approval"
+        results = c.post("/api/v1/approvals/resume").json()
+    assert results[0]["outcome"] == "resolved"
+    assert ticket_state(db_copy, ticket) == "resolved"

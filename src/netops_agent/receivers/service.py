@@ -72,9 +72,11 @@ class ReceiverService:
     def _work_incidents(self, incidents: list[Incident]) -> None:
         from netops_agent.errors import NetopsError
         from netops_agent.pipeline.interactive import work_incidents
+        from netops_agent.settings import lock_wait_s
+        from netops_agent.store.writer import writer_lock
 
-        try:
-            with self._lease() as store:
+        try:  # the agent changes the lab: one lab writer at a time, as with `solve`
+            with writer_lock(self.db, "serve auto-remediate", wait_s=lock_wait_s()), self._lease() as store:
                 outcomes = work_incidents(store, incidents)
             for o in outcomes:
                 log.info("auto-remediate %s: %s", o.incident.id, o.outcome)

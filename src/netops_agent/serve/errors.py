@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netops_agent.errors import LabError, NetopsError, NotFoundError
 from netops_agent.serve.db import DatabaseBusy, DatabaseMissing
+from netops_agent.store.writer import WriterBusy
 
 log = logging.getLogger("netops_agent.serve")
 
@@ -33,7 +34,7 @@ def status_of(exc: NetopsError) -> int:
         return exc.status
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, (DatabaseBusy, DatabaseMissing)):
+    if isinstance(exc, (DatabaseBusy, DatabaseMissing, WriterBusy)):
         return 503
     if getattr(exc, "exit_code", 1) == 2:  # bad input: a value, a file, a name
         return 400

@@ -23,6 +23,10 @@ from pathlib import Path
 from netops_agent.errors import StoreError
 
 
+class WriterBusy(StoreError):
+    """Another process holds the lab-writer lock (the service answers 503: try again later)."""
+
+
 def lock_path(db_path: Path | str) -> Path:
     p = Path(db_path)
     return p.with_name(p.name + ".lock")
@@ -60,7 +64,7 @@ def writer_lock(
             except BlockingIOError:
                 who = _holder(fd)
                 if time.monotonic() >= deadline:
-                    raise StoreError(
+                    raise WriterBusy(
                         f"database {db_path} is being changed by {who}; wait for it to finish, "
                         "or pass --db PATH to use another file"
                     ) from None

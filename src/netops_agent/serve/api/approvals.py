@@ -58,6 +58,9 @@ def deny(approval_id: str, db: Access, decision: Annotated[Decision | None, Body
 def resume(db: Access) -> list[dict[str, Any]]:
     """Carry on every incident whose approval was decided."""
     from netops_agent.pipeline.interactive import resume_lab  # the agent: a heavy import
+    from netops_agent.settings import lock_wait_s
+    from netops_agent.store.writer import writer_lock
 
-    with db.write() as store:
+    # a lab writer, as `netops-agent resume` is: never interleaved with a run or solve
+    with writer_lock(db.path, "serve resume", wait_s=lock_wait_s()), db.write() as store:
         return resume_lab(store)

@@ -64,7 +64,10 @@ def decide(
 def resume(request: Request, db: Access, csrf_token: Annotated[str | None, Form()] = None) -> HTMLResponse:
     form_write(request, csrf_token)
     from netops_agent.pipeline.interactive import resume_lab  # the agent: a heavy import
+    from netops_agent.settings import lock_wait_s
+    from netops_agent.store.writer import writer_lock
 
-    with db.write() as store:
+    # a lab writer, as `netops-agent resume` is: never interleaved with a run or solve
+    with writer_lock(db.path, "serve resume", wait_s=lock_wait_s()), db.write() as store:
         results = resume_lab(store)
     return _page(request, db, resumed=results)
