@@ -124,9 +124,18 @@ def work_incidents(store: Store, incidents: list[Any], options: RunOptions | Non
             [[i.id for i in incidents]],
         )
     }
+    outcomes = []
     with lab_control(store) as ctl:
         agent = lookup(AGENTS, options.agent_name, "agent")(ctl.view(), svc, options)
-        return [agent.handle(inc, tickets[inc.id]) for inc in incidents if inc.id in tickets]
+        for inc in incidents:
+            if inc.id not in tickets:
+                continue
+            store.release()  # readers get in between incidents, as in `solve`
+            # One unit of record: the agent's work and the twin state it produced commit together.
+            with store.transaction():
+                outcomes.append(agent.handle(inc, tickets[inc.id]))
+                _save_twin(ctl, store)
+    return outcomes
 
 
 def resume_lab(store: Store, policy: Any = None) -> list[dict[str, Any]]:
