@@ -130,6 +130,18 @@ class Inventory(Strict):
     def device_names(self) -> list[str]:
         return [d.name for d in self.devices]
 
+    def vantages(self) -> list[str]:
+        """Where monitoring probes from: one device per site (edges first, then leaves,
+        then spines, by name); a second one when there is a single site."""
+        order = {"edge": 0, "leaf": 1, "spine": 2}
+        by_site: dict[str, list[str]] = {}
+        for d in sorted(self.devices, key=lambda d: (order.get(d.role, 9), d.name)):
+            by_site.setdefault(d.site, []).append(d.name)
+        picks = [names[0] for names in by_site.values()]
+        if len(picks) == 1 and len(next(iter(by_site.values()))) > 1:
+            picks.append(next(iter(by_site.values()))[1])
+        return picks
+
     def _index(self) -> dict[str, Any]:
         """Lookup tables built once per inventory (the inventory is never mutated)."""
         idx = self.__dict__.get("_lookup")

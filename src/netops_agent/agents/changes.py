@@ -19,7 +19,7 @@ from netops_agent.knowledge.index import Hit
 from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident
 from netops_agent.safety.approvals import ApprovalService
-from netops_agent.safety.gate import cuts_last_path
+from netops_agent.safety.gate import cuts_last_path, decide_step, record_decision
 from netops_agent.safety.policy import Policy
 from netops_agent.store import Store
 from netops_agent.tickets.service import TicketService
@@ -87,17 +87,7 @@ class ChangeControl:
     def gate(self, work: IncidentWork, tool: Tool, device: str, params: Any) -> GateDecision:
         decision = self.decide(work, tool, device, params)
         work.last_decision = decision
-        self.recorder.decision(
-            {
-                "ts": self.net.now(),
-                "incident_id": work.incident.id,
-                "device": device,
-                "tool": tool.name,
-                "risk": tool.risk.value,
-                "decision": decision.action,
-                "reason": decision.reason,
-            }
-        )
+        record_decision(self.recorder, self.net, work.incident.id, tool, device, decision)
         return decision
 
     def decide(self, work: IncidentWork, tool: Tool, device: str, params: Any) -> GateDecision:
@@ -110,14 +100,9 @@ class ChangeControl:
             return GateDecision(
                 "approval", f"severity {sev}: policy hands {sev}-severity incidents to a human"
             )
-        role = self.net.inventory().device(device).role
-        decision = self.policy.decide(tool, role, self.net.now())
+        decision = decide_step(self.policy, self.net, work.executor, tool, device)
         if decision.action != "allow":
             return decision
-        touched = set(work.executor.changed_devices) | {device}
-        limit = self.policy.blast_radius.max_devices_per_incident
-        if len(touched) > limit:
-            return GateDecision("approval", f"blast radius: {len(touched)} devices changed (limit {limit})")
         if self.policy.protect_last_path and tool.name == "interface_shutdown":
             cut = cuts_last_path(self.net, work.executor, device, str(params.interface))
             if cut:

@@ -36,7 +36,6 @@ _LINUX = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
 _LINUX_NO_PATH = re.compile(r"^(?:ping|connect): .*(?:Network is unreachable|No route to host)", re.MULTILINE)
 _NO_ROUTE = re.compile(r"not in table|no route|Network not in table", re.IGNORECASE)
 _ROUTE = re.compile(r"Routing entry for|^\s*[A-Z*>]+.*\d+\.\d+\.\d+\.\d+/\d+", re.MULTILINE)
-_ROLE_ORDER = {"edge": 0, "leaf": 1, "spine": 2}
 
 
 @dataclass(frozen=True)
@@ -75,17 +74,6 @@ def targets(inv: Inventory, cfg: Probes, suspects: set[str] | None = None) -> li
                 host = net.network_address + min(cfg.host_offset, max(net.num_addresses - 2, 0))
                 out.append(Target("prefix", str(host), device, str(net)))
     return out
-
-
-def vantages(inv: Inventory) -> list[str]:
-    """One vantage per site (edges first); a second one when there is a single site."""
-    by_site: dict[str, list[str]] = {}
-    for d in sorted(inv.devices, key=lambda d: (_ROLE_ORDER.get(d.role, 9), d.name)):
-        by_site.setdefault(d.site, []).append(d.name)
-    picks = [names[0] for names in by_site.values()]
-    if len(picks) == 1 and len(next(iter(by_site.values()))) > 1:
-        picks.append(next(iter(by_site.values()))[1])
-    return picks
 
 
 def route_state(text: str) -> str | None:
@@ -177,7 +165,7 @@ def run_probes(lab: NetworkView, store: Store, cfg: Probes, *, scope: str = "lab
     """
     inv = lab.inventory()
     sweep = ProbeRound(lab.now())
-    points = vantages(inv)
+    points = inv.vantages()
     if not cfg.enabled or not points:
         return sweep
     suspects = unwell_devices(store, inv, lab.now()) if cfg.liveness == "suspects" else None

@@ -31,36 +31,9 @@ class PolicyGate:
         """Policy for one step, plus the blast radius so far; every decision is recorded."""
         if self.approved_by:
             decision = GateDecision("allow", f"approved by {self.approved_by}")
-        elif tool.name == "rollback_config" and device in ex.changed_devices:
-            # Reserved when the change was made: undoing the agent's own change in the same
-            # incident is always allowed, so no change is ever made that cannot be undone.
-            decision = GateDecision("allow", "reserved: rollback of this incident's own change")
         else:
-            decision = self._decide(ex, tool, device)
-        self.recorder.decision(
-            {
-                "ts": self.view.now(),
-                "incident_id": ex.incident_id,
-                "device": device,
-                "tool": tool.name,
-                "risk": tool.risk.value,
-                "decision": decision.action,
-                "reason": decision.reason,
-            }
-        )
-        return decision
-
-    def _decide(self, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
-        role = self.view.inventory().device(device).role
-        decision = self.policy.decide(tool, role, self.view.now())
-        if decision.action != "allow":
-            return decision
-        limit = self.policy.blast_radius.max_devices_per_incident
-        touched = set(ex.changed_devices) | {device}
-        if len(touched) > limit:
-            return GateDecision(
-                "approval", f"blast radius: this incident would change {len(touched)} devices (limit {limit})"
-            )
+            decision = decide_step(self.policy, self.view, ex, tool, device)
+        record_decision(self.recorder, self.view, ex.incident_id, tool, device, decision)
         return decision
 
     def plan(self, plan: list[Step], ex: ToolExecutor) -> tuple[str, list[str]]:
@@ -84,6 +57,42 @@ class PolicyGate:
                 verdict = "approval"
                 reasons.append(f"{tool_name} on {device}: {decision.reason}")
         return verdict, reasons
+
+
+def decide_step(policy: Policy, view: NetworkView, ex: ToolExecutor, tool: Tool, device: str) -> GateDecision:
+    """What policy says of one change step now, for any agent: the agent's own rollback is
+    reserved (always allowed), then the device role's rule, then the blast radius so far."""
+    if tool.name == "rollback_config" and device in ex.changed_devices:
+        # Reserved when the change was made: undoing the agent's own change in the same
+        # incident is always allowed, so no change is ever made that cannot be undone.
+        return GateDecision("allow", "reserved: rollback of this incident's own change")
+    decision = policy.decide(tool, view.inventory().device(device).role, view.now())
+    if decision.action != "allow":
+        return decision
+    limit = policy.blast_radius.max_devices_per_incident
+    touched = set(ex.changed_devices) | {device}
+    if len(touched) > limit:
+        return GateDecision(
+            "approval", f"blast radius: this incident would change {len(touched)} devices (limit {limit})"
+        )
+    return decision
+
+
+def record_decision(
+    recorder: Recorder, view: NetworkView, incident_id: str, tool: Tool, device: str, decision: GateDecision
+) -> None:
+    """The audit row of one gate decision (`policy_decisions`)."""
+    recorder.decision(
+        {
+            "ts": view.now(),
+            "incident_id": incident_id,
+            "device": device,
+            "tool": tool.name,
+            "risk": tool.risk.value,
+            "decision": decision.action,
+            "reason": decision.reason,
+        }
+    )
 
 
 def cuts_last_path(view: NetworkView, ex: ToolExecutor, device: str, interface: str) -> str:

@@ -40,8 +40,6 @@ from netops_agent.lab.sim.routing import Routing
 from netops_agent.lab.sim.state import derive
 from netops_agent.models import InjectedFault, Inventory
 
-_ROLE_ORDER = {"edge": 0, "leaf": 1, "spine": 2}
-
 
 def observable(lab: Any) -> dict[str, tuple[Any, ...]]:
     """Every observable entity of a twin and its state, as comparable tuples."""
@@ -72,7 +70,7 @@ def observable(lab: Any) -> dict[str, tuple[Any, ...]]:
     for (dev, peer), st in d.bgp.items():
         out[f"bgp:{dev}|{peer}"] = (st.state,)
     routing = Routing(inv, lab.configs, d)
-    vantages = _vantages(inv)
+    vantages = inv.vantages()
     down = set(lab.cond.down_devices)
     for dev in inv.devices:
         hogs = tuple(sorted(lab.cond.cpu_hogs.get(dev.name, {})))
@@ -86,18 +84,6 @@ def observable(lab: Any) -> dict[str, tuple[Any, ...]]:
             host = str(net.network_address + min(10, max(net.num_addresses - 2, 0)))
             out[f"pfx:{owner}|{net}"] = tuple(_reach(routing, v, host) for v in vantages if v != owner)
     return out
-
-
-def _vantages(inv: Inventory) -> list[str]:
-    """Where monitoring looks from: the first device of each site (edges first), as the
-    probe poller does; a second one when there is a single site."""
-    by_site: dict[str, list[str]] = {}
-    for d in sorted(inv.devices, key=lambda d: (_ROLE_ORDER.get(d.role, 9), d.name)):
-        by_site.setdefault(d.site, []).append(d.name)
-    picks = [names[0] for names in by_site.values()]
-    if len(picks) == 1 and len(next(iter(by_site.values()))) > 1:
-        picks.append(next(iter(by_site.values()))[1])
-    return picks
 
 
 def _reach(routing: Routing, src: str, dst_ip: str) -> str:
