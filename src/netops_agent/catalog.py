@@ -138,6 +138,20 @@ CATALOG: dict[str, FaultType] = {
 }
 
 
+def catalog_rows() -> list[dict[str, str]]:
+    """The catalog as `faults --json` and the API show it."""
+    return [
+        {
+            "slug": f.slug,
+            "target": f.target,
+            "outcome": f.outcome,
+            "severity": f.severity.value,
+            "description": f.description,
+        }
+        for f in CATALOG.values()
+    ]
+
+
 def fault_type(slug: str) -> FaultType:
     from netops_agent.errors import UnknownFaultError
 

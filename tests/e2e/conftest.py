@@ -44,6 +44,14 @@ def cli(tmp_path: Path) -> Cli:
     return Cli(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The records of one finished `run --scenario smoke` (tests copy them, never change them)."""
+    c = Cli(tmp_path_factory.mktemp("finished"))
+    c("run", "--scenario", "smoke", "--json")
+    return c.cwd / "outputs"
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, dict[str, Any]]:
     """The default demo, run once per module."""

@@ -58,14 +58,6 @@ COUNTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The records of one finished `run --scenario smoke` (copied into each test)."""
-    c = Cli(tmp_path_factory.mktemp("finished"))
-    c("run", "--scenario", "smoke", "--json")
-    return c.cwd / "outputs"
-
-
 @pytest.mark.parametrize(("sig", "tag"), [(signal.SIGKILL, "IM-0002"), (signal.SIGINT, "IM-0001")])
 def test_killed_run_keeps_the_previous_run(cli: Cli, finished: Path, sig: int, tag: str) -> None:
     shutil.copytree(finished, cli.cwd / "outputs")

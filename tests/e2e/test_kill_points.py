@@ -86,14 +86,6 @@ RECORDS = (
 )
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The records of one finished `run --scenario smoke` (copied into each test)."""
-    c = Cli(tmp_path_factory.mktemp("finished"))
-    c("run", "--scenario", "smoke", "--json")
-    return c.cwd / "outputs"
-
-
 # --- run ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("point", "sig"),

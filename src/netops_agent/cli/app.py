@@ -219,19 +219,10 @@ def retrieve(
 @app.command()
 def faults(as_json: JsonOption = False) -> None:
     """List the fault catalog: slug, target kind, expected outcome, description."""
-    from netops_agent.catalog import CATALOG
+    from netops_agent.catalog import catalog_rows
     from netops_agent.cli import render
 
-    data = [
-        {
-            "slug": f.slug,
-            "target": f.target,
-            "outcome": f.outcome,
-            "severity": f.severity.value,
-            "description": f.description,
-        }
-        for f in CATALOG.values()
-    ]
+    data = catalog_rows()
     print_json(data) if as_json else render.faults(data)
 
 

@@ -58,15 +58,6 @@ def retrieve(
 @router.get("/faults")
 def faults() -> list[dict[str, Any]]:
     """The fault catalog (`netops-agent faults --json`)."""
-    from netops_agent.catalog import CATALOG
+    from netops_agent.catalog import catalog_rows
 
-    return [
-        {
-            "slug": f.slug,
-            "target": f.target,
-            "outcome": f.outcome,
-            "severity": f.severity.value,
-            "description": f.description,
-        }
-        for f in CATALOG.values()
-    ]
+    return catalog_rows()
