@@ -17,20 +17,17 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from netops_agent.notify.config import NotifyConfig, Target
 from netops_agent.notify.payloads import FORMATS
 from netops_agent.store import Store
+from netops_agent.store.db import utcnow
 
 log = logging.getLogger("netops_agent.notify")
 CURSOR = "notify.last_ticket_event"
 SENT_KINDS = ("opened", "transition")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass

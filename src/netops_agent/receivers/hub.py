@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from netops_agent.intake.config import DetectionConfig, load_detection
 from netops_agent.receivers.syslog import SyslogMessage
 from netops_agent.store import Store
+from netops_agent.store.db import utcnow
 
 if TYPE_CHECKING:  # pyarrow and the lab's schemas load with the first signal, not with `serve`
     import pyarrow as pa
@@ -40,10 +41,6 @@ if TYPE_CHECKING:  # pyarrow and the lab's schemas load with the first signal, n
 log = logging.getLogger("netops_agent.receivers")
 
 _STOP = object()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass

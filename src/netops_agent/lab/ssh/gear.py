@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,10 @@ import pyarrow as pa
 from netops_agent.lab.base import CommandOutput
 from netops_agent.lab.ssh.transport import SshTarget, SshTransport
 from netops_agent.models import Device, Interface, Inventory, Site
+from netops_agent.store.db import utcnow
 
 log = logging.getLogger("netops_agent.gear")
 READ_ONLY = ("show", "ping", "traceroute")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def refused(device: str, what: str) -> CommandOutput:
