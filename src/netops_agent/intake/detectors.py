@@ -127,7 +127,7 @@ def _arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
 
 
 def _latest_sample(store: Store, now: datetime, since: datetime) -> datetime | None:
-    return store.scalar("SELECT max(ts) FROM telemetry WHERE ts > ? AND ts <= ?", [since, now])
+    return store.scalar("SELECT max(ts) FROM telemetry_samples WHERE ts > ? AND ts <= ?", [since, now])
 
 
 # Episodes from rows `hits(name, kind, device, entity, ts, value)` already filtered to
@@ -188,7 +188,7 @@ class ThresholdDetector:
         if not self.rules:
             return empty_episodes()
         bounds = ctx.store.query_one(
-            "SELECT min(ts) AS first, max(ts) AS last FROM telemetry WHERE ts > ? AND ts <= ?",
+            "SELECT min(ts) AS first, max(ts) AS last FROM telemetry_samples WHERE ts > ? AND ts <= ?",
             [ctx.since, ctx.now],
         )
         if bounds is None or bounds["last"] is None:
@@ -277,7 +277,7 @@ class AnomalyDetector:
         self, ctx: DetectContext, rule: AnomalyRule, base_start: datetime, recent_start: datetime
     ) -> int:
         first = ctx.store.scalar(
-            "SELECT min(ts) FROM telemetry WHERE ts > ? AND ts <= ?", [base_start, recent_start]
+            "SELECT min(ts) FROM telemetry_samples WHERE ts > ? AND ts <= ?", [base_start, recent_start]
         )
         if first is None:
             return 1

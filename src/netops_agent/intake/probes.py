@@ -143,7 +143,7 @@ def unwell_devices(store: Store, inv: Inventory, now: datetime) -> set[str]:
     """Devices with a port oper-down in the latest telemetry sample, or facing one."""
     rows = store.query(
         "SELECT DISTINCT device, entity FROM telemetry WHERE metric = 'oper-status' AND value = 2 "
-        "AND ts = (SELECT max(ts) FROM telemetry WHERE ts <= ?)",
+        "AND ts = (SELECT max(ts) FROM telemetry_samples WHERE ts <= ?)",
         [now],
     )
     down = {(r["device"], r["entity"]) for r in rows}

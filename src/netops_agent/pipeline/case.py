@@ -159,8 +159,8 @@ def run_case(
         healthy_before = ctl.healthy_entities() if collect_truth else set()
         store = svc.store
         with store.transaction():  # a fresh lab: the previous case's observations go
-            store.execute("DELETE FROM telemetry")
-            store.execute("DELETE FROM events")
+            for table in ("telemetry_samples", "telemetry_series", "events"):
+                store.execute(f'DELETE FROM "{table}"')
         backend.publish(ctl, store, fresh=True)
         view: NetworkView = ctl.view()
         if intake is None:  # the oracle: debugging only, labelled in every result

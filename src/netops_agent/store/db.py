@@ -29,6 +29,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+# Views that are appended to: where their rows (and `ts`) are stored.
+_STORED_AS = {"telemetry": "telemetry_samples"}
 LOCK_WAIT_S = 30.0  # how long a command waits for another process's write lock by default
 _LOCK_MARKER = "Could not set lock"
 
@@ -279,9 +281,16 @@ class Store:
         self.execute(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({marks})', values)
 
     def append_arrow(self, table: str, data: pa.Table) -> int:
-        """Bulk-append an Arrow table whose column names match the target table's."""
+        """Bulk-append an Arrow table whose column names match the target table's.
+
+        `telemetry` is a view over series and samples: its rows are appended through
+        `store.telemetry.append_telemetry`, with the same long-format columns."""
         if data.num_rows == 0:
             return 0
+        if table == "telemetry":
+            from netops_agent.store.telemetry import append_telemetry
+
+            return append_telemetry(self, data)
         con = self._live()
         con.register("_incoming", data)
         try:
@@ -294,7 +303,8 @@ class Store:
     def append_newer(self, table: str, read: Callable[[datetime | None], pa.Table]) -> int:
         """Append what `read(since)` returns for `since` = the latest `ts` in `table` (None
         when empty), keeping only rows strictly later: a feed read twice is stored once."""
-        last = self.scalar(f'SELECT max(ts) FROM "{table}"')
+        stored = _STORED_AS.get(table, table)
+        last = self.scalar(f'SELECT max(ts) FROM "{stored}"')
         if isinstance(last, datetime) and last.tzinfo is not None:
             last = last.astimezone(timezone.utc).replace(tzinfo=None)
         data = read(last)

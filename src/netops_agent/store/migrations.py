@@ -106,17 +106,19 @@ from netops_agent.store import (  # noqa: E402
     schema_intake,
     schema_receivers,
     schema_safety,
+    schema_telemetry,
 )
 
 MIGRATIONS += schema_intake.MIGRATIONS + schema_eval.MIGRATIONS + schema_safety.MIGRATIONS
 MIGRATIONS += schema_agent.MIGRATIONS + schema_durable.MIGRATIONS
-MIGRATIONS += schema_receivers.MIGRATIONS + schema_gear.MIGRATIONS
+MIGRATIONS += schema_receivers.MIGRATIONS + schema_gear.MIGRATIONS + schema_telemetry.MIGRATIONS
 MIGRATIONS.sort(key=lambda m: m[0])
 
 # Tables that describe one lab and the work done on it; `run` starts them afresh.
 RUN_TABLES = [
     *schema_intake.RUN_TABLES,
     *schema_safety.RUN_TABLES,
+    *schema_telemetry.RUN_TABLES,
     "sites",
     "devices",
     "interfaces",
@@ -126,7 +128,6 @@ RUN_TABLES = [
     "device_config",
     "lab_state",
     "interface_counters",
-    "telemetry",
     "events",
     "incidents",
     "tickets",

@@ -1,0 +1,95 @@
+"""Append long-format telemetry as series ids and samples (see `schema_telemetry`).
+
+The incoming table is what a `NetworkView` returns: `(ts, device, entity, metric,
+value)`, its names usually dictionary-encoded (the twin builds them that way). Only
+the distinct (device, entity, metric) triples reach SQL as strings, a few thousand
+per append whatever the number of rows; the rows themselves are mapped to series ids
+with numpy and appended as `(ts, series, value)`: three numeric columns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netops_agent.errors import StoreError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from netops_agent.store.db import Store
+
+NAMES = ("device", "entity", "metric")
+_DENSE_LIMIT = 1 << 26  # above this many possible triples, find the distinct ones by sorting
+
+
+def append_telemetry(store: Store, data: pa.Table) -> int:
+    """Append `data` to the `telemetry` view's tables in one transaction; rows appended."""
+    import numpy as np
+    import pyarrow as pa
+
+    if data.num_rows == 0:
+        return 0
+    missing = [c for c in (*NAMES, "value") if c not in data.column_names]
+    if missing:
+        raise StoreError(f"telemetry rows need device, entity, metric and value columns; missing {missing}")
+    codes, words = [], []
+    for name in NAMES:
+        col = data.column(name)
+        if col.null_count:
+            raise StoreError(f"telemetry rows need a {name} on every row; {col.null_count} have none")
+        if pa.types.is_dictionary(col.type):
+            col = col.unify_dictionaries() if col.num_chunks > 1 else col
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if not pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_encode()
+        codes.append(arr.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False))
+        words.append(arr.dictionary)
+    sizes = [len(w) for w in words]
+    keys = (codes[0] * sizes[1] + codes[1]) * sizes[2] + codes[2]
+    space = sizes[0] * sizes[1] * sizes[2]
+    if space <= _DENSE_LIMIT:  # linear: mark the triples present, then look ids up by key
+        present = np.zeros(space, dtype=bool)
+        present[keys] = True
+        distinct = np.flatnonzero(present)
+        inverse = None
+    else:
+        distinct, inverse = np.unique(keys, return_inverse=True)
+    d, rest = np.divmod(distinct, sizes[1] * sizes[2])
+    e, m = np.divmod(rest, sizes[2])
+    triples = pa.table(
+        {
+            "k": pa.array(np.arange(len(distinct), dtype=np.int64)),
+            "device": words[0].take(pa.array(d)),
+            "entity": words[1].take(pa.array(e)),
+            "metric": words[2].take(pa.array(m)),
+        }
+    )
+    known = (
+        "SELECT s.k, t.id FROM _series_in s JOIN telemetry_series t "
+        "ON t.device = s.device AND t.entity = s.entity AND t.metric = s.metric"
+    )
+    with store.transaction():
+        store.register("_series_in", triples)
+        try:
+            found = store.arrow(known)
+            if found.num_rows < len(distinct):  # new series: number them after the last one
+                store.execute(
+                    "INSERT INTO telemetry_series SELECT (SELECT coalesce(max(id), 0) FROM telemetry_series)"
+                    " + row_number() OVER (ORDER BY k), device, entity, metric FROM _series_in s"
+                    " WHERE NOT EXISTS (SELECT 1 FROM telemetry_series t WHERE t.device = s.device"
+                    " AND t.entity = s.entity AND t.metric = s.metric)"
+                )
+                found = store.arrow(known)
+        finally:
+            store.unregister("_series_in")
+        ids = np.empty(len(distinct), dtype=np.int32)
+        ids[found.column("k").to_numpy()] = found.column("id").to_numpy()
+        if inverse is None:
+            lookup = np.empty(space, dtype=np.int32)
+            lookup[distinct] = ids
+            series = lookup[keys]
+        else:
+            series = ids[inverse]
+        ts = data.column("ts") if "ts" in data.column_names else pa.nulls(data.num_rows, pa.timestamp("us"))
+        samples = pa.table({"ts": ts, "series": pa.array(series), "value": data.column("value")})
+        return store.append_arrow("telemetry_samples", samples)

@@ -1,0 +1,103 @@
+"""Telemetry is stored as series and samples and read back through the `telemetry` view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from netops_agent.errors import StoreError
+from netops_agent.store import Store
+from netops_agent.store.migrations import MIGRATIONS
+
+T0 = datetime(2026, 11, 30, 8, 0)
+
+
+def tick(k: int, rows: list[tuple[str, str, str, float]], *, encode: bool = True) -> pa.Table:
+    col = (lambda v: pa.array(v, pa.string()).dictionary_encode()) if encode else (lambda v: pa.array(v))
+    return pa.table(
+        {
+            "ts": pa.array([T0 + timedelta(seconds=10 * k)] * len(rows), pa.timestamp("us")),
+            "device": col([r[0] for r in rows]),
+            "entity": col([r[1] for r in rows]),
+            "metric": col([r[2] for r in rows]),
+            "value": pa.array([r[3] for r in rows], pa.float64()),
+        }
+    )
+
+
+def read_back(store: Store) -> list[tuple]:
+    return [
+        tuple(r.values())
+        for r in store.query("SELECT ts, device, entity, metric, value FROM telemetry ORDER BY ALL")
+    ]
+
+
+def test_rows_read_back_as_written_whatever_the_encoding() -> None:
+    store = Store(":memory:")
+    first = [
+        ("r1", "Gi0/0", "in-octets", 1.0),
+        ("r2", "Gi0/0", "in-octets", 2.0),
+        ("r1", "system", "cpu", 9.0),
+    ]
+    # Chunks whose dictionaries differ (other names, other order), and a plain-string table.
+    second = [("r3", "Gi0/1", "oper-status", 2.0), ("r1", "Gi0/0", "in-octets", 3.0)]
+    both = pa.concat_tables([tick(1, first), tick(2, second)])
+    assert store.append_arrow("telemetry", both) == 5
+    assert store.append_arrow("telemetry", tick(3, first, encode=False)) == 3
+    expected = sorted(
+        [(T0 + timedelta(seconds=10), *r) for r in first]
+        + [(T0 + timedelta(seconds=20), *r) for r in second]
+        + [(T0 + timedelta(seconds=30), *r) for r in first]
+    )
+    assert read_back(store) == expected
+    # One series per (device, entity, metric), however many samples and appends.
+    assert store.scalar("SELECT count(*) FROM telemetry_series") == 4
+    assert store.scalar("SELECT count(DISTINCT id) FROM telemetry_series") == 4
+
+
+def test_append_newer_keeps_only_later_samples() -> None:
+    store = Store(":memory:")
+    feed = pa.concat_tables([tick(k, [("r1", "Gi0/0", "in-octets", float(k))]) for k in range(3)])
+    assert store.append_newer("telemetry", lambda since: feed) == 3
+    assert store.append_newer("telemetry", lambda since: feed) == 0  # read twice, stored once
+    assert store.scalar("SELECT max(value) FROM telemetry") == 2.0
+
+
+def test_a_row_without_a_name_is_refused_and_nothing_is_written() -> None:
+    store = Store(":memory:")
+    bad = tick(1, [("r1", "Gi0/0", "in-octets", 1.0)]).set_column(
+        1, "device", pa.array([None], pa.string())
+    )
+    with pytest.raises(StoreError, match="device on every row"):
+        store.append_arrow("telemetry", bad)
+    assert store.scalar("SELECT count(*) FROM telemetry_samples") == 0
+    assert store.scalar("SELECT count(*) FROM telemetry_series") == 0
+
+
+def test_a_database_with_the_old_telemetry_table_is_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))  # what every migration before 80 made, with two samples
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
+    for version, name, sql in MIGRATIONS:
+        if version < 80:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.execute(
+        "INSERT INTO telemetry VALUES (?, 'r1', 'Gi0/0', 'in-octets', 5), (?, 'r1', 'Gi0/0', 'in-octets', 7)",
+        [T0, T0 + timedelta(seconds=10)],
+    )
+    con.close()
+    with Store(db) as store:
+        assert 80 in {r["version"] for r in store.query("SELECT version FROM schema_migrations")}
+        assert read_back(store) == [
+            (T0, "r1", "Gi0/0", "in-octets", 5.0),
+            (T0 + timedelta(seconds=10), "r1", "Gi0/0", "in-octets", 7.0),
+        ]
+        store.append_arrow("telemetry", tick(2, [("r1", "Gi0/0", "in-octets", 9.0)]))
+        assert store.scalar("SELECT count(*) FROM telemetry_series") == 1
