@@ -180,12 +180,14 @@ def run_case(
         with agent_view(ctl, view, options) as agent_net:
             agent = make_agent(agent_net, svc, options)
             for inc, ticket_id in opened:
-                # One unit of record: the agent's work and the lab state it produced commit together.
+                # One unit of record: the agent's work and the lab state it produced commit
+                # together. In memory (a staged `run`, an eval case) a crash keeps nothing, so
+                # the twin's state is saved once, after the last incident, not after each.
                 with store.transaction():
                     killpoint("incident")
                     outcomes.append(agent.handle(inc, ticket_id))
                     backend.flush(ctl, store)
-                    if options.bookkeeping:
+                    if options.bookkeeping and store.persistent:
                         backend.publish(ctl, store, fresh=False)
                 store.release()  # between incidents, other processes may read (a file store)
         if intake is not None and incidents:

@@ -135,6 +135,11 @@ class Store:
         return store
 
     @property
+    def persistent(self) -> bool:
+        """Does what is committed here outlive the process (a file, not `:memory:`)?"""
+        return self.path != ":memory:"
+
+    @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._live()
 
