@@ -69,9 +69,7 @@ def test_append_newer_keeps_only_later_samples() -> None:
 
 def test_a_row_without_a_name_is_refused_and_nothing_is_written() -> None:
     store = Store(":memory:")
-    bad = tick(1, [("r1", "Gi0/0", "in-octets", 1.0)]).set_column(
-        1, "device", pa.array([None], pa.string())
-    )
+    bad = tick(1, [("r1", "Gi0/0", "in-octets", 1.0)]).set_column(1, "device", pa.array([None], pa.string()))
     with pytest.raises(StoreError, match="device on every row"):
         store.append_arrow("telemetry", bad)
     assert store.scalar("SELECT count(*) FROM telemetry_samples") == 0
@@ -101,3 +99,35 @@ def test_a_database_with_the_old_telemetry_table_is_migrated(tmp_path: Path) -> 
         ]
         store.append_arrow("telemetry", tick(2, [("r1", "Gi0/0", "in-octets", 9.0)]))
         assert store.scalar("SELECT count(*) FROM telemetry_series") == 1
+
+
+def test_ticks_that_share_their_name_columns_map_each_row_to_its_series() -> None:
+    # The twin reuses one set of name arrays for every tick; a slice of them (an offset
+    # into the same buffers) must still map row by row.
+    rows = [("r1", "Gi0/0", "in-octets"), ("r1", "Gi0/1", "in-octets"), ("r2", "system", "cpu")]
+    names = {
+        c: pa.array([r[i] for r in rows], pa.string()).dictionary_encode()
+        for i, c in enumerate(("device", "entity", "metric"))
+    }
+
+    def shared(k: int, values: list[float]) -> pa.Table:
+        stamp = pa.array([T0 + timedelta(seconds=10 * k)] * 3, pa.timestamp("us"))
+        return pa.table({"ts": stamp, **names, "value": pa.array(values)})
+
+    feed = pa.concat_tables(
+        [shared(1, [1.0, 2.0, 3.0]), shared(2, [4.0, 5.0, 6.0]), shared(3, [7.0, 8.0, 9.0]).slice(1)]
+    )
+    store = Store(":memory:")
+    assert store.append_arrow("telemetry", feed) == 8
+    got = {(r[0].second, r[1], r[2], r[3]): r[4] for r in read_back(store)}
+    assert got == {
+        (10, "r1", "Gi0/0", "in-octets"): 1.0,
+        (10, "r1", "Gi0/1", "in-octets"): 2.0,
+        (10, "r2", "system", "cpu"): 3.0,
+        (20, "r1", "Gi0/0", "in-octets"): 4.0,
+        (20, "r1", "Gi0/1", "in-octets"): 5.0,
+        (20, "r2", "system", "cpu"): 6.0,
+        (30, "r1", "Gi0/1", "in-octets"): 8.0,
+        (30, "r2", "system", "cpu"): 9.0,
+    }
+    assert store.scalar("SELECT count(*) FROM telemetry_series") == 3

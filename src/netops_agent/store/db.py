@@ -317,7 +317,9 @@ class Store:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            data = data.filter(pc.greater(data["ts"], pa.scalar(last, data.schema.field("ts").type)))
+            later = pc.greater(data["ts"], pa.scalar(last, data.schema.field("ts").type))
+            if not pc.all(later, skip_nulls=False).as_py():  # filtering copies: only if some are old
+                data = data.filter(later)
         return self.append_arrow(table, data)
 
     def register(self, name: str, data: pa.Table) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from netops_agent.errors import StoreError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from netops_agent.store.db import Store
@@ -24,7 +25,6 @@ _DENSE_LIMIT = 1 << 26  # above this many possible triples, find the distinct on
 
 def append_telemetry(store: Store, data: pa.Table) -> int:
     """Append `data` to the `telemetry` view's tables in one transaction; rows appended."""
-    import numpy as np
     import pyarrow as pa
 
     if data.num_rows == 0:
@@ -32,11 +32,62 @@ def append_telemetry(store: Store, data: pa.Table) -> int:
     missing = [c for c in (*NAMES, "value") if c not in data.column_names]
     if missing:
         raise StoreError(f"telemetry rows need device, entity, metric and value columns; missing {missing}")
+    for name in NAMES:
+        if data.column(name).null_count:
+            nulls = data.column(name).null_count
+            raise StoreError(f"telemetry rows need a {name} on every row; {nulls} have none")
+    if "ts" in data.column_names:
+        ts = data.column("ts")
+    else:
+        ts = pa.chunked_array([pa.nulls(data.num_rows, pa.timestamp("us"))])
+    batches = data.select(list(NAMES)).to_batches()
+    # A sampler that emits the same rows of names every tick (the twin's layout) shares
+    # their buffers: each distinct set of name buffers is mapped to series ids once.
+    layouts: dict[tuple, int] = {}
+    order: list[int] = []
+    firsts: list[pa.RecordBatch] = []
+    for batch in batches:
+        n = layouts.setdefault(_identity(batch), len(layouts))
+        if n == len(firsts):
+            firsts.append(batch)
+        order.append(n)
+    with store.transaction():
+        ids = _series_ids(store, pa.Table.from_batches(firsts))
+        bounds, at = [], 0
+        for first in firsts:
+            bounds.append((at, first.num_rows))
+            at += first.num_rows
+        series = pa.array(ids)
+        chunks = [series.slice(*bounds[n]) for n in order]
+        samples = pa.table(
+            {
+                "ts": ts,
+                "series": pa.chunked_array(chunks, pa.int32()),
+                "value": data.column("value"),
+            }
+        )
+        return store.append_arrow("telemetry_samples", samples)
+
+
+def _identity(batch: pa.RecordBatch) -> tuple:
+    """Equal for batches whose name columns are the same memory (Arrow buffers are immutable)."""
+    out: list[object] = [batch.num_rows]
+    for col in batch.columns:
+        parts = [col.indices, col.dictionary] if hasattr(col, "indices") else [col]
+        for part in parts:
+            out.append(part.offset)
+            out.extend(b.address if b is not None else 0 for b in part.buffers())
+    return tuple(out)
+
+
+def _series_ids(store: Store, names: pa.Table) -> np.ndarray:
+    """The series id of each row of `names` (device, entity, metric), numbering new ones."""
+    import numpy as np
+    import pyarrow as pa
+
     codes, words = [], []
     for name in NAMES:
-        col = data.column(name)
-        if col.null_count:
-            raise StoreError(f"telemetry rows need a {name} on every row; {col.null_count} have none")
+        col = names.column(name)
         if pa.types.is_dictionary(col.type):
             col = col.unify_dictionaries() if col.num_chunks > 1 else col
         arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
@@ -68,28 +119,23 @@ def append_telemetry(store: Store, data: pa.Table) -> int:
         "SELECT s.k, t.id FROM _series_in s JOIN telemetry_series t "
         "ON t.device = s.device AND t.entity = s.entity AND t.metric = s.metric"
     )
-    with store.transaction():
-        store.register("_series_in", triples)
-        try:
+    store.register("_series_in", triples)
+    try:
+        found = store.arrow(known)
+        if found.num_rows < len(distinct):  # new series: number them after the last one
+            store.execute(
+                "INSERT INTO telemetry_series SELECT (SELECT coalesce(max(id), 0) FROM telemetry_series)"
+                " + row_number() OVER (ORDER BY k), device, entity, metric FROM _series_in s"
+                " WHERE NOT EXISTS (SELECT 1 FROM telemetry_series t WHERE t.device = s.device"
+                " AND t.entity = s.entity AND t.metric = s.metric)"
+            )
             found = store.arrow(known)
-            if found.num_rows < len(distinct):  # new series: number them after the last one
-                store.execute(
-                    "INSERT INTO telemetry_series SELECT (SELECT coalesce(max(id), 0) FROM telemetry_series)"
-                    " + row_number() OVER (ORDER BY k), device, entity, metric FROM _series_in s"
-                    " WHERE NOT EXISTS (SELECT 1 FROM telemetry_series t WHERE t.device = s.device"
-                    " AND t.entity = s.entity AND t.metric = s.metric)"
-                )
-                found = store.arrow(known)
-        finally:
-            store.unregister("_series_in")
-        ids = np.empty(len(distinct), dtype=np.int32)
-        ids[found.column("k").to_numpy()] = found.column("id").to_numpy()
-        if inverse is None:
-            lookup = np.empty(space, dtype=np.int32)
-            lookup[distinct] = ids
-            series = lookup[keys]
-        else:
-            series = ids[inverse]
-        ts = data.column("ts") if "ts" in data.column_names else pa.nulls(data.num_rows, pa.timestamp("us"))
-        samples = pa.table({"ts": ts, "series": pa.array(series), "value": data.column("value")})
-        return store.append_arrow("telemetry_samples", samples)
+    finally:
+        store.unregister("_series_in")
+    ids = np.empty(len(distinct), dtype=np.int32)
+    ids[found.column("k").to_numpy()] = found.column("id").to_numpy()
+    if inverse is None:
+        lookup = np.empty(space, dtype=np.int32)
+        lookup[distinct] = ids
+        return lookup[keys]
+    return ids[inverse]
