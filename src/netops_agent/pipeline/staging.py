@@ -59,16 +59,18 @@ def run_staged(
 
 
 def publish(stage: Store, store: Store) -> None:
-    """The staged run's records replace the previous run's in `store`, in one transaction."""
-    data = {t: stage.arrow(f'SELECT * FROM "{t}"') for t in RUN_TABLES}
+    """The staged run's records replace the previous run's in `store`, in one transaction.
+
+    Each table streams across in record batches: a large case's telemetry is never held
+    a second time in full."""
     meta = [r for r in stage.query("SELECT key, value FROM meta") if r["key"] not in _KEEP_META]
     positions = sequence_positions(stage)
     with store.transaction():
         for table in RUN_TABLES:
             store.execute(f'DELETE FROM "{table}"')
         killpoint("commit")
-        for table, rows in data.items():
-            store.append_arrow(table, rows)
+        for table in RUN_TABLES:
+            store.append_batches(table, stage.batches(f'SELECT * FROM "{table}"'))
         for row in meta:
             store.set_meta(row["key"], row["value"])
         move_sequences(store, positions)

@@ -305,6 +305,26 @@ class Store:
             con.unregister("_incoming")
         return data.num_rows
 
+    def batches(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
+        """Rows of a query as a stream of Arrow record batches (for copying big tables)."""
+        try:
+            rel = self._live().sql(sql, params=params)
+            return rel.to_arrow_reader() if hasattr(rel, "to_arrow_reader") else rel.fetch_arrow_reader()
+        except (duckdb.Error, RuntimeError) as exc:
+            _raise_interrupt(exc)
+            raise StoreError(f"database {self.path}: {exc}") from exc
+
+    def append_batches(self, table: str, reader: pa.RecordBatchReader) -> int:
+        """Append a stream of record batches (see `batches`) without holding them all at once."""
+        con = self._live()
+        con.register("_incoming", reader)
+        try:
+            cols = ", ".join(f'"{c}"' for c in reader.schema.names)
+            _, rows = self._fetch(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
+        finally:
+            con.unregister("_incoming")
+        return int(rows[0][0]) if rows else 0
+
     def append_newer(self, table: str, read: Callable[[datetime | None], pa.Table]) -> int:
         """Append what `read(since)` returns for `since` = the latest `ts` in `table` (None
         when empty), keeping only rows strictly later: a feed read twice is stored once."""
