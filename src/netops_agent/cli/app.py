@@ -12,6 +12,7 @@ from netops_agent.cli.common import (
     DbOption,
     ForceOption,
     JsonOption,
+    batch_gc,
     console,
     err_console,
     interrupt_note,
@@ -130,6 +131,7 @@ def run(
     from netops_agent.pipeline import RunOptions
     from netops_agent.pipeline.staging import run_staged
 
+    batch_gc()
     # Everything is checked before the database is opened: a bad input keeps the last run.
     if backend not in (None, "sim", "frr"):
         raise ConfigError(f"unknown backend {backend!r}; choose sim or frr")
