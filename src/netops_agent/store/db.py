@@ -285,8 +285,9 @@ class Store:
         marks = ", ".join("?" for _ in cols)
         self.execute(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({marks})', values)
 
-    def append_arrow(self, table: str, data: pa.Table) -> int:
-        """Bulk-append an Arrow table whose column names match the target table's.
+    def append_arrow(self, table: str, data: pa.Table, *, after: datetime | None = None) -> int:
+        """Bulk-append an Arrow table whose column names match the target table's; with
+        `after`, only rows whose `ts` is later. Returns the number of rows appended.
 
         `telemetry` is a view over series and samples: its rows are appended through
         `store.telemetry.append_telemetry`, with the same long-format columns."""
@@ -295,15 +296,19 @@ class Store:
         if table == "telemetry":
             from netops_agent.store.telemetry import append_telemetry
 
-            return append_telemetry(self, data)
+            return append_telemetry(self, data, after=after)
         con = self._live()
         con.register("_incoming", data)
         try:
             cols = ", ".join(f'"{c}"' for c in data.column_names)
-            self.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
+            sql = f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming'
+            if after is not None:
+                _, rows = self._fetch(sql + " WHERE ts > ?", [after])
+            else:
+                _, rows = self._fetch(sql)
         finally:
             con.unregister("_incoming")
-        return data.num_rows
+        return int(rows[0][0]) if rows else data.num_rows
 
     def batches(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
         """Rows of a query as a stream of Arrow record batches (for copying big tables)."""
@@ -332,15 +337,7 @@ class Store:
         last = self.scalar(f'SELECT max(ts) FROM "{stored}"')
         if isinstance(last, datetime) and last.tzinfo is not None:
             last = last.astimezone(timezone.utc).replace(tzinfo=None)
-        data = read(last)
-        if last is not None and data.num_rows:
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
-            later = pc.greater(data["ts"], pa.scalar(last, data.schema.field("ts").type))
-            if not pc.all(later, skip_nulls=False).as_py():  # filtering copies: only if some are old
-                data = data.filter(later)
-        return self.append_arrow(table, data)
+        return self.append_arrow(table, read(last), after=last)  # the filter runs in DuckDB
 
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table to SQL under `name` (for joins against a query vector)."""

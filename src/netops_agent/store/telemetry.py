@@ -9,6 +9,7 @@ with numpy and appended as `(ts, series, value)`: three numeric columns.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from netops_agent.errors import StoreError
@@ -23,8 +24,9 @@ NAMES = ("device", "entity", "metric")
 _DENSE_LIMIT = 1 << 26  # above this many possible triples, find the distinct ones by sorting
 
 
-def append_telemetry(store: Store, data: pa.Table) -> int:
-    """Append `data` to the `telemetry` view's tables in one transaction; rows appended."""
+def append_telemetry(store: Store, data: pa.Table, *, after: datetime | None = None) -> int:
+    """Append `data` (with `after`, its rows later than that) to the `telemetry` view's
+    tables in one transaction; returns the number of samples appended."""
     import pyarrow as pa
 
     if data.num_rows == 0:
@@ -66,7 +68,7 @@ def append_telemetry(store: Store, data: pa.Table) -> int:
                 "value": data.column("value"),
             }
         )
-        return store.append_arrow("telemetry_samples", samples)
+        return store.append_arrow("telemetry_samples", samples, after=after)
 
 
 def _identity(batch: pa.RecordBatch) -> tuple:

@@ -25,22 +25,8 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
     "router bgp 65001"; "ip route" selects the static routes and "access-list NAME"
     the top-level entries of one flat access list (FRR, numbered IOS lists).
     """
-    return list(_remediation(running, intended, section))
-
-
-@lru_cache(maxsize=512)
-def _remediation(running: str, intended: str, section: str | None) -> tuple[str, ...]:
-    """Memoised per process: the agent diffs the same unchanged devices again and again
-    (hier_config parses both texts on every call, ~10 ms for a leaf). hier_config is
-    imported here, on the first diff: loading it costs ~0.3 s that most commands never need."""
-    from hier_config import Platform, WorkflowRemediation, get_hconfig
-
-    run = get_hconfig(Platform.CISCO_IOS, _clean(running))
-    want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
-    rem = WorkflowRemediation(run, want).remediation_config
     lines: list[str] = []
-    for child in rem.children:
-        text = child.text
+    for text, children in _remediation(running, intended):
         if section is not None:
             if section == "ip route" or section.startswith("access-list "):
                 flat = section if section == "ip route" else f"{section} "
@@ -49,8 +35,23 @@ def _remediation(running: str, intended: str, section: str | None) -> tuple[str,
             elif text != section:
                 continue
         lines.append(text)
-        lines.extend(f" {c.text}" for c in child.all_children())
-    return tuple(lines)
+        lines.extend(children)
+    return lines
+
+
+@lru_cache(maxsize=256)
+def _remediation(running: str, intended: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The whole remediation, as (top-level line, its indented children), memoised per
+    process: the agent diffs the same unchanged devices again and again, section by
+    section (hier_config parses both texts on every call, ~10 ms for a leaf). hier_config
+    is imported here, on the first diff: loading it costs ~0.3 s that most commands never
+    need."""
+    from hier_config import Platform, WorkflowRemediation, get_hconfig
+
+    run = get_hconfig(Platform.CISCO_IOS, _clean(running))
+    want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
+    rem = WorkflowRemediation(run, want).remediation_config
+    return tuple((child.text, tuple(f" {c.text}" for c in child.all_children())) for child in rem.children)
 
 
 def config_diff(running: str, intended: str) -> list[dict[str, str]]:
