@@ -226,7 +226,8 @@ def snapshot_inventory(inv: Inventory) -> Inventory:
             "prefixes": {d: list(ps) for d, ps in inv.prefixes.items()},
         }
     )
-    snap.__dict__.pop("_lookup", None)  # Inventory's lookup index points at the originals
+    for cached in set(snap.__dict__) - set(Inventory.model_fields):
+        del snap.__dict__[cached]  # lookup indexes stashed on the original point at its records
     return snap
 
 
