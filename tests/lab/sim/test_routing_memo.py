@@ -1,0 +1,83 @@
+"""The twin's path search is networkx's, and what it memoises follows the state."""
+
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import pytest
+
+from netops_agent.lab.sim.lab import SimLab
+from netops_agent.lab.sim.routing import bidirectional_dijkstra
+
+
+@pytest.mark.parametrize("weights", [(1,), (1, 2, 3), (0, 1, 5), (0.5, 1.5)])
+def test_search_equals_networkx_bidirectional_dijkstra(weights: tuple[float, ...]) -> None:
+    """Same path among equal-cost ones, for every pair, on graphs with many ties, zero
+    and fractional weights, and nodes with no path between them."""
+    rnd = random.Random(len(weights))
+    for seed in range(6):
+        g = nx.gnm_random_graph(40, 70, seed=seed)
+        for u, v in g.edges:
+            g.edges[u, v]["weight"] = rnd.choice(weights)
+        adj = {u: [(v, e["weight"]) for v, e in nbrs.items()] for u, nbrs in g.adj.items()}
+        for s in g:
+            for t in g:
+                try:
+                    want = nx.bidirectional_dijkstra(g, s, t, weight="weight")[1]
+                except nx.NetworkXNoPath:
+                    want = None
+                assert bidirectional_dijkstra(adj, s, t) == want, (seed, s, t)
+
+
+def _ping(lab: SimLab, src: str, ip: str) -> str:
+    out = lab.execute(src, f"ping {ip} repeat 3")
+    assert out.ok
+    return out.text
+
+
+def test_paths_follow_a_cost_change_and_a_link_going_down() -> None:
+    lab = SimLab.build("medium", seed=42)
+    src, dst = "site1-leaf1", lab.inventory().device("site3-leaf4").loopback
+    first = lab.routing.path(src, dst)
+    assert first is not None and len(first[0]) > 2
+    hop = first[0][0]
+    assert "Success rate is 100 percent" in _ping(lab, src, dst)
+
+    # a higher OSPF cost on the first hop's link: the memoised path must not survive it
+    lab.configure(hop.device, [f"interface {hop.out_if}", " ip ospf cost 100"])
+    costly = lab.routing.path(src, dst)
+    assert costly is not None and costly[0][0].out_if != hop.out_if
+    lab._cache.clear()  # a fresh routing view of the same state agrees
+    assert lab.routing.path(src, dst) == costly
+
+    # that link down as well: the next path avoids it, and pings still get through
+    lab.configure(hop.device, [f"interface {hop.out_if}", " no ip ospf cost", " shutdown"])
+    down = lab.routing.path(src, dst)
+    assert down is not None and all(h.out_if != hop.out_if for h in down[0] if h.device == src)
+    assert "Success rate is 100 percent" in _ping(lab, src, dst)
+    trace = lab.execute(src, f"traceroute {dst}").text
+    assert down[0][0].next_ip in trace
+
+    # every uplink of the leaf down: no route, and the ping says so (not a memoised success)
+    ups = [h for h in lab.inventory().interfaces if h.device == src and h.kind == "p2p"]
+    for itf in ups:
+        lab.configure(src, [f"interface {itf.name}", " shutdown"])
+    assert lab.routing.path(src, dst) is None
+    assert "Success rate is 0 percent" in _ping(lab, src, dst)
+
+
+def test_ping_verdicts_follow_an_acl_change() -> None:
+    """The memoised walk (MTU and ACL verdicts per hop) is per state: a deny added on the
+    far leaf's customer SVI stops the next ping to a host behind it."""
+    lab = SimLab.build("small", seed=42)
+    leaf = "site1-leaf2"
+    svi = lab.configs[leaf].interfaces["Vlan100"]
+    host = svi.ip.rsplit(".", 1)[0] + ".10"  # type: ignore[union-attr]
+    src = "site1-leaf1"
+    assert "Success rate is 100 percent" in _ping(lab, src, host)
+    acl = svi.acl_out
+    lab.configure(leaf, [f"ip access-list extended {acl}", f" 5 deny ip any host {host}"])
+    assert "Success rate is 0 percent" in _ping(lab, src, host)
+    lab.configure(leaf, [f"ip access-list extended {acl}", " no 5"])
+    assert "Success rate is 100 percent" in _ping(lab, src, host)
