@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
-from netops_agent.lab.sim.state import Derived, _network, _prefix
+from netops_agent.lab.sim.state import Derived, _ip_int, _network, _prefix
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
 
@@ -381,11 +381,6 @@ class Routing:
             if _matches(e.dst, dst_ip):
                 return e.action == "permit"
         return False
-
-
-@lru_cache(maxsize=65536)
-def _ip_int(ip: str) -> int:
-    return int(ipaddress.IPv4Address(ip))
 
 
 @lru_cache(maxsize=4096)

@@ -188,7 +188,36 @@ def _resolvable(r: StaticRoute, cfg: DeviceConfig, iface: dict[tuple[str, str], 
 @lru_cache(maxsize=65536)
 def _network(ip: str, plen: int | None) -> ipaddress.IPv4Network:  # routing.py shares it
     """Addresses are parsed once per twin, not once per derive."""
+    if _plain_plen(plen):
+        return ipaddress.IPv4Network((_ip_int(ip) & _MASKS[plen], plen))  # type: ignore[index]
     return ipaddress.IPv4Interface(f"{ip}/{plen}").network
+
+
+def _plain_plen(plen: object) -> bool:
+    return type(plen) is int and 0 <= plen <= 32
+
+
+_MASKS = [(0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33)]
+
+
+@lru_cache(maxsize=65536)
+def _ip_int(ip: str) -> int:
+    """`int(ipaddress.IPv4Address(ip))`, parsed by hand when the text is four plain
+    decimal octets (what `ipaddress` accepts); anything else goes to `ipaddress` (and
+    its error)."""
+    parts = ip.split(".")
+    if len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and (p[0] != "0" or p == "0") and int(p) <= 255
+        for p in parts
+    ):
+        a, b, c, d = (int(p) for p in parts)
+        return (a << 24) | (b << 16) | (c << 8) | d
+    return int(ipaddress.IPv4Address(ip))
+
+
+def _dotted(n: int) -> str:
+    """`str(ipaddress.IPv4Address(n))` for 0 <= n < 2**32."""
+    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
 @lru_cache(maxsize=65536)
@@ -198,6 +227,9 @@ def _prefix(text: str) -> ipaddress.IPv4Network:
 
 @lru_cache(maxsize=65536)
 def _net(ip: str | None, plen: int | None) -> str:
+    """`str(_network(ip or "0.0.0.0", plen))`, by integer arithmetic when it can."""
+    if _plain_plen(plen):
+        return f"{_dotted(_ip_int(ip or '0.0.0.0') & _MASKS[plen])}/{plen}"  # type: ignore[index]
     return str(_network(ip or "0.0.0.0", plen))
 
 

@@ -26,6 +26,7 @@ from netops_agent.lab.sim.config import (
     OspfConfig,
     StaticRoute,
 )
+from netops_agent.lab.sim.state import _dotted
 from netops_agent.models import BgpSession, Device, Interface, Inventory, Link, Site, Strict
 
 M = TypeVar("M", bound=Strict)
@@ -60,11 +61,6 @@ def profile(name: str) -> Profile:
     except KeyError:
         known = ", ".join(PROFILES)
         raise ConfigError(f"unknown topology profile {name!r}; choose one of: {known}") from None
-
-
-def _dotted(n: int) -> str:
-    """`str(ipaddress.IPv4Address(n))` without building the address object."""
-    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
 def _row(model: type[M], **fields: Any) -> M:
