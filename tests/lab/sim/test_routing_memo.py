@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import networkx as nx
 import pytest
@@ -81,3 +82,38 @@ def test_ping_verdicts_follow_an_acl_change() -> None:
     assert "Success rate is 0 percent" in _ping(lab, src, host)
     lab.configure(leaf, [f"ip access-list extended {acl}", " no 5"])
     assert "Success rate is 100 percent" in _ping(lab, src, host)
+
+
+def _first_hops_by_networkx(lab: SimLab, graph: nx.Graph, dev: str, weighted: bool) -> dict[str, object]:
+    """What the routing table used before networkx left the twin: networkx's own paths."""
+    paths = (
+        nx.single_source_dijkstra_path(graph, dev, weight="weight")
+        if weighted
+        else nx.single_source_shortest_path(graph, dev)
+    )
+    out = {}
+    for target, nodes in paths.items():
+        if len(nodes) < 2:
+            continue
+        cost = sum(graph.edges[u, v].get("weight", 1) for u, v in pairwise(nodes))
+        out_if, in_if = graph.edges[nodes[0], nodes[1]]["ends"][nodes[0]]
+        out[target] = (nodes[1], out_if, in_if, cost if weighted else None)
+    return out
+
+
+def test_routing_tables_take_networkx_first_hops() -> None:
+    """`show ip route` next hops and OSPF costs, for every device, on a fabric with an
+    uneven cost and a hole: the same as networkx's single-source paths."""
+    lab = SimLab.build("medium", seed=42)
+    links = lab.inventory().links
+    a, b = links[3], links[11]
+    lab.configure(a.a_device, [f"interface {a.a_interface}", " ip ospf cost 30"])
+    lab.configure(b.b_device, [f"interface {b.b_interface}", " shutdown"])
+    routing = lab.routing
+    for dev in lab.inventory().device_names():
+        for kind, graph in (("ospf", routing.ospf), ("bgp", routing.bgp)):
+            mine = {
+                t: (h.next_device, h.out_if, h.next_in_if, cost if kind == "ospf" else None)
+                for t, (h, cost) in routing._first_hops(kind, dev).items()
+            }
+            assert mine == _first_hops_by_networkx(lab, graph, dev, kind == "ospf"), (dev, kind)

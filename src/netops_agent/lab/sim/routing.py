@@ -12,16 +12,18 @@ import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 from heapq import heappop, heappush
-from itertools import pairwise
-from typing import Any
+from itertools import count, pairwise
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
 from netops_agent.lab.sim.state import Derived, _ip_int, _network, _prefix
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,10 @@ class Routing:
         adj[u][v] = adj.setdefault(v, {})[u] = (weight, ends)
 
     def _graph(self, kind: str) -> nx.Graph:
+        """The networkx graph of the same edges (for callers that want networkx)."""
         if kind not in self._graphs:
+            import networkx as nx
+
             g = nx.Graph()
             g.add_nodes_from(self.inv.device_names())
             for u, v, attrs in self._edges[kind]:
@@ -148,13 +153,6 @@ class Routing:
     # --- lookups ----------------------------------------------------------------------------
     def _ip_of(self, dev: str, ifname: str) -> str:
         return self.configs[dev].interfaces[ifname].ip or ""
-
-    def _hops(self, graph: nx.Graph, path: list[str]) -> list[Hop]:
-        hops = []
-        for u, v in pairwise(path):
-            out_if, in_if = graph.edges[u, v]["ends"][u]
-            hops.append(Hop(u, out_if, v, in_if, self._ip_of(v, in_if)))
-        return hops
 
     def path(self, src: str, dst_ip: str) -> tuple[list[Hop], str] | None:
         """Hops from `src` towards `dst_ip` and the device that answers; None if no route."""
@@ -249,24 +247,27 @@ class Routing:
         out.extend(self._bgp_routes(dev))
         return out
 
-    def _first_hops(self, graph: nx.Graph, dev: str, weight: str | None) -> dict[str, tuple[Hop, int]]:
-        paths = (
-            nx.single_source_dijkstra_path(graph, dev, weight=weight)
-            if weight
-            else nx.single_source_shortest_path(graph, dev)
-        )
-        out = {}
-        for target, nodes in paths.items():
-            if len(nodes) < 2:
+    def _first_hops(self, kind: str, dev: str) -> dict[str, tuple[Hop, float]]:
+        """Per reachable device: the first hop from `dev` and the path's cost, on the path
+        networkx's `single_source_dijkstra_path` (OSPF, weighted) or
+        `single_source_shortest_path` (BGP, hops) picks."""
+        adj = self._adj[kind]
+        dist, pred = (_dijkstra_tree if kind == "ospf" else _bfs_tree)(adj, dev)
+        out: dict[str, tuple[Hop, float]] = {}
+        first: dict[str, str] = {}  # device -> the neighbour of `dev` its path leaves by
+        for target in dist:  # in the order found: a node's predecessor comes before it
+            if target == dev:
                 continue
-            cost = sum(graph.edges[u, v].get("weight", 1) for u, v in pairwise(nodes))
-            out[target] = (self._hops(graph, nodes[:2])[0], cost)
+            up = pred[target]
+            nxt = first[target] = target if up == dev else first[up]
+            out_if, in_if = adj[dev][nxt][1][dev]
+            out[target] = (Hop(dev, out_if, nxt, in_if, self._ip_of(nxt, in_if)), dist[target])
         return out
 
     def _ospf_routes(self, dev: str) -> list[Route]:
         mine = {str(n) for n, d, _ in self.connected if d == dev}
         out, seen = [], set(mine)
-        first = self._first_hops(self.ospf, dev, "weight")
+        first = self._first_hops("ospf", dev)
         for net, owner, name in self.connected:
             itf = self.configs[owner].interfaces[name]
             if owner == dev or owner not in first or itf.ospf_area is None:
@@ -281,7 +282,7 @@ class Routing:
         return out
 
     def _bgp_routes(self, dev: str) -> list[Route]:
-        first = self._first_hops(self.bgp, dev, None)
+        first = self._first_hops("bgp", dev)
         out = []
         for net, owner in self.origin:
             if owner != dev and owner in first:
@@ -460,6 +461,54 @@ def bidirectional_dijkstra(
                     if finaldist is None or finaldist > total:
                         finaldist, meetnode = total, w
     return None
+
+
+def _dijkstra_tree(
+    adj: dict[str, dict[str, tuple[float, Any]]], source: str
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Distances and predecessors from `source` as networkx's single-source Dijkstra
+    (networkx 3.x `_dijkstra_multisource`) finds them: a heap of (distance, insertion
+    counter, node); a node's predecessor is the last that strictly improved it."""
+    if source not in adj:
+        raise KeyError(f"Source {source} not in G")
+    dist: dict[str, float] = {}
+    seen: dict[str, float] = {source: 0}
+    pred: dict[str, str] = {}
+    c = count()
+    fringe: list[tuple[float, int, str]] = [(0, next(c), source)]
+    while fringe:
+        d, _, v = heappop(fringe)
+        if v in dist:
+            continue
+        dist[v] = d
+        for u, (cost, _) in adj[v].items():
+            vu = d + cost
+            if u in dist:
+                if vu < dist[u]:
+                    raise ValueError("Contradictory paths found:", "negative weights?")
+            elif u not in seen or vu < seen[u]:
+                seen[u] = vu
+                heappush(fringe, (vu, next(c), u))
+                pred[u] = v
+    return dist, pred
+
+
+def _bfs_tree(adj: dict[str, dict[str, Any]], source: str) -> tuple[dict[str, float], dict[str, str]]:
+    """Hop counts and predecessors from `source` as networkx's `single_source_shortest_path`
+    finds them: breadth first, neighbours in adjacency order, the first discoverer kept."""
+    if source not in adj:
+        raise KeyError(f"Source {source} not in G")
+    dist: dict[str, float] = {source: 0}
+    pred: dict[str, str] = {}
+    order = [source]
+    for v in order:  # grows while it is read: a FIFO queue
+        dv = dist[v] + 1
+        for w in adj[v]:
+            if w not in dist:
+                dist[w] = dv
+                pred[w] = v
+                order.append(w)
+    return dist, pred
 
 
 def _join(preds: list[dict[str, str | None]], meet: str) -> list[str]:
