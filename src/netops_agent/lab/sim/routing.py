@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
-from netops_agent.lab.sim.state import Derived, _ip_int, _network, _prefix
+from netops_agent.lab.sim.state import Derived, _dotted, _ip_int, _net_ints, _network_of, _prefix
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
 
@@ -95,21 +95,21 @@ class Routing:
                 self._add_edge("bgp", ad, bd, {"ends": {ad: (ai, bi), bd: (bi, ai)}})
         self._graphs: dict[str, nx.Graph] = {}
         self.addr: dict[str, tuple[str, str]] = {}  # ip -> (device, interface)
-        self.connected: list[tuple[ipaddress.IPv4Network, str, str]] = []
+        # connected subnets as integers: (network, mask, prefix length, device, interface)
+        self._conn: list[tuple[int, int, int, str, str]] = []
         for dev, cfg in configs.items():
             for name, itf in cfg.interfaces.items():
                 if itf.ip:
                     self.addr[itf.ip] = (dev, name)
-                    net = _network(itf.ip, itf.prefixlen)
-                    self.connected.append((net, dev, name))
+                    self._conn.append((*_net_ints(itf.ip, itf.prefixlen), dev, name))
         self.origin: list[tuple[ipaddress.IPv4Network, str]] = [
             (_prefix(p), dev) for dev, ps in d.originated.items() for p in ps
         ]
         # lookups a sweep of pings repeats: per-device connected nets and the origins as
         # integers (network, mask), paths and routing tables once computed
         self._connected_of: dict[str, list[tuple[int, int, str]]] = {}
-        for net, dev, name in self.connected:
-            self._connected_of.setdefault(dev, []).append((int(net.network_address), int(net.netmask), name))
+        for net, mask, _, dev, name in self._conn:
+            self._connected_of.setdefault(dev, []).append((net, mask, name))
         self._origin_at: dict[int, dict[int, int]] = {}  # mask -> network -> first origin index
         for n, (net, _) in enumerate(self.origin):
             self._origin_at.setdefault(int(net.netmask), {}).setdefault(int(net.network_address), n)
@@ -141,6 +141,11 @@ class Routing:
                 g.add_edge(u, v, **attrs)
             self._graphs[kind] = g
         return self._graphs[kind]
+
+    @property
+    def connected(self) -> list[tuple[ipaddress.IPv4Network, str, str]]:
+        """Every connected subnet as (network, device, interface), in config order."""
+        return [(_network_of(net, plen), dev, name) for net, _, plen, dev, name in self._conn]
 
     @property
     def ospf(self) -> nx.Graph:
@@ -227,9 +232,9 @@ class Routing:
         cfg = self.configs[dev]
         for name, itf in cfg.interfaces.items():
             if itf.ip and self.d.iface[(dev, name)].oper_up:
-                net = _network(itf.ip, itf.prefixlen)
+                net, _, plen = _net_ints(itf.ip, itf.prefixlen)
                 if itf.prefixlen != 32:
-                    out.append(Route("C", str(net.network_address), net.prefixlen, "", name))
+                    out.append(Route("C", _dotted(net), plen, "", name))
                 out.append(Route("L", itf.ip, 32, "", name))
         for r in cfg.statics:
             out.append(
@@ -265,20 +270,18 @@ class Routing:
         return out
 
     def _ospf_routes(self, dev: str) -> list[Route]:
-        mine = {str(n) for n, d, _ in self.connected if d == dev}
-        out, seen = [], set(mine)
+        seen = {(net, plen) for net, _, plen, d, _ in self._conn if d == dev}  # a subnet is
+        out = []  # (network, prefix length), as its text would be
         first = self._first_hops("ospf", dev)
-        for net, owner, name in self.connected:
+        for net, _, plen, owner, name in self._conn:
             itf = self.configs[owner].interfaces[name]
             if owner == dev or owner not in first or itf.ospf_area is None:
                 continue
-            if not self.d.iface[(owner, name)].oper_up or str(net) in seen:
+            if not self.d.iface[(owner, name)].oper_up or (net, plen) in seen:
                 continue
-            seen.add(str(net))
+            seen.add((net, plen))
             hop, cost = first[owner]
-            out.append(
-                Route("O", str(net.network_address), net.prefixlen, hop.next_ip, hop.out_if, 110, cost + 1)
-            )
+            out.append(Route("O", _dotted(net), plen, hop.next_ip, hop.out_if, 110, cost + 1))
         return out
 
     def _bgp_routes(self, dev: str) -> list[Route]:

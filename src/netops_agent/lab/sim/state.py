@@ -193,6 +193,21 @@ def _network(ip: str, plen: int | None) -> ipaddress.IPv4Network:  # routing.py 
     return ipaddress.IPv4Interface(f"{ip}/{plen}").network
 
 
+@lru_cache(maxsize=65536)
+def _net_ints(ip: str, plen: int | None) -> tuple[int, int, int]:
+    """(network, mask, prefix length) of `ip/plen` as integers, as `_network` gives them."""
+    if _plain_plen(plen):
+        mask = _MASKS[plen]  # type: ignore[index]
+        return _ip_int(ip) & mask, mask, plen  # type: ignore[return-value]
+    net = _network(ip, plen)
+    return int(net.network_address), int(net.netmask), net.prefixlen
+
+
+@lru_cache(maxsize=65536)
+def _network_of(net: int, plen: int) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network((net, plen))
+
+
 def _plain_plen(plen: object) -> bool:
     return type(plen) is int and 0 <= plen <= 32
 
