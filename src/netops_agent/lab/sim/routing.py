@@ -11,13 +11,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
-from heapq import heappop, heappush
-from itertools import count, pairwise
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
+from netops_agent.lab.sim.paths import BfsTree, _bfs_tree, _dijkstra_tree, bidirectional_dijkstra, unit_path
 from netops_agent.lab.sim.state import Derived, _dotted, _ip_int, _net_ints, _network_of, _prefix
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
@@ -114,6 +114,9 @@ class Routing:
         for n, (net, _) in enumerate(self.origin):
             self._origin_at.setdefault(int(net.netmask), {}).setdefault(int(net.network_address), n)
         self._weights: dict[str, dict[str, list[tuple[str, float]]]] = {}
+        self._nbrs: dict[str, dict[str, list[str]]] = {}  # neighbours, for equal-cost graphs
+        self._trees: dict[tuple[str, str], BfsTree] = {}
+        self._uniform: dict[str, bool] = {}
         self._paths: dict[tuple[str, str, str], list[str] | None] = {}
         self._found: dict[tuple[str, str], tuple[tuple[Hop, ...], str] | None] = {}
         self._routes: dict[str, list[Route]] = {}
@@ -207,19 +210,36 @@ class Routing:
         return self._shortest_in(kind, src, target)
 
     def _shortest_in(self, kind: str, src: str, target: str) -> list[str] | None:
+        """networkx's bidirectional Dijkstra path; on a graph whose links all cost the same,
+        from the source's breadth-first tree, built once per source (paths.unit_path)."""
         k = (kind, src, target)
         if k not in self._paths:
-            adj = self._weights.get(kind)
-            if adj is None:
-                adj = self._weights[kind] = {
-                    u: [(v, e[0]) for v, e in nbrs.items()] for u, nbrs in self._adj[kind].items()
-                }
-            if src not in adj or target not in adj:
+            graph = self._adj[kind]
+            if src not in graph or target not in graph:
                 self._paths[k] = None
+            elif self._equal_costs(kind):
+                nbrs = self._nbrs.get(kind)
+                if nbrs is None:
+                    nbrs = self._nbrs[kind] = {u: list(vs) for u, vs in graph.items()}
+                tree = self._trees.get((kind, src))
+                if tree is None:
+                    tree = self._trees[(kind, src)] = BfsTree(nbrs, src)
+                self._paths[k] = unit_path(nbrs, tree, target)
             else:
+                adj = self._weights.get(kind)
+                if adj is None:
+                    adj = self._weights[kind] = {
+                        u: [(v, e[0]) for v, e in vs.items()] for u, vs in graph.items()
+                    }
                 self._paths[k] = bidirectional_dijkstra(adj, src, target)
         found = self._paths[k]
         return list(found) if found is not None else None
+
+    def _equal_costs(self, kind: str) -> bool:
+        if kind not in self._uniform:
+            costs = {e[0] for vs in self._adj[kind].values() for e in vs.values()}
+            self._uniform[kind] = len(costs) <= 1 and all(c > 0 for c in costs)
+        return self._uniform[kind]
 
     # --- routing table -----------------------------------------------------------------------
     def routes(self, dev: str) -> list[Route]:
@@ -402,127 +422,3 @@ def _matches(spec: str, ip: str) -> bool:
         return spec[5:] == ip
     care, value = _wildcard(spec)
     return _ip_int(ip) & care == value
-
-
-def bidirectional_dijkstra(
-    adj: dict[str, list[tuple[str, float]]], source: str, target: str
-) -> list[str] | None:
-    """networkx's `bidirectional_dijkstra` (networkx 3.x, undirected graph), step for step,
-    over an adjacency list with the weights already read: the same expansions in the same
-    order, so the same path among equal-cost ones; None when there is none.
-
-    networkx keeps each direction's fringe as a heap of (distance, insertion counter,
-    node): it pops the nearest node, ties in insertion order. Here each direction keeps
-    a FIFO list per distance and a heap of the distances only: the same pops in the same
-    order, without a heap operation per edge (link-state graphs have few distinct costs)."""
-    if source == target:
-        return [source]
-    dists: list[dict[str, float]] = [{}, {}]
-    preds: list[dict[str, str | None]] = [{source: None}, {target: None}]
-    seen: list[dict[str, float]] = [{source: 0}, {target: 0}]
-    keys: list[list[float]] = [[0], [0]]  # the distances with nodes waiting, a heap
-    waiting: list[dict[float, list[str]]] = [{0: [source]}, {0: [target]}]  # distance -> FIFO
-    head: list[dict[float, int]] = [{0: 0}, {0: 0}]  # distance -> next position in its FIFO
-    finaldist: float | None = None
-    meetnode: str | None = None
-    direction = 1
-    while keys[0] and keys[1]:
-        direction = 1 - direction
-        kd, wd, hd = keys[direction], waiting[direction], head[direction]
-        dist = kd[0]
-        fifo, at = wd[dist], hd[dist]
-        v = fifo[at]
-        if at + 1 == len(fifo):
-            heappop(kd)
-            del wd[dist], hd[dist]
-        else:
-            hd[dist] = at + 1
-        mine = dists[direction]
-        if v in mine:
-            continue
-        mine[v] = dist
-        if v in dists[1 - direction]:
-            return _join(preds, meetnode) if meetnode is not None else None
-        seen_d, seen_o, pred_d = seen[direction], seen[1 - direction], preds[direction]
-        for w, cost in adj[v]:
-            if w in mine:
-                continue
-            length = dist + cost
-            old = seen_d.get(w)
-            if old is None or length < old:
-                seen_d[w] = length
-                fifo = wd.get(length)  # type: ignore[assignment]
-                if fifo is None:
-                    wd[length], hd[length] = [w], 0
-                    heappush(kd, length)
-                else:
-                    fifo.append(w)
-                pred_d[w] = v
-                other = seen_o.get(w)
-                if other is not None:
-                    total = length + other
-                    if finaldist is None or finaldist > total:
-                        finaldist, meetnode = total, w
-    return None
-
-
-def _dijkstra_tree(
-    adj: dict[str, dict[str, tuple[float, Any]]], source: str
-) -> tuple[dict[str, float], dict[str, str]]:
-    """Distances and predecessors from `source` as networkx's single-source Dijkstra
-    (networkx 3.x `_dijkstra_multisource`) finds them: a heap of (distance, insertion
-    counter, node); a node's predecessor is the last that strictly improved it."""
-    if source not in adj:
-        raise KeyError(f"Source {source} not in G")
-    dist: dict[str, float] = {}
-    seen: dict[str, float] = {source: 0}
-    pred: dict[str, str] = {}
-    c = count()
-    fringe: list[tuple[float, int, str]] = [(0, next(c), source)]
-    while fringe:
-        d, _, v = heappop(fringe)
-        if v in dist:
-            continue
-        dist[v] = d
-        for u, (cost, _) in adj[v].items():
-            vu = d + cost
-            if u in dist:
-                if vu < dist[u]:
-                    raise ValueError("Contradictory paths found:", "negative weights?")
-            elif u not in seen or vu < seen[u]:
-                seen[u] = vu
-                heappush(fringe, (vu, next(c), u))
-                pred[u] = v
-    return dist, pred
-
-
-def _bfs_tree(adj: dict[str, dict[str, Any]], source: str) -> tuple[dict[str, float], dict[str, str]]:
-    """Hop counts and predecessors from `source` as networkx's `single_source_shortest_path`
-    finds them: breadth first, neighbours in adjacency order, the first discoverer kept."""
-    if source not in adj:
-        raise KeyError(f"Source {source} not in G")
-    dist: dict[str, float] = {source: 0}
-    pred: dict[str, str] = {}
-    order = [source]
-    for v in order:  # grows while it is read: a FIFO queue
-        dv = dist[v] + 1
-        for w in adj[v]:
-            if w not in dist:
-                dist[w] = dv
-                pred[w] = v
-                order.append(w)
-    return dist, pred
-
-
-def _join(preds: list[dict[str, str | None]], meet: str) -> list[str]:
-    forward: list[str] = []
-    node: str | None = meet
-    while node is not None:
-        forward.append(node)
-        node = preds[0][node]
-    forward.reverse()
-    node = preds[1][meet]
-    while node is not None:
-        forward.append(node)
-        node = preds[1][node]
-    return forward
