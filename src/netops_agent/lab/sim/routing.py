@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     protocol: str  # C L S O B
     network: str
@@ -37,7 +37,7 @@ class Route:
     metric: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hop:
     device: str
     out_if: str
