@@ -37,7 +37,7 @@ from typing import Any
 
 from netops_agent.lab.disturbance import injection_order
 from netops_agent.lab.sim.routing import Routing
-from netops_agent.lab.sim.state import derive
+from netops_agent.lab.sim.state import _ip_int, derive
 from netops_agent.models import InjectedFault, Inventory
 
 
@@ -97,10 +97,10 @@ def _reach(routing: Routing, src: str, dst_ip: str) -> str:
             h.next_device, h.next_in_if, "in", dst_ip
         ):
             return "filtered"
-    ip = ipaddress.IPv4Address(dst_ip)
-    for net, dev, name in routing.connected:  # a host behind an SVI: the SVI's outbound ACL
-        blocked = dev == last and ip in net and dst_ip not in routing.addr
-        if blocked and not routing._acl_permits(dev, name, "out", dst_ip):
+    ip = _ip_int(dst_ip)
+    for net, mask, name in routing._connected_of.get(last, ()):  # a host behind an SVI: the
+        blocked = ip & mask == net and dst_ip not in routing.addr  # SVI's outbound ACL
+        if blocked and not routing._acl_permits(last, name, "out", dst_ip):
             return "filtered"
     return "ok"
 

@@ -83,33 +83,76 @@ def effective_duplex(a: str, b: str) -> tuple[str, str]:
     return ea, eb
 
 
+class _Wiring:
+    """What derive reads from the inventory, as plain tuples, built once per inventory (the
+    inventory's links and sessions are never changed in place; a copy with new lists gets
+    its own)."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.links_of, self.sessions_of = inv.links, inv.bgp_sessions
+        self.links = [(lk.id, lk.a_device, lk.a_interface, lk.b_device, lk.b_interface) for lk in inv.links]
+        ends = {lk.id: (lk.a_device, lk.a_interface, lk.b_device, lk.b_interface) for lk in inv.links}
+        # (device, peer ip, peer device, local ip, the link's two ends)
+        self.sessions = [
+            (s.device, s.peer_ip, s.peer_device, s.local_ip, ends[s.link_id]) for s in inv.bgp_sessions
+        ]
+        self.devices = [d.name for d in inv.devices]
+        self.peer_of = {(s.device, s.peer_ip): s.peer_device for s in inv.bgp_sessions}
+
+    @classmethod
+    def of(cls, inv: Inventory) -> _Wiring:
+        w = inv.__dict__.get("_sim_wiring")
+        if w is None or w.links_of is not inv.links or w.sessions_of is not inv.bgp_sessions:
+            w = cls(inv)
+            inv.__dict__["_sim_wiring"] = w
+        return w  # type: ignore[no-any-return]
+
+
+# IfState and BgpState are frozen values: derive hands out shared instances
+_BOOLS = (False, True)
+_IF_STATES = {(a, o, e): IfState(a, o, e) for a in _BOOLS for o in _BOOLS for e in _BOOLS}
+_BGP_STATES: dict[tuple[str, int, type, str], BgpState] = {}
+
+
+def _bgp_state(state: str, prefixes: int = 0, notification: str = "") -> BgpState:
+    k = (state, prefixes, type(prefixes), notification)
+    found = _BGP_STATES.get(k)
+    if found is None:
+        found = _BGP_STATES[k] = BgpState(state, prefixes, notification)
+    return found
+
+
 def derive(inv: Inventory, configs: dict[str, DeviceConfig], cond: Conditions) -> Derived:
+    wiring = _Wiring.of(inv)
     down = set(cond.down_devices)
     cut = set(cond.cut_links)
+    err = cond.err_disabled
+    states = _IF_STATES
     iface: dict[tuple[str, str], IfState] = {}
     for dev, cfg in configs.items():
+        dev_down = dev in down
         for name, itf in cfg.interfaces.items():
-            errd = key(dev, name) in cond.err_disabled
-            up = dev not in down and not itf.shutdown and not errd
-            iface[(dev, name)] = IfState(admin_up=not itf.shutdown, oper_up=up, err_disabled=errd)
+            errd = bool(err) and key(dev, name) in err
+            admin = not itf.shutdown
+            iface[(dev, name)] = states[(admin, admin and not dev_down and not errd, errd)]
     ospf: dict[tuple[str, str], str] = {}
     duplex: dict[tuple[str, str], str] = {}
-    for link in inv.links:
-        (ad, ai), (bd, bi) = link.ends()
-        a, b = iface[(ad, ai)], iface[(bd, bi)]
-        link_up = a.oper_up and b.oper_up and link.id not in cut
-        iface[(ad, ai)] = IfState(a.admin_up, link_up, a.err_disabled)
-        iface[(bd, bi)] = IfState(b.admin_up, link_up, b.err_disabled)
+    for link_id, ad, ai, bd, bi in wiring.links:
+        ka, kb = (ad, ai), (bd, bi)
+        a, b = iface[ka], iface[kb]
+        link_up = a.oper_up and b.oper_up and link_id not in cut
+        iface[ka] = states[(a.admin_up, link_up, a.err_disabled)]
+        iface[kb] = states[(b.admin_up, link_up, b.err_disabled)]
         ca, cb = configs[ad].interfaces[ai], configs[bd].interfaces[bi]
-        duplex[(ad, ai)], duplex[(bd, bi)] = effective_duplex(ca.duplex, cb.duplex)
+        duplex[ka], duplex[kb] = effective_duplex(ca.duplex, cb.duplex)
         if not link_up or ca.ospf_area is None or cb.ospf_area is None:
             continue
-        if (ca.ospf_hello, ca.ospf_dead) != (cb.ospf_hello, cb.ospf_dead):
+        if ca.ospf_hello != cb.ospf_hello or ca.ospf_dead != cb.ospf_dead:
             continue  # hellos are dropped: no neighbour at all
         state = "FULL" if ca.mtu == cb.mtu else "EXSTART"
-        ospf[(ad, ai)] = ospf[(bd, bi)] = state
+        ospf[ka] = ospf[kb] = state
     originated = _originated(configs, iface, down)
-    bgp = _bgp(inv, configs, cond, iface, originated)
+    bgp = _bgp(wiring, configs, cond, iface, originated)
     return Derived(iface=iface, ospf=ospf, bgp=bgp, originated=originated, duplex=duplex)
 
 
@@ -145,7 +188,51 @@ def _resolvable(r: StaticRoute, cfg: DeviceConfig, iface: dict[tuple[str, str], 
 @lru_cache(maxsize=65536)
 def _network(ip: str, plen: int | None) -> ipaddress.IPv4Network:  # routing.py shares it
     """Addresses are parsed once per twin, not once per derive."""
+    if _plain_plen(plen):
+        return ipaddress.IPv4Network((_ip_int(ip) & _MASKS[plen], plen))  # type: ignore[index]
     return ipaddress.IPv4Interface(f"{ip}/{plen}").network
+
+
+@lru_cache(maxsize=65536)
+def _net_ints(ip: str, plen: int | None) -> tuple[int, int, int]:
+    """(network, mask, prefix length) of `ip/plen` as integers, as `_network` gives them."""
+    if _plain_plen(plen):
+        mask = _MASKS[plen]  # type: ignore[index]
+        return _ip_int(ip) & mask, mask, plen  # type: ignore[return-value]
+    net = _network(ip, plen)
+    return int(net.network_address), int(net.netmask), net.prefixlen
+
+
+@lru_cache(maxsize=65536)
+def _network_of(net: int, plen: int) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network((net, plen))
+
+
+def _plain_plen(plen: object) -> bool:
+    return type(plen) is int and 0 <= plen <= 32
+
+
+_MASKS = [(0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33)]
+
+
+@lru_cache(maxsize=65536)
+def _ip_int(ip: str) -> int:
+    """`int(ipaddress.IPv4Address(ip))`, parsed by hand when the text is four plain
+    decimal octets (what `ipaddress` accepts); anything else goes to `ipaddress` (and
+    its error)."""
+    parts = ip.split(".")
+    if len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and (p[0] != "0" or p == "0") and int(p) <= 255
+        for p in parts
+    ):
+        a, b, c, d = (int(p) for p in parts)
+        return (a << 24) | (b << 16) | (c << 8) | d
+    return int(ipaddress.IPv4Address(ip))
+
+
+def _dotted(n: int) -> str:
+    """`str(ipaddress.IPv4Address(n))` for 0 <= n < 2**32."""
+    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
 @lru_cache(maxsize=65536)
@@ -155,82 +242,102 @@ def _prefix(text: str) -> ipaddress.IPv4Network:
 
 @lru_cache(maxsize=65536)
 def _net(ip: str | None, plen: int | None) -> str:
+    """`str(_network(ip or "0.0.0.0", plen))`, by integer arithmetic when it can."""
+    if _plain_plen(plen):
+        return f"{_dotted(_ip_int(ip or '0.0.0.0') & _MASKS[plen])}/{plen}"  # type: ignore[index]
     return str(_network(ip or "0.0.0.0", plen))
 
 
 def _bgp(
-    inv: Inventory,
+    wiring: _Wiring,
     configs: dict[str, DeviceConfig],
     cond: Conditions,
     iface: dict[tuple[str, str], IfState],
     originated: dict[str, list[str]],
 ) -> dict[tuple[str, str], BgpState]:
     """Session state per configured neighbour; prefixes counted per connected component."""
-    link_by_id = {link.id: link for link in inv.links}
-    asn = {d: c.bgp.asn for d, c in configs.items() if c.bgp}
+    bgp_of = {d: c.bgp for d, c in configs.items()}
+    asn = {d: b.asn for d, b in bgp_of.items() if b}
     states: dict[tuple[str, str], BgpState] = {}
-    for s in inv.bgp_sessions:
-        cfg = configs[s.device].bgp
-        n = cfg.neighbors.get(s.peer_ip) if cfg else None
+    admin, active, established = _bgp_state("Idle (Admin)"), _bgp_state("Active"), _bgp_state("Established")
+    for dev, peer_ip, peer_dev, local_ip, (ad, ai, bd, bi) in wiring.sessions:
+        cfg = bgp_of[dev]
+        n = cfg.neighbors.get(peer_ip) if cfg else None
         if n is None or n.remote_as is None:
             continue
-        peer_cfg = configs[s.peer_device].bgp
-        pn = peer_cfg.neighbors.get(s.local_ip) if peer_cfg else None
-        link = link_by_id[s.link_id]
-        (ad, ai), (bd, bi) = link.ends()
+        peer_cfg = bgp_of[peer_dev]
+        pn = peer_cfg.neighbors.get(local_ip) if peer_cfg else None
         transport = iface[(ad, ai)].oper_up and iface[(bd, bi)].oper_up
         if n.shutdown:
-            states[(s.device, s.peer_ip)] = BgpState("Idle (Admin)")
+            states[(dev, peer_ip)] = admin
         elif not transport or pn is None or pn.remote_as is None or pn.shutdown:
-            states[(s.device, s.peer_ip)] = BgpState("Active")
-        elif n.remote_as != asn.get(s.peer_device):
-            states[(s.device, s.peer_ip)] = BgpState("Idle", notification="bad_as_sent")
-        elif pn.remote_as != asn.get(s.device):
-            states[(s.device, s.peer_ip)] = BgpState("Idle", notification="bad_as_received")
+            states[(dev, peer_ip)] = active
+        elif n.remote_as != asn.get(peer_dev):
+            states[(dev, peer_ip)] = _bgp_state("Idle", notification="bad_as_sent")
+        elif pn.remote_as != asn.get(dev):
+            states[(dev, peer_ip)] = _bgp_state("Idle", notification="bad_as_received")
         else:
-            states[(s.device, s.peer_ip)] = BgpState("Established")
+            states[(dev, peer_ip)] = established
     # Max-prefix: a surge from the peer beyond the limit tears the session down.
-    for (dev, peer_ip), st in list(states.items()):
+    for (dev, peer_ip), st in list(states.items()) if cond.peer_prefixes else ():
         surge = cond.peer_prefixes.get(key(dev, peer_ip))
         limit = configs[dev].bgp.neighbors[peer_ip].max_prefix  # type: ignore[union-attr]
         if st.state == "Established" and surge is not None and limit is not None and surge > limit:
-            states[(dev, peer_ip)] = BgpState("Idle (PfxCt)", surge, "maxpfx")
+            states[(dev, peer_ip)] = _bgp_state("Idle (PfxCt)", surge, "maxpfx")
     # A session is up only if it is up on both ends; a Cease from the peer leaves us Idle.
-    for s in inv.bgp_sessions:
-        mine, theirs = states.get((s.device, s.peer_ip)), states.get((s.peer_device, s.local_ip))
+    for dev, peer_ip, peer_dev, local_ip, _ in wiring.sessions:
+        mine, theirs = states.get((dev, peer_ip)), states.get((peer_dev, local_ip))
         if mine is None or mine.state != "Established":
             continue
         if theirs is None or theirs.state != "Established":
             ceased = theirs is not None and theirs.state == "Idle (PfxCt)"
-            states[(s.device, s.peer_ip)] = BgpState("Idle" if ceased else "Active")
-    return _count_prefixes(inv, states, originated, cond)
+            states[(dev, peer_ip)] = _bgp_state("Idle" if ceased else "Active")
+    return _count_prefixes(wiring, states, originated, cond)
 
 
 def _count_prefixes(
-    inv: Inventory,
+    wiring: _Wiring,
     states: dict[tuple[str, str], BgpState],
     originated: dict[str, list[str]],
     cond: Conditions,
 ) -> dict[tuple[str, str], BgpState]:
     """Prefixes received over a session: what the peer's side of the BGP graph originates."""
-    import networkx as nx
-
-    g = nx.Graph()
-    g.add_nodes_from(d.name for d in inv.devices)
-    peer_of = {(s.device, s.peer_ip): s.peer_device for s in inv.bgp_sessions}
-    for (dev, peer_ip), st in states.items():
+    peer_of = wiring.peer_of
+    adj: dict[str, list[str]] = {d: [] for d in wiring.devices}
+    for k, st in states.items():
         if st.state == "Established":
-            g.add_edge(dev, peer_of[(dev, peer_ip)])
-    total = {}
-    for comp in nx.connected_components(g):
-        count = sum(len(originated.get(d, [])) for d in comp)
-        total.update(dict.fromkeys(comp, count))
-    out = {}
-    for (dev, peer_ip), st in states.items():
-        if st.state != "Established":
-            out[(dev, peer_ip)] = st
+            dev, peer = k[0], peer_of[k]
+            adj.setdefault(dev, []).append(peer)
+            adj.setdefault(peer, []).append(dev)
+    total: dict[str, int] = {}
+    for start in adj:  # connected components of the Established sessions
+        if start in total:
             continue
-        extra = cond.peer_prefixes.get(key(dev, peer_ip), 0)
-        own = len(originated.get(dev, []))
-        out[(dev, peer_ip)] = BgpState("Established", max(total[dev] - own, 0) + extra)
+        comp, todo = [start], [start]
+        total[start] = 0
+        while todo:
+            for w in adj[todo.pop()]:
+                if w not in total:
+                    total[w] = 0
+                    comp.append(w)
+                    todo.append(w)
+        count = sum(len(originated.get(d, ())) for d in comp)
+        for d in comp:
+            total[d] = count
+    out = {}
+    surges = cond.peer_prefixes
+    received: dict[str, BgpState] = {}  # per device, when no surge is added
+    for k, st in states.items():
+        if st.state != "Established":
+            out[k] = st
+            continue
+        dev = k[0]
+        extra = surges.get(key(*k), 0) if surges else 0
+        if extra == 0 and type(extra) is int and dev in received:
+            out[k] = received[dev]
+            continue
+        own = len(originated.get(dev, ()))
+        out[k] = _bgp_state("Established", max(total[dev] - own, 0) + extra)
+        if extra == 0 and type(extra) is int:
+            received[dev] = out[k]
     return out

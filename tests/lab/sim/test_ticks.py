@@ -1,0 +1,48 @@
+"""The twin keeps its telemetry ticks without their timestamp column and gives back the same tables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyarrow as pa
+
+from netops_agent.lab.sim.lab import SimLab, Ticks
+
+
+def test_ticks_read_back_as_sampled_and_since_filters_the_same() -> None:
+    lab = SimLab.build("small", 42, jitter=0.05)
+    sampled: list[pa.Table] = []
+    real = lab.sample
+
+    def sample() -> pa.Table:
+        sampled.append(real())
+        return sampled[-1]
+
+    lab.sample = sample  # type: ignore[method-assign]
+    lab.advance(95)
+    assert len(lab.telemetry) == len(sampled) == 9
+    for n, tbl in enumerate(sampled):
+        assert lab.telemetry[n].equals(tbl, check_metadata=True)
+        kept = lab.telemetry._ticks[n][0]
+        assert "ts" not in kept.column_names  # the stamp column is not held
+    assert all(a.equals(b) for a, b in zip(lab.telemetry, sampled, strict=True))
+    assert lab.telemetry_since(None).equals(pa.concat_tables(sampled))
+    mid = sampled[3]["ts"][0].as_py()
+    assert lab.telemetry_since(mid).equals(pa.concat_tables(sampled[4:]))
+    assert lab.telemetry_since(mid - timedelta(microseconds=1)).equals(pa.concat_tables(sampled[3:]))
+    assert lab.telemetry_since(sampled[-1]["ts"][0].as_py()).num_rows == 0
+
+
+def test_a_tick_with_several_stamps_is_kept_whole() -> None:
+    ticks = Ticks()
+    t0 = pa.scalar(0, pa.timestamp("us")).as_py()
+    mixed = pa.table(
+        {"ts": pa.array([t0, t0 + timedelta(seconds=1)], pa.timestamp("us")), "value": [1.0, 2.0]}
+    )
+    ticks.append(mixed)
+    ticks.append(mixed.slice(0, 0))
+    assert ticks[0].equals(mixed) and ticks[1].num_rows == 0
+    ticks[1] = mixed.slice(0, 1)  # replaced (as transient noise does): packed again
+    assert ticks[1].equals(mixed.slice(0, 1)) and "ts" not in ticks._ticks[1][0].column_names
+    assert [t.num_rows for t in ticks.since(None)] == [2, 1]
+    assert [t.num_rows for t in ticks.since(t0)] == []  # both start at t0
