@@ -97,11 +97,9 @@ def serve(
         Store(cfg.db_path).close()
     import uvicorn
 
-    from netops_agent.intake.config import load_detection
     from netops_agent.receivers.service import ReceiverOptions
     from netops_agent.serve.app import create_app
 
-    load_detection(detection)  # a bad rules file fails here, in one line, before serving
     for p in (syslog_port, trap_port):
         if p:
             _check_port(host, p, socket.SOCK_DGRAM)
@@ -113,6 +111,7 @@ def serve(
         notify=_notify_config(notify),
         auto_remediate=auto_remediate,
     )
+    # A bad rules file (--detection) fails here, in one line, before serving (the receivers load it).
     app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers, warm=True)
     console.print(
         f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{cfg.db_path}[/]"
@@ -122,7 +121,11 @@ def serve(
         + (" · auto-remediate" if auto_remediate else "")
         + " · Ctrl-C stops"
     )
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # Said, not detected: the app is ASGI 3 with a lifespan and serves no websockets.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", interface="asgi3", lifespan="on", ws="none"
+    )
+    server = uvicorn.Server(config)
     server.run(sockets=[listener])
     console.print("stopped")
 

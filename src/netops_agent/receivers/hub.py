@@ -131,7 +131,9 @@ class ReceiverHub:
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> ReceiverHub:
-        with Store(self.db):  # migrate and fail here, in the caller, on a bad database
+        # Migrate and fail here, in the caller, on a bad database; through the lease, so that
+        # `serve` checks the file once (its reader then reopens it without the checks).
+        with self._lease():
             pass
         self._thread.start()
         return self

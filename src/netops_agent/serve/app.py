@@ -110,7 +110,9 @@ def create_app(
     app.add_middleware(
         errors.BodyLimit, max_bytes=max_body_bytes, larger={"/api/v1/intake/": INTAKE_MAX_BODY_BYTES}
     )
-    for name in API_ROUTERS + PAGE_ROUTERS:
+    # Pages first: FastAPI builds an included router's routes when a request first walks
+    # past it, so the first page (`/`) builds the overview's routes, not the API's too.
+    for name in PAGE_ROUTERS + API_ROUTERS:
         app.include_router(importlib.import_module(name).router)
     if intake is not None:
         app.include_router(intake.router(dependencies=[Depends(security.require_write)]))
