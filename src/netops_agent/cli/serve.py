@@ -12,7 +12,11 @@ from netops_agent.cli.common import DbOption, console, settings
 from netops_agent.errors import ConfigError
 
 if TYPE_CHECKING:
+    from uvicorn import Server
+
     from netops_agent.notify.config import NotifyConfig
+    from netops_agent.receivers.service import ReceiverOptions
+    from netops_agent.serve.db import StoreAccess
 
 
 def serve(
@@ -95,15 +99,39 @@ def serve(
         from netops_agent.store import Store
 
         Store(cfg.db_path).close()
-    import uvicorn
+    from netops_agent.serve.db import StoreAccess
 
+    access = StoreAccess(cfg.db_path, hold_s=None if exclusive else 0.5)
+    access.open_early()  # DuckDB opens and checks the file while FastAPI loads
+    try:
+        server = _server(
+            access,
+            host,
+            port,
+            token,
+            _receivers(host, syslog_port, trap_port, auto_remediate, notify, detection),
+        )
+        server.run(sockets=[listener])
+    finally:
+        access.checked()  # the early open has ended before the interpreter does
+        access.close()
+    console.print("stopped")
+
+
+def _receivers(
+    host: str,
+    syslog_port: int | None,
+    trap_port: int | None,
+    auto_remediate: bool,
+    notify: Path | None,
+    detection: Path | None,
+) -> ReceiverOptions:
     from netops_agent.receivers.service import ReceiverOptions
-    from netops_agent.serve.app import create_app
 
     for p in (syslog_port, trap_port):
         if p:
             _check_port(host, p, socket.SOCK_DGRAM)
-    receivers = ReceiverOptions(
+    return ReceiverOptions(
         host=host,
         syslog_port=syslog_port,
         trap_port=trap_port,
@@ -111,23 +139,30 @@ def serve(
         notify=_notify_config(notify),
         auto_remediate=auto_remediate,
     )
+
+
+def _server(
+    access: StoreAccess, host: str, port: int, token: str | None, receivers: ReceiverOptions
+) -> Server:
+    import uvicorn
+
+    from netops_agent.serve.app import create_app
+
     # A bad rules file (--detection) fails here, in one line, before serving (the receivers load it).
-    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers, warm=True)
+    app = create_app(access.path, token, receivers=receivers, warm=True, access=access)
     console.print(
-        f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{cfg.db_path}[/]"
+        f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{access.path}[/]"
         + (" · writes need the token" if token else "")
-        + (f" · syslog :{syslog_port}" if syslog_port is not None else "")
-        + (f" · traps :{trap_port}" if trap_port is not None else "")
-        + (" · auto-remediate" if auto_remediate else "")
+        + (f" · syslog :{receivers.syslog_port}" if receivers.syslog_port is not None else "")
+        + (f" · traps :{receivers.trap_port}" if receivers.trap_port is not None else "")
+        + (" · auto-remediate" if receivers.auto_remediate else "")
         + " · Ctrl-C stops"
     )
     # Said, not detected: the app is ASGI 3 with a lifespan and serves no websockets.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", interface="asgi3", lifespan="on", ws="none"
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[listener])
-    console.print("stopped")
+    return uvicorn.Server(config)
 
 
 def _notify_config(path: Path | None) -> NotifyConfig | None:

@@ -130,11 +130,12 @@ class ReceiverHub:
         return fut
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> ReceiverHub:
-        # Migrate and fail here, in the caller, on a bad database; through the lease, so that
-        # `serve` checks the file once (its reader then reopens it without the checks).
-        with self._lease():
-            pass
+    def start(self, check_db: bool = True) -> ReceiverHub:
+        """Start the writer; first migrate, and fail here in the caller on a bad database,
+        unless the caller has (`serve`'s database access checks the file once for all)."""
+        if check_db:
+            with self._lease():
+                pass
         self._thread.start()
         return self
 

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from netops_agent.serve import errors, security
 from netops_agent.serve.db import StoreAccess
 from netops_agent.serve.jobs import JobManager
+from netops_agent.serve.templating import make_templates
 
 if TYPE_CHECKING:
     from netops_agent.receivers.service import ReceiverOptions
@@ -58,6 +58,7 @@ def create_app(
     extra_routers: Iterable[APIRouter] = (),
     receivers: ReceiverOptions | None = None,
     warm: bool = False,
+    access: StoreAccess | None = None,
 ) -> FastAPI:
     """The service for one DuckDB file. `token`, when set, is required for every write.
 
@@ -65,8 +66,10 @@ def create_app(
     other processes may write the file in between); None keeps one read-write connection
     for the service's life with a cursor per request (see `serve.db`). `warm` opens the
     database and compiles the first pages' templates at start, beside the first requests.
+    `access`: the database access to use (`serve` makes it first, to open the file while
+    FastAPI loads); `hold_s` is then its own.
     """
-    access = StoreAccess(db_path, hold_s=hold_s)
+    access = access or StoreAccess(db_path, hold_s=hold_s)
     jobs = JobManager(access, jobs_dir)
     intake = None
     if receivers is not None:  # Alertmanager / syslog / traps in, notifications out
@@ -76,8 +79,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if intake is not None:
-            intake.start()
+        if intake is not None:  # the file is checked once: by the access if it could open it
+            intake.start(check_db=not access.checked())
         warming = threading.Thread(target=_warm, args=(app,), name="netops-warm") if warm else None
         if warming is not None:
             warming.start()
@@ -102,7 +105,7 @@ def create_app(
     app.state.access = access
     app.state.jobs = jobs
     app.state.token = token or None
-    app.state.templates = _templates(app)
+    app.state.templates = make_templates(lambda: bool(app.state.token))
     errors.install(app)
     app.middleware("http")(security.csrf_cookie)
     app.state.receivers = intake
@@ -142,26 +145,3 @@ def _warm(app: FastAPI) -> None:
             app.state.templates.get_template(name)
     except Exception:
         errors.log.debug("warming up failed", exc_info=True)
-
-
-def _templates(app: FastAPI) -> Jinja2Templates:
-    import jinja2
-
-    try:  # compiled templates kept between starts (a per-user temp dir; keyed by source checksum)
-        bytecode: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):  # no safe temp dir: compile at each start
-        bytecode = None
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=jinja2.select_autoescape(),
-        auto_reload=False,  # the package's templates do not change under a running service
-        bytecode_cache=bytecode,
-    )
-    templates = Jinja2Templates(env=env)
-    templates.env.globals["token_required"] = lambda: bool(app.state.token)
-    templates.env.filters["hms"] = lambda ts: f"{ts:%H:%M:%S}" if ts else "-"
-    templates.env.filters["ymdhms"] = lambda ts: f"{ts:%Y-%m-%d %H:%M:%S}" if ts else "-"
-    templates.env.filters["num"] = lambda v, d=3: (
-        "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else v)
-    )
-    return templates
