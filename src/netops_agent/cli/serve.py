@@ -84,7 +84,14 @@ def serve(
     A `netops-agent run` in another process can write the same file meanwhile: pages
     say the database is busy and reload until it is free.
     """
+    import gc
+
     from netops_agent.serve import is_loopback  # light: FastAPI loads after the port is bound
+
+    # Starting makes ~80,000 long-lived objects (FastAPI, pydantic, the routes) and next to no
+    # garbage, so the collector's passes meanwhile are pure cost (~60-90 ms of CPU). It runs
+    # again once the service is ready, over what is made from then on (`_collect_from_now`).
+    gc.disable()
 
     if not is_loopback(host) and not token:
         raise ConfigError(
@@ -115,7 +122,17 @@ def serve(
     finally:
         access.checked()  # the early open has ended before the interpreter does
         access.close()
+        gc.enable()
     console.print("stopped")
+
+
+def _collect_from_now() -> None:
+    """The service is ready: what starting made stays (frozen: later passes skip it), and the
+    collector runs again for what requests make."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
 
 
 def _receivers(
@@ -149,7 +166,9 @@ def _server(
     from netops_agent.serve.app import create_app
 
     # A bad rules file (--detection) fails here, in one line, before serving (the receivers load it).
-    app = create_app(access.path, token, receivers=receivers, warm=True, access=access)
+    app = create_app(
+        access.path, token, receivers=receivers, warm=True, access=access, on_start=_collect_from_now
+    )
     console.print(
         f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{access.path}[/]"
         + (" · writes need the token" if token else "")

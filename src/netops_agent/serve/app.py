@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +59,7 @@ def create_app(
     receivers: ReceiverOptions | None = None,
     warm: bool = False,
     access: StoreAccess | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The service for one DuckDB file. `token`, when set, is required for every write.
 
@@ -67,7 +68,8 @@ def create_app(
     for the service's life with a cursor per request (see `serve.db`). `warm` opens the
     database and compiles the first pages' templates at start, beside the first requests.
     `access`: the database access to use (`serve` makes it first, to open the file while
-    FastAPI loads); `hold_s` is then its own.
+    FastAPI loads); `hold_s` is then its own. `on_start` is called once the service is
+    ready to serve (its lifespan has started).
     """
     access = access or StoreAccess(db_path, hold_s=hold_s)
     jobs = JobManager(access, jobs_dir)
@@ -84,6 +86,8 @@ def create_app(
         warming = threading.Thread(target=_warm, args=(app,), name="netops-warm") if warm else None
         if warming is not None:
             warming.start()
+        if on_start is not None:
+            on_start()
         try:
             yield
         finally:
