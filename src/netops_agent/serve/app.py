@@ -3,7 +3,9 @@
 `create_app` wires one `StoreAccess` (short leases on the DuckDB file), one
 `JobManager` and the routers. Every area is one APIRouter module listed in
 `API_ROUTERS` / `PAGE_ROUTERS`; a new area (a webhook receiver, say) is one more
-module in a list, or passed in `extra_routers`.
+module in a list, or passed in `extra_routers`. The route modules do not postpone their
+annotations (no `from __future__ import annotations`): FastAPI would evaluate each one
+from its string, for every route, at every start.
 """
 
 from __future__ import annotations
