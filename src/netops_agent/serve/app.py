@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from netops_agent.serve import errors, security
-from netops_agent.serve.db import StoreAccess
+from netops_agent.serve.db import DatabaseBusy, StoreAccess
 from netops_agent.serve.jobs import JobManager
 from netops_agent.serve.templating import make_templates
 
@@ -84,7 +84,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if intake is not None:  # the file is checked once: by the access if it could open it
-            intake.start(check_db=not access.checked())
+            try:
+                intake.start(check_db=not access.checked())
+            except DatabaseBusy:  # another process writes it now: serve; pages say so meanwhile
+                errors.log.warning("%s: starting anyway", access.path)
+                intake.start(check_db=False)
         warming = threading.Thread(target=_warm, args=(app,), name="netops-warm") if warm else None
         if warming is not None:
             warming.start()
