@@ -325,7 +325,11 @@ def _one_command(args: list[str]) -> typer.Typer | None:
         module, function = MODULE_COMMANDS[name]
         one.command(name)(getattr(importlib.import_module(module), function))
         return one
-    own = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__)) == name]
+    own = [
+        c
+        for c in app.registered_commands
+        if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == name
+    ]
     if not own:
         return None
     one.registered_commands = own
