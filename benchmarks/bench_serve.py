@@ -1,6 +1,7 @@
 """Startup and API latency of `netops-agent serve`: first page, incident list and one incident.
 
     python benchmarks/bench_serve.py [--requests 300] [--bulk 10000] [--startup 5] [--db DEMO.duckdb]
+    python benchmarks/bench_serve.py --requests 0 --startup 11 [--baseline OTHER/src]
 
 Fills a database with the real demo (`netops-agent run`, or --db to reuse one), then
 a copy with BULK more incidents (each with a ticket, three alerts and two ticket
@@ -19,6 +20,15 @@ Startup (`--startup N` runs on the demo's database): the time from starting the
 first incident, polled every 10 ms as a newcomer's browser would retry; with the CPU
 time the process used until then (what the wall time would be on an idle machine).
 
+`--requests 0` times the startup alone. `--baseline OTHER/src` also starts another
+checkout's sources (e.g. a worktree of `main`), alternating with this one, so both see
+the same load: a before/after on a busy machine.
+
+Every `serve` process finds the modules' compiled bytecode (.pyc) in the benchmark's own
+cache (PYTHONPYCACHEPREFIX; PYTHONDONTWRITEBYTECODE is dropped), filled by one untimed
+start per checkout, as on any machine where netops-agent ran before; `--no-bytecode`
+makes every process compile the sources again (a checkout that never ran).
+
 Every section prints the machine's load average next to its numbers: on a shared
 machine the p99 and the startup wall time follow the load, not the code.
 """
@@ -26,6 +36,7 @@ machine the p99 and the startup wall time follow the load, not the code.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
@@ -43,6 +54,22 @@ import httpx
 import pyarrow as pa
 
 EXE = shutil.which("netops-agent", path=str(Path(sys.executable).parent)) or "netops-agent"
+SRC = Path(__file__).resolve().parent.parent / "src"
+_PYC = tempfile.mkdtemp(prefix="bench-serve-pyc-")
+atexit.register(shutil.rmtree, _PYC, True)
+BYTECODE = [True]  # --no-bytecode: every process compiles the sources (no .pyc kept)
+
+
+def env(src: Path = SRC) -> dict[str, str]:
+    """The environment of a `serve` process running `src`'s netops_agent."""
+    out = dict(os.environ)
+    out["PYTHONPATH"] = os.pathsep.join([str(src), out.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    if BYTECODE[0]:
+        out.pop("PYTHONDONTWRITEBYTECODE", None)
+        out["PYTHONPYCACHEPREFIX"] = _PYC  # the checkouts stay untouched
+    else:
+        out["PYTHONDONTWRITEBYTECODE"] = "1"
+    return out
 
 
 def add_incidents(db: Path, n: int) -> None:
@@ -153,7 +180,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def startup(db: Path, first_id: str) -> tuple[float, float]:
+def startup(db: Path, first_id: str, src: Path = SRC) -> tuple[float, float]:
     """Seconds from process start to the first 200 of `/` listing `first_id`, and the CPU
     seconds the server used until then."""
     port = free_port()
@@ -162,6 +189,7 @@ def startup(db: Path, first_id: str) -> tuple[float, float]:
         [EXE, "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env(src),
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
@@ -193,6 +221,7 @@ def measure(db: Path, requests: int, ids: list[str], idle: int = 0) -> dict[str,
         [EXE, "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env(),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -242,30 +271,50 @@ def measure(db: Path, requests: int, ids: list[str], idle: int = 0) -> dict[str,
         proc.wait(timeout=15)
 
 
+def startups(demo: Path, n: int, baseline: Path | None) -> None:
+    """N timed starts (alternating with `baseline`'s when given), after one untimed start each."""
+    srcs = {"this checkout": SRC}
+    if baseline is not None:
+        srcs[f"baseline {baseline}"] = baseline
+    for src in srcs.values():
+        startup(demo, "IM-0001", src)  # fills the bytecode cache (unless --no-bytecode)
+    print(f"startup to the first page ({load()}):")
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in srcs}
+    for _ in range(n):
+        for name, src in srcs.items():
+            runs[name].append(startup(demo, "IM-0001", src))
+    for name, rs in runs.items():
+        walls, cpus = [w * 1000 for w, _ in rs], [c * 1000 for _, c in rs]
+        print(
+            f"  {name}: `netops-agent serve` -> first 200 of /: median {statistics.median(walls):.0f} ms "
+            f"(runs {', '.join(f'{w:.0f}' for w in walls)}); CPU used by then: median "
+            f"{statistics.median(cpus):.0f} ms (min {min(cpus):.0f})"
+        )
+    print(f"  ({load()})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--requests", type=int, default=300, help="requests per endpoint (0: startup only)")
     ap.add_argument("--bulk", type=int, default=10_000)
     ap.add_argument("--startup", type=int, default=5, help="process starts to time (0: none)")
     ap.add_argument("--idle", type=int, default=20, help="incident pages after 1 s idle (max, not p99)")
     ap.add_argument("--db", type=Path, help="a database filled by `netops-agent run` (default: run it now)")
+    ap.add_argument("--baseline", type=Path, help="another checkout's src/ to start alternately (startup)")
+    ap.add_argument("--no-bytecode", action="store_true", help="compile the sources in every process")
     args = ap.parse_args()
+    BYTECODE[0] = not args.no_bytecode
     with tempfile.TemporaryDirectory() as tmp:
         demo = Path(tmp) / "demo.duckdb"
         if args.db:
             shutil.copyfile(args.db, demo)
         else:
-            subprocess.run([EXE, "run", "--db", str(demo)], cwd=tmp, check=True, capture_output=True)
+            run = [EXE, "run", "--db", str(demo)]
+            subprocess.run(run, cwd=tmp, env=env(), check=True, capture_output=True)
         if args.startup:
-            print(f"startup to the first page ({load()}):")
-            runs = [startup(demo, "IM-0001") for _ in range(args.startup)]
-            walls, cpus = [w * 1000 for w, _ in runs], [c * 1000 for _, c in runs]
-            print(
-                f"  `netops-agent serve` -> first 200 of /: median {statistics.median(walls):.0f} ms "
-                f"(runs {', '.join(f'{w:.0f}' for w in walls)}); CPU used by then: median "
-                f"{statistics.median(cpus):.0f} ms"
-            )
-            print(f"  ({load()})")
+            startups(demo, args.startup, args.baseline)
+        if not args.requests:
+            return
         big = Path(tmp) / "big.duckdb"
         shutil.copyfile(demo, big)
         t0 = time.perf_counter()

@@ -105,3 +105,15 @@ def test_the_probe_sees_heavy_imports_when_a_command_needs_them(db_dir: Path) ->
     code, modules = _modules(["retrieve", "BGP peer down", "--json"], db_dir)
     assert code == 0
     assert "netops_agent.knowledge" in _heavy(modules)
+
+
+@pytest.mark.parametrize(("args", "own"), [(["serve", "--help"], "serve"), (["run", "--help"], None)])
+def test_a_command_loads_no_other_commands_module(args: list[str], own: str | None, db_dir: Path) -> None:
+    """A start that names one command builds that command only (the CLI's short path)."""
+    code, modules = _modules(args, db_dir)
+    assert code == 0
+    commands = {"solve", "serve", "eval", "mcp", "doctor", "lab", "intake", "safety", "notify"}
+    others = {f"netops_agent.cli.{c}" for c in commands - {own}}
+    assert [m for m in modules if m in others] == []
+    if own:
+        assert f"netops_agent.cli.{own}" in modules

@@ -207,6 +207,7 @@ def test_a_model_validation_error_is_one_line_and_exit_2(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(cli_app, "app", boom)
     monkeypatch.setattr(cli_app, "_register_subcommands", lambda: None)
+    monkeypatch.setattr(cli_app, "_one_command", lambda args: None)
     monkeypatch.setattr(cli_app, "_quiet_flag_types", lambda: None)
     with pytest.raises(SystemExit) as exc:
         cli_app.main()

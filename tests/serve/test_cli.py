@@ -74,3 +74,19 @@ def test_the_port_is_listened_on_before_the_service_loads_and_answers_without_na
         early.close()
         listener.close()
     assert nodelay and nodelay[0] != 0
+
+
+def test_a_bad_detection_file_is_one_line_before_serving(tmp_path: Path) -> None:
+    """The rules are loaded (and checked) once, by the receivers, before uvicorn serves."""
+    rules = tmp_path / "detection.yaml"
+    rules.write_text("thresholds:\n  - name: x\n    metric: no-such-metric\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "x.duckdb"
+    proc = serve("--port", str(port), "--db", str(db), "--detection", str(rules), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {rules} (thresholds rule x, field metric)")
+    assert "unknown metric 'no-such-metric'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "http://" not in proc.stdout  # never announced as serving

@@ -180,6 +180,16 @@ def test_busy_database_is_a_clear_503(writer_elsewhere: Path) -> None:
         assert c.post("/api/v1/approvals/resume").status_code == 503
 
 
+def test_the_service_starts_while_another_process_writes(writer_elsewhere: Path) -> None:
+    """As `serve` builds it (with the receivers): it starts, and the pages say the file is busy."""
+    from netops_agent.receivers.service import ReceiverOptions
+
+    with make_client(writer_elsewhere, hold_s=0, receivers=ReceiverOptions()) as c:
+        overview = c.get("/", headers=HTML)
+        assert overview.status_code == 200 and 'id="busy"' in overview.text
+        assert c.get("/api/v1/incidents").status_code == 503
+
+
 def test_missing_database_says_how_to_make_one(tmp_path: Path) -> None:
     with make_client(tmp_path / "none.duckdb") as c:
         r = c.get("/api/v1/incidents")

@@ -228,23 +228,27 @@ def faults(as_json: JsonOption = False) -> None:
     print_json(data) if as_json else render.faults(data)
 
 
+# Commands kept in their own modules: name -> (module, function).
+MODULE_COMMANDS = {
+    "solve": ("netops_agent.cli.solve", "solve"),
+    "serve": ("netops_agent.cli.serve", "serve"),
+    "eval": ("netops_agent.cli.eval", "eval_command"),
+    "mcp": ("netops_agent.cli.mcp", "mcp_command"),
+    "doctor": ("netops_agent.cli.doctor", "doctor"),
+}
+
+
 def _register_subcommands() -> None:
+    import importlib
+
     from netops_agent.cli import intake as intake_cli
     from netops_agent.cli import lab as lab_cli
     from netops_agent.cli import lab_ssh
     from netops_agent.cli import notify as notify_cli
     from netops_agent.cli import safety as safety_cli
-    from netops_agent.cli.doctor import doctor
-    from netops_agent.cli.eval import eval_command
-    from netops_agent.cli.mcp import mcp_command
-    from netops_agent.cli.serve import serve
-    from netops_agent.cli.solve import solve
 
-    app.command()(solve)
-    app.command()(serve)
-    app.command("eval")(eval_command)
-    app.command("mcp")(mcp_command)
-    app.command()(doctor)
+    for name, (module, function) in MODULE_COMMANDS.items():
+        app.command(name)(getattr(importlib.import_module(module), function))
     safety_cli.register(app)
     intake_cli.register(app)
     lab_ssh.register(lab_cli.app)
@@ -258,10 +262,13 @@ def main() -> None:
 
     # A command that logs before (or without) set-up must not leak raw lines to the terminal.
     logging.getLogger("netops_agent").addHandler(logging.NullHandler())
-    _register_subcommands()
+    cli = _one_command(sys.argv[1:2])
+    if cli is None:
+        _register_subcommands()
+        cli = app
     _quiet_flag_types()
     try:
-        code = app(standalone_mode=False)  # click returns typer.Exit(n)'s code in this mode
+        code = cli(standalone_mode=False)  # click returns typer.Exit(n)'s code in this mode
     except NetopsError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -292,6 +299,41 @@ def main() -> None:
         _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _one_command(args: list[str]) -> typer.Typer | None:
+    """The CLI with only the command that `args` names (`run`, `serve`, ...) beside the root
+    options, so that a start neither imports the other commands' modules nor builds them
+    (tens of milliseconds); what it parses, prints and refuses is the full CLI's. None when
+    `args` names no such command (`--help`, a group such as `lab`, a typo): the full CLI."""
+    import importlib
+
+    from typer.main import get_command_name
+
+    name = args[0] if args else ""
+    if not name or name.startswith("-"):
+        return None
+    one = typer.Typer(
+        name=app.info.name,
+        help=app.info.help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    one.registered_callback = app.registered_callback
+    if name in MODULE_COMMANDS:
+        module, function = MODULE_COMMANDS[name]
+        one.command(name)(getattr(importlib.import_module(module), function))
+        return one
+    own = [
+        c
+        for c in app.registered_commands
+        if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == name
+    ]
+    if not own:
+        return None
+    one.registered_commands = own
+    return one
 
 
 def _is_validation_error(exc: Exception) -> bool:

@@ -12,7 +12,11 @@ from netops_agent.cli.common import DbOption, console, settings
 from netops_agent.errors import ConfigError
 
 if TYPE_CHECKING:
+    from uvicorn import Server
+
     from netops_agent.notify.config import NotifyConfig
+    from netops_agent.receivers.service import ReceiverOptions
+    from netops_agent.serve.db import StoreAccess
 
 
 def serve(
@@ -80,7 +84,14 @@ def serve(
     A `netops-agent run` in another process can write the same file meanwhile: pages
     say the database is busy and reload until it is free.
     """
+    import gc
+
     from netops_agent.serve import is_loopback  # light: FastAPI loads after the port is bound
+
+    # Starting makes ~80,000 long-lived objects (FastAPI, pydantic, the routes) and next to no
+    # garbage, so the collector's passes meanwhile are pure cost (~60-90 ms of CPU). It runs
+    # again once the service is ready, over what is made from then on (`_collect_from_now`).
+    gc.disable()
 
     if not is_loopback(host) and not token:
         raise ConfigError(
@@ -95,17 +106,49 @@ def serve(
         from netops_agent.store import Store
 
         Store(cfg.db_path).close()
-    import uvicorn
+    from netops_agent.serve.db import StoreAccess
 
-    from netops_agent.intake.config import load_detection
+    access = StoreAccess(cfg.db_path, hold_s=None if exclusive else 0.5)
+    access.open_early()  # DuckDB opens and checks the file while FastAPI loads
+    try:
+        server = _server(
+            access,
+            host,
+            port,
+            token,
+            _receivers(host, syslog_port, trap_port, auto_remediate, notify, detection),
+        )
+        server.run(sockets=[listener])
+    finally:
+        access.checked()  # the early open has ended before the interpreter does
+        access.close()
+        gc.enable()
+    console.print("stopped")
+
+
+def _collect_from_now() -> None:
+    """The service is ready: what starting made stays (frozen: later passes skip it), and the
+    collector runs again for what requests make."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
+
+
+def _receivers(
+    host: str,
+    syslog_port: int | None,
+    trap_port: int | None,
+    auto_remediate: bool,
+    notify: Path | None,
+    detection: Path | None,
+) -> ReceiverOptions:
     from netops_agent.receivers.service import ReceiverOptions
-    from netops_agent.serve.app import create_app
 
-    load_detection(detection)  # a bad rules file fails here, in one line, before serving
     for p in (syslog_port, trap_port):
         if p:
             _check_port(host, p, socket.SOCK_DGRAM)
-    receivers = ReceiverOptions(
+    return ReceiverOptions(
         host=host,
         syslog_port=syslog_port,
         trap_port=trap_port,
@@ -113,18 +156,32 @@ def serve(
         notify=_notify_config(notify),
         auto_remediate=auto_remediate,
     )
-    app = create_app(cfg.db_path, token, hold_s=None if exclusive else 0.5, receivers=receivers, warm=True)
+
+
+def _server(
+    access: StoreAccess, host: str, port: int, token: str | None, receivers: ReceiverOptions
+) -> Server:
+    import uvicorn
+
+    from netops_agent.serve.app import create_app
+
+    # A bad rules file (--detection) fails here, in one line, before serving (the receivers load it).
+    app = create_app(
+        access.path, token, receivers=receivers, warm=True, access=access, on_start=_collect_from_now
+    )
     console.print(
-        f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{cfg.db_path}[/]"
+        f"netops-agent serve: [bold]http://{host}:{port}[/] (API /docs) · database [cyan]{access.path}[/]"
         + (" · writes need the token" if token else "")
-        + (f" · syslog :{syslog_port}" if syslog_port is not None else "")
-        + (f" · traps :{trap_port}" if trap_port is not None else "")
-        + (" · auto-remediate" if auto_remediate else "")
+        + (f" · syslog :{receivers.syslog_port}" if receivers.syslog_port is not None else "")
+        + (f" · traps :{receivers.trap_port}" if receivers.trap_port is not None else "")
+        + (" · auto-remediate" if receivers.auto_remediate else "")
         + " · Ctrl-C stops"
     )
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    server.run(sockets=[listener])
-    console.print("stopped")
+    # Said, not detected: the app is ASGI 3 with a lifespan and serves no websockets.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", interface="asgi3", lifespan="on", ws="none"
+    )
+    return uvicorn.Server(config)
 
 
 def _notify_config(path: Path | None) -> NotifyConfig | None:

@@ -130,9 +130,12 @@ class ReceiverHub:
         return fut
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> ReceiverHub:
-        with Store(self.db):  # migrate and fail here, in the caller, on a bad database
-            pass
+    def start(self, check_db: bool = True) -> ReceiverHub:
+        """Start the writer; first migrate, and fail here in the caller on a bad database,
+        unless the caller has (`serve`'s database access checks the file once for all)."""
+        if check_db:
+            with self._lease():
+                pass
         self._thread.start()
         return self
 

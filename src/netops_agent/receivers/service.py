@@ -90,8 +90,8 @@ class ReceiverService:
 
         return make_router(self.hub, dependencies=dependencies)
 
-    def start(self) -> ReceiverService:
-        self.hub.start()
+    def start(self, check_db: bool = True) -> ReceiverService:
+        self.hub.start(check_db)
         opts = self.options
         try:
             if opts.syslog_port is not None:

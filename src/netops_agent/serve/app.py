@@ -3,14 +3,16 @@
 `create_app` wires one `StoreAccess` (short leases on the DuckDB file), one
 `JobManager` and the routers. Every area is one APIRouter module listed in
 `API_ROUTERS` / `PAGE_ROUTERS`; a new area (a webhook receiver, say) is one more
-module in a list, or passed in `extra_routers`.
+module in a list, or passed in `extra_routers`. The route modules do not postpone their
+annotations (no `from __future__ import annotations`): FastAPI would evaluate each one
+from its string, for every route, at every start.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,11 +21,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from netops_agent.serve import errors, security
-from netops_agent.serve.db import StoreAccess
+from netops_agent.serve.db import DatabaseBusy, StoreAccess
 from netops_agent.serve.jobs import JobManager
+from netops_agent.serve.templating import make_templates
 
 if TYPE_CHECKING:
     from netops_agent.receivers.service import ReceiverOptions
@@ -58,6 +60,8 @@ def create_app(
     extra_routers: Iterable[APIRouter] = (),
     receivers: ReceiverOptions | None = None,
     warm: bool = False,
+    access: StoreAccess | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The service for one DuckDB file. `token`, when set, is required for every write.
 
@@ -65,8 +69,11 @@ def create_app(
     other processes may write the file in between); None keeps one read-write connection
     for the service's life with a cursor per request (see `serve.db`). `warm` opens the
     database and compiles the first pages' templates at start, beside the first requests.
+    `access`: the database access to use (`serve` makes it first, to open the file while
+    FastAPI loads); `hold_s` is then its own. `on_start` is called once the service is
+    ready to serve (its lifespan has started).
     """
-    access = StoreAccess(db_path, hold_s=hold_s)
+    access = access or StoreAccess(db_path, hold_s=hold_s)
     jobs = JobManager(access, jobs_dir)
     intake = None
     if receivers is not None:  # Alertmanager / syslog / traps in, notifications out
@@ -76,11 +83,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if intake is not None:
-            intake.start()
+        if intake is not None:  # the file is checked once: by the access if it could open it
+            try:
+                intake.start(check_db=not access.checked())
+            except DatabaseBusy:  # another process writes it now: serve; pages say so meanwhile
+                errors.log.warning("%s: starting anyway", access.path)
+                intake.start(check_db=False)
         warming = threading.Thread(target=_warm, args=(app,), name="netops-warm") if warm else None
         if warming is not None:
             warming.start()
+        if on_start is not None:
+            on_start()
         try:
             yield
         finally:
@@ -102,7 +115,7 @@ def create_app(
     app.state.access = access
     app.state.jobs = jobs
     app.state.token = token or None
-    app.state.templates = _templates(app)
+    app.state.templates = make_templates(lambda: bool(app.state.token))
     errors.install(app)
     app.middleware("http")(security.csrf_cookie)
     app.state.receivers = intake
@@ -110,7 +123,9 @@ def create_app(
     app.add_middleware(
         errors.BodyLimit, max_bytes=max_body_bytes, larger={"/api/v1/intake/": INTAKE_MAX_BODY_BYTES}
     )
-    for name in API_ROUTERS + PAGE_ROUTERS:
+    # Pages first: FastAPI builds an included router's routes when a request first walks
+    # past it, so the first page (`/`) builds the overview's routes, not the API's too.
+    for name in PAGE_ROUTERS + API_ROUTERS:
         app.include_router(importlib.import_module(name).router)
     if intake is not None:
         app.include_router(intake.router(dependencies=[Depends(security.require_write)]))
@@ -140,26 +155,3 @@ def _warm(app: FastAPI) -> None:
             app.state.templates.get_template(name)
     except Exception:
         errors.log.debug("warming up failed", exc_info=True)
-
-
-def _templates(app: FastAPI) -> Jinja2Templates:
-    import jinja2
-
-    try:  # compiled templates kept between starts (a per-user temp dir; keyed by source checksum)
-        bytecode: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):  # no safe temp dir: compile at each start
-        bytecode = None
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=jinja2.select_autoescape(),
-        auto_reload=False,  # the package's templates do not change under a running service
-        bytecode_cache=bytecode,
-    )
-    templates = Jinja2Templates(env=env)
-    templates.env.globals["token_required"] = lambda: bool(app.state.token)
-    templates.env.filters["hms"] = lambda ts: f"{ts:%H:%M:%S}" if ts else "-"
-    templates.env.filters["ymdhms"] = lambda ts: f"{ts:%Y-%m-%d %H:%M:%S}" if ts else "-"
-    templates.env.filters["num"] = lambda v, d=3: (
-        "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else v)
-    )
-    return templates

@@ -58,6 +58,7 @@ class StoreAccess:
         self._verified: tuple[int, int] | None = None  # the file Store() last checked and migrated
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._early: threading.Thread | None = None
 
     # --- what handlers use ---------------------------------------------------------------
     def read(self) -> AbstractContextManager[Store]:
@@ -68,14 +69,28 @@ class StoreAccess:
         """A Store to write to; in lease mode the file is given back at the end."""
         return self._cursor() if self.shared else self._lease_write()
 
-    def warm(self) -> None:
-        """Open the read connection now (at start, while the rest of the service loads),
-        so the first page does not pay for it; quietly does nothing if it cannot."""
+    def warm(self, keep_s: float = 0.0) -> None:
+        """Open (and check) the database now, at start, so the first page does not pay for
+        it, and keep the read connection at least `keep_s` seconds (the service may still be
+        loading); quietly does nothing if it cannot (the first request says why)."""
         try:
             with self.read() as store:
                 store.scalar("SELECT count(*) FROM incidents")
+            self._last_used = max(self._last_used, time.monotonic() + keep_s)
         except StoreError:
             pass
+
+    def open_early(self, keep_s: float = 3.0) -> None:
+        """`warm` on a thread: DuckDB opens the file (without the GIL) while the caller goes
+        on loading the service (FastAPI, the routes)."""
+        self._early = threading.Thread(target=self.warm, args=(keep_s,), name="netops-open", daemon=True)
+        self._early.start()
+
+    def checked(self) -> bool:
+        """Whether this service has opened and checked the file (waits for `open_early`)."""
+        if self._early is not None:
+            self._early.join()
+        return self._verified is not None
 
     # --- what jobs use ----------------------------------------------------------------------
     def lend(self, who: str) -> None:

@@ -1,7 +1,5 @@
 """Approvals: list, approve, deny, resume (`netops-agent approvals|approve|deny|resume --json`)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends

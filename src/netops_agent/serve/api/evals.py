@@ -1,7 +1,5 @@
 """Stored evaluation runs and their cases."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query

@@ -1,7 +1,5 @@
 """Incidents, alerts, tickets and the audit timeline (read-only)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query

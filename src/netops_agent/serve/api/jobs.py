@@ -1,7 +1,5 @@
 """Background jobs: `run` a scenario, `solve` the lab, lab actions (`lab up`, `lab inject`)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request

@@ -1,7 +1,5 @@
 """Runbooks, retrieval and the fault catalog."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query

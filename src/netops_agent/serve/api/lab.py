@@ -1,7 +1,5 @@
 """The lab: status, topology with health, one device."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends

@@ -1,7 +1,5 @@
 """Dashboard pages: server-rendered Jinja2 templates, htmx for live parts."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from fastapi import Request

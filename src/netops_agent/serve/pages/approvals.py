@@ -1,7 +1,5 @@
 """Approvals: the proposed change as a diff, Approve / Deny with a comment, then Resume."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request

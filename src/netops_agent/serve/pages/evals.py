@@ -1,7 +1,5 @@
 """Evaluation: runs side by side per agent, each run's cases, one case's record."""
 
-from __future__ import annotations
-
 import json
 from collections import defaultdict
 from typing import Annotated, Any

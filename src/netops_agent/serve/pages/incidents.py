@@ -1,7 +1,5 @@
 """The incident page: summary, suspects, alerts, the agent's work, timeline, before/after plot."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request

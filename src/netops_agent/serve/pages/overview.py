@@ -1,7 +1,5 @@
 """Overview: open incidents by severity and state, approvals waiting, last eval scores, jobs."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request

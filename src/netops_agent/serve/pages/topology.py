@@ -1,7 +1,5 @@
 """Topology: devices and links as SVG coloured by health; a device's interfaces, sessions and logs."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
