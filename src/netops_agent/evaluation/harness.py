@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from netops_agent.agents import plugins
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation import metrics
+from netops_agent.evaluation.casedb import case_stores
 from netops_agent.evaluation.metrics import CaseRecord, FaultResult, IncidentResult, suspect_keys
 from netops_agent.evaluation.scenario import Case, Suite
 from netops_agent.models import Incident, InjectedFault, Inventory
@@ -50,7 +50,6 @@ from netops_agent.pipeline import (
     FrrRunConfig,
     RunOptions,
     Services,
-    TruthStore,
     backend_for,
     run_case,
 )
@@ -181,8 +180,7 @@ def evaluate_case(
     )
     backend = backend or backend_for(options.backend)
     try:
-        with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
-            svc = Services.open(store, options.runbooks)
+        with case_stores(case.id, options.runbooks) as (svc, truth):
             result = run_case(svc, suite, case, run_opts, backend=backend, truth=truth, collect_truth=True)
             return _record(case, result, svc)
     except Exception as exc:  # one broken case must not end the eval: recorded, reported, skipped
