@@ -208,14 +208,17 @@ def _evaluate(db: Path | None, suite: Any, opts: Any, plan: Any, *, quiet: bool)
         return f"{len(plan.done)} of {len(suite.cases)} cases of run {plan.run_id} are stored"
 
     set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
-    with bar(label, len(suite.cases), quiet=quiet) as tick:
+    # Opened and checked once; between saves the file is let go (`release`), so readers and
+    # other writers get it, and each save only reconnects.
+    with open_store(db) as store, bar(label, len(suite.cases), quiet=quiet) as tick:
+        store.release()
         for _ in plan.done:
             tick("")
 
         def save(rec: Any) -> None:
-            with open_store(db) as store:
-                wall = plan.wall_s + time.perf_counter() - started
-                durable.save_case(store, plan.run_id, positions[rec.id], rec, wall)
+            wall = plan.wall_s + time.perf_counter() - started
+            durable.save_case(store, plan.run_id, positions[rec.id], rec, wall)
+            store.release()
             plan.done[rec.id] = rec
             set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
             tick(rec.id)
