@@ -180,6 +180,7 @@ def evaluate_case(
         bookkeeping=False,
         agent_args=options.agent_args,
         transport=options.transport,
+        recheck_alerts=False,  # nothing scored reads the alert states it settles
     )
     backend = backend or backend_for(options.backend)
     try:
