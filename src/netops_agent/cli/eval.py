@@ -16,6 +16,7 @@ from netops_agent.cli.common import (
     DbOption,
     ForceOption,
     JsonOption,
+    batch_gc,
     console,
     open_store,
     print_json,
@@ -128,6 +129,7 @@ def eval_command(
     cfg = settings(db, log)
     validate.report_path(report)
     setup_logging(cfg.log_path, False, cfg.log_source)
+    batch_gc()  # forked workers inherit it: young objects collected every 200,000 allocations
     plans: list[tuple[Any, Any, Any]] = []  # (suite, options, resume plan or None)
     if resume is not None:
         if suite or agent or intake or seed is not None or runbooks:
