@@ -11,10 +11,11 @@ same database again. So a process builds it once:
   DATABASE template` (every table with its constraints, defaults and sequences, the
   index rows in their order: the same database a fresh `Store` would be) and made
   the default of the case's own cursor (`USE`), so every unqualified name resolves
-  there. It is detached when the case ends.
-- one thread per DuckDB instance (see `CaseDatabases`).
+  there. It is detached when the case ends. The only other catalog the case's cursor
+  could name is the template: the empty schema and the runbook index.
 - one `TruthStore` per process, a separate DuckDB instance (ground truth never sits in
   the agent's database), cleared of the case's scope before and after it.
+- both instances run one DuckDB thread (see `CaseDatabases`).
 
 A forked child never uses its parent's instance (the key is the process id), and a
 second thread that asks while a case runs gets fresh stores of its own.
@@ -56,7 +57,7 @@ class CaseDatabases:
         cur.execute(f"USE {TEMPLATE}")
         template = Store.attach(cur, ":memory:")
         template.migrate()
-        self.books = ensure_index(template, runbooks)  # parsed once; each case reads the copy
+        self.books = ensure_index(template, runbooks)  # as stored; read-only, shared by the cases
         template.close()
         self.truth = TruthStore(threads=1)
 
