@@ -16,6 +16,7 @@ from netops_agent.cli.common import (
     DbOption,
     ForceOption,
     JsonOption,
+    batch_gc,
     console,
     open_store,
     print_json,
@@ -128,6 +129,7 @@ def eval_command(
     cfg = settings(db, log)
     validate.report_path(report)
     setup_logging(cfg.log_path, False, cfg.log_source)
+    batch_gc()  # forked workers inherit it: young objects collected every 200,000 allocations
     plans: list[tuple[Any, Any, Any]] = []  # (suite, options, resume plan or None)
     if resume is not None:
         if suite or agent or intake or seed is not None or runbooks:
@@ -208,14 +210,17 @@ def _evaluate(db: Path | None, suite: Any, opts: Any, plan: Any, *, quiet: bool)
         return f"{len(plan.done)} of {len(suite.cases)} cases of run {plan.run_id} are stored"
 
     set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
-    with bar(label, len(suite.cases), quiet=quiet) as tick:
+    # Opened and checked once; between saves the file is let go (`release`), so readers and
+    # other writers get it, and each save only reconnects.
+    with open_store(db) as store, bar(label, len(suite.cases), quiet=quiet) as tick:
+        store.release()
         for _ in plan.done:
             tick("")
 
         def save(rec: Any) -> None:
-            with open_store(db) as store:
-                wall = plan.wall_s + time.perf_counter() - started
-                durable.save_case(store, plan.run_id, positions[rec.id], rec, wall)
+            wall = plan.wall_s + time.perf_counter() - started
+            durable.save_case(store, plan.run_id, positions[rec.id], rec, wall)
+            store.release()
             plan.done[rec.id] = rec
             set_interrupt_note(f"{kept()}; finish it with `netops-agent eval --resume {plan.run_id}`")
             tick(rec.id)

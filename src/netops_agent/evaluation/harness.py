@@ -2,17 +2,19 @@
 
 Every case runs through the case pipeline (`pipeline.run_case`) exactly as
 `netops-agent run` would, on either backend, with its own in-memory store (its
-tickets, tool calls and changes) and its own in-memory `TruthStore`. Only when the
+tickets, tool calls and changes; a copy of one migrated, indexed template per
+process, see `casedb`) and an in-memory `TruthStore` of its process. Only when the
 agent has finished does the pipeline read the ground truth for the harness: which
 faults are still present, which healthy entities broke; the harness adds which
 executed changes the default policy would have blocked. The scores themselves are
 pure functions in `metrics`.
 
-On the twin cases are independent, so `jobs > 1` runs them in spawned worker
-processes and gives the same records as a serial run (results are put back in suite
-order). A worker knows the agents registered in `pipeline.AGENTS` at import (the
-default agent and the baselines); an agent registered at run time, as tests do,
-needs `jobs=1`. On FRR the cases share one lab and run in turn.
+On the twin cases are independent, so `jobs > 1` runs them in a pool of worker
+processes (forked on Linux, spawned elsewhere; each runs many cases) and gives the
+same records as a serial run (results are put back in suite order). A spawned worker
+knows only the agents registered in `pipeline.AGENTS` at import (the default agent
+and the baselines); an agent registered at run time, as tests do, needs `jobs=1` to
+be portable. On FRR the cases share one lab and run in turn.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ import json
 import logging
 import multiprocessing
 import signal
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from netops_agent.agents import plugins
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation import metrics
+from netops_agent.evaluation.casedb import case_stores
 from netops_agent.evaluation.metrics import CaseRecord, FaultResult, IncidentResult, suspect_keys
 from netops_agent.evaluation.scenario import Case, Suite
 from netops_agent.models import Incident, InjectedFault, Inventory
@@ -50,7 +53,6 @@ from netops_agent.pipeline import (
     FrrRunConfig,
     RunOptions,
     Services,
-    TruthStore,
     backend_for,
     run_case,
 )
@@ -143,7 +145,7 @@ def evaluate(
                     on_case(records[-1])
     else:
         slots: list[CaseRecord | None] = [None] * n
-        ctx = multiprocessing.get_context("spawn")  # no forked DuckDB handles or loggers
+        ctx = multiprocessing.get_context(START_METHOD)
         pool = ProcessPoolExecutor(
             max_workers=min(opts.jobs, n), mp_context=ctx, initializer=_init_worker, initargs=(suite, opts)
         )
@@ -178,11 +180,11 @@ def evaluate_case(
         bookkeeping=False,
         agent_args=options.agent_args,
         transport=options.transport,
+        recheck_alerts=False,  # nothing scored reads the alert states it settles
     )
     backend = backend or backend_for(options.backend)
     try:
-        with closing(Store(":memory:")) as store, closing(TruthStore()) as truth:
-            svc = Services.open(store, options.runbooks)
+        with case_stores(case.id, options.runbooks) as (svc, truth):
             result = run_case(svc, suite, case, run_opts, backend=backend, truth=truth, collect_truth=True)
             return _record(case, result, svc)
     except Exception as exc:  # one broken case must not end the eval: recorded, reported, skipped
@@ -211,6 +213,12 @@ def default_policy() -> Policy:
 
 
 _WORKER: dict[str, Any] = {}
+# Workers are forked on Linux: they start with every module the parent has imported (the
+# case pipeline, the agent, the intake: ~1 s of CPU per worker to import again when
+# spawned). A child never uses a DuckDB handle or log handler of its parent's: `casedb`
+# keys its databases by process id and `_init_worker` replaces the log handlers.
+# Elsewhere (macOS, where fork is unsafe) workers are spawned.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -228,6 +236,8 @@ def _init_worker(suite: Suite, options: EvalOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends workers on Ctrl-C
     _WORKER.update(suite=suite, options=options)
     root = logging.getLogger("netops_agent")
+    for inherited in list(root.handlers):  # a forked worker's copies of the parent's (not closed:
+        root.removeHandler(inherited)  # the parent still writes through them)
     root.propagate = False
     root.setLevel(logging.INFO)
     if options.log_path is not None:

@@ -340,11 +340,7 @@ class SyslogDetector:
     def detect(self, ctx: DetectContext) -> pa.Table:
         if not self.rules:
             return empty_episodes()
-        parts, params = [], []
-        for n, rule in enumerate(self.rules):
-            sql, p = self._matches(rule, n)
-            parts.append(sql)
-            params += p
+        patterns = self._patterns()
         rules = pa.table(
             {
                 "name": [r.name for r in self.rules],
@@ -354,10 +350,19 @@ class SyslogDetector:
                 "has_clear": [r.clear is not None for r in self.rules],
             }
         )
+        # The entity: a rule's fixed one, or its pattern's `entity` group (whose index
+        # regexp_extract needs as a constant: one branch per index in use).
+        groups = sorted({g for g in patterns["grp"].to_pylist() if g})
+        extract = " ".join(f"WHEN {g} THEN regexp_extract(ev.message, p.pattern, {g})" for g in groups)
+        entity = f"coalesce(p.fixed, CASE p.grp {extract} END)" if groups else "p.fixed"
         sql = f"""
         WITH ev AS (
             SELECT rowid AS rid, * FROM events WHERE ts > ? AND ts <= ?
-        ), m AS ({" UNION ALL ".join(parts)}
+        ), m AS (
+            SELECT p.up, p.name, ev.device, {entity} AS entity, ev.ts, ev.rid, ev.message
+            FROM ev JOIN _patterns p ON ev.facility = p.facility AND ev.severity = p.severity
+                                     AND ev.mnemonic = p.mnemonic
+            WHERE regexp_matches(ev.message, p.pattern)
         ), marked AS (
             SELECT *, sum(1 - up) OVER (PARTITION BY name, device, entity
                                         ORDER BY ts, rid ROWS UNBOUNDED PRECEDING) AS grp
@@ -384,32 +389,36 @@ class SyslogDetector:
         WHERE ep.n > 0
         """
         ctx.store.register("_rules", rules)
+        ctx.store.register("_patterns", patterns)
         try:
-            return _arrow(ctx.store, sql, [ctx.since, ctx.now, *params, ctx.now])
+            return _arrow(ctx.store, sql, [ctx.since, ctx.now, ctx.now])
         finally:
+            ctx.store.unregister("_patterns")
             ctx.store.unregister("_rules")
 
-    @staticmethod
-    def _matches(rule: SyslogRule, n: int) -> tuple[str, list[object]]:
-        """SQL selecting raise (up=1) and clear (up=0) messages of one rule."""
-        facility, severity, mnemonic = rule.tag.split("-", 2)
-        fixed = rule.entity is not None
+    def _patterns(self) -> pa.Table:
+        """One row per pattern: a rule's raise (up=1) and clear (up=0) message, with the tag
+        it must come with and where its entity is. Matched in one join over the events: a
+        UNION of one regexp SELECT per pattern cost DuckDB ~1.5 ms of planning each."""
+        rows: dict[str, list[object]] = {
+            k: [] for k in ("up", "name", "facility", "severity", "mnemonic", "pattern", "grp", "fixed")
+        }
 
-        def select(pattern: str, up: int, tag: str) -> tuple[str, list[object]]:
-            fac, sev, mne = tag.split("-", 2)
-            entity = "?" if fixed else f"regexp_extract(message, ?, {rule.entity_group(pattern)})"
-            sql = (
-                f"SELECT {up} AS up, ? AS name, device, {entity} AS entity, ts, rid, message "
-                f"FROM ev WHERE facility = ? AND severity = ? AND mnemonic = ? "
-                f"AND regexp_matches(message, ?)"
-            )
-            return sql, [rule.name, rule.entity if fixed else pattern, fac, int(sev), mne, pattern]
+        def add(rule: SyslogRule, pattern: str, up: int, tag: str) -> None:
+            facility, severity, mnemonic = tag.split("-", 2)
+            for key, value in (
+                ("up", up), ("name", rule.name), ("facility", facility), ("severity", int(severity)),
+                ("mnemonic", mnemonic), ("pattern", pattern), ("fixed", rule.entity),
+                ("grp", 0 if rule.entity is not None else rule.entity_group(pattern)),
+            ):  # fmt: skip
+                rows[key].append(value)
 
-        raise_sql, params = select(rule.pattern, 1, f"{facility}-{severity}-{mnemonic}")
-        if rule.clear is None:
-            return raise_sql, params
-        clear_sql, clear_params = select(rule.clear, 0, rule.clear_tag or rule.tag)
-        return f"{raise_sql} UNION ALL {clear_sql}", params + clear_params
+        for rule in self.rules:
+            add(rule, rule.pattern, 1, rule.tag)
+            if rule.clear is not None:
+                add(rule, rule.clear, 0, rule.clear_tag or rule.tag)
+        types = {"up": pa.int32(), "severity": pa.int32(), "grp": pa.int32()}
+        return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in rows.items()})
 
 
 class ProbeDetector:

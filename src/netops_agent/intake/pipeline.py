@@ -130,6 +130,12 @@ def recheck(
 ) -> None:
     """One more detection pass after the agent: alerts whose condition cleared auto-clear."""
     cfg = config or load_detection()
-    view.wait(max(cfg.settings.hold_s, 60.0))
+    view.wait(recheck_wait(cfg))
     ingest(view, store)
     detect(store, cfg, now=view.now(), scope=scope)
+
+
+def recheck_wait(config: DetectionConfig | None = None) -> float:
+    """Seconds `recheck` lets pass before it looks: the longest hold, at least a minute."""
+    cfg = config or load_detection()
+    return max(cfg.settings.hold_s, 60.0)

@@ -32,7 +32,7 @@ from netops_agent.agent import AgentConfig, Outcome
 from netops_agent.errors import ConfigError
 from netops_agent.evaluation.scenario import Case, Suite
 from netops_agent.intake import alerts as intake_alerts
-from netops_agent.intake.pipeline import recheck
+from netops_agent.intake.pipeline import recheck, recheck_wait
 from netops_agent.killpoints import killpoint
 from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident, InjectedFault, Inventory
@@ -61,6 +61,13 @@ class RunOptions:
     bookkeeping: bool = True  # state hashes and stored running configs (the harness skips them)
     agent_args: dict[str, Any] = field(default_factory=dict)  # options of the llm / external agents
     transport: str = "inprocess"  # how the agent reaches the devices: inprocess | ssh (sim only)
+    # After the agent, one more detection pass lets alerts whose condition cleared auto-clear
+    # (`intake.recheck`). The harness turns it off: it only changes alert states and adds
+    # telemetry in the case's store, which the harness drops; nothing it scores reads them
+    # (tickets, their events, the alerts linked to incidents and the changes are final by
+    # then, and the pass links no alert to an incident). The twin's clock still moves on by
+    # the pass's wait, so the ground truth is read at the same moment either way.
+    recheck_alerts: bool = True
 
 
 @dataclass
@@ -191,7 +198,10 @@ def run_case(
                         backend.publish(ctl, store, fresh=False)
                 store.release()  # between incidents, other processes may read (a file store)
         if intake is not None and incidents:
-            recheck(view, store, scope=case.id)
+            if options.recheck_alerts:
+                recheck(view, store, scope=case.id)
+            else:
+                view.wait(recheck_wait())
         hash_after = ""
         if options.bookkeeping:
             hash_after = ctl.state_hash()

@@ -37,12 +37,12 @@ def truth_path(db_path: Path | str) -> Path | str:
 class TruthStore:
     """Injected faults per scope (a case id, or "lab" for the interactive lab)."""
 
-    def __init__(self, path: Path | str = ":memory:") -> None:
+    def __init__(self, path: Path | str = ":memory:", *, threads: int | None = None) -> None:
         self.path = path
         try:
             if str(path) != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(str(path))
+            self._con = duckdb.connect(str(path), config={"threads": threads} if threads else {})
             self._con.execute(_SCHEMA)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the ground-truth store {path}: {exc}") from exc
