@@ -259,12 +259,6 @@ def _register_subcommands() -> None:
 def main() -> None:
     """Entry point: every NetopsError becomes a clear message and a non-zero exit code."""
     import logging
-    import os
-
-    # netops-agent uses no Pydantic plugins; looking for them imports importlib.metadata and
-    # reads every installed distribution's entry points (tens of ms per process, eval workers
-    # included). PYDANTIC_DISABLE_PLUGINS= (empty) in the environment keeps them.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
     # A command that logs before (or without) set-up must not leak raw lines to the terminal.
     logging.getLogger("netops_agent").addHandler(logging.NullHandler())
