@@ -220,7 +220,8 @@ class TfidfRetriever:
         names, weights = query_vector(self._analyze(text), self._idf)
         scored: list[Hit] = []
         if names:
-            self.store.register("query_vec", pa.table({"term": names, "qweight": weights}))
+            terms = pa.array(names, pa.string())  # typed: pyarrow's inference tries to import dateutil
+            self.store.register("query_vec", pa.table({"term": terms, "qweight": weights}))
             try:
                 rows = self.store.query(
                     "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
