@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -40,7 +41,7 @@ class StoreRecorder(Recorder):
                 if not rows:
                     continue
                 cols = list(rows[0])
-                data = {c: [_cell(r.get(c), c in self.JSON_COLUMNS) for r in rows] for c in cols}
+                data = {c: _column([_cell(r.get(c), c in self.JSON_COLUMNS) for r in rows]) for c in cols}
                 self.store.append_arrow(table, pa.table(data))
                 rows.clear()
 
@@ -49,6 +50,23 @@ def _cell(value: Any, as_json: bool) -> Any:
     if as_json:
         return None if value is None else json.dumps(value, default=str)
     return value
+
+
+_ARROW_TYPES = {str: pa.string(), float: pa.float64(), bool: pa.bool_()}
+
+
+def _column(values: list[Any]) -> pa.Array:
+    """The Arrow array pyarrow would infer, typed up front when every value has one plain type:
+    pyarrow's inference tries `import dateutil.relativedelta` for every column it infers (a
+    failed import each time where python-dateutil is not installed: hundreds per run)."""
+    kinds = {type(v) for v in values if v is not None}
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind in _ARROW_TYPES:
+            return pa.array(values, _ARROW_TYPES[kind])
+        if kind is datetime and all(v is None or v.tzinfo is None for v in values):
+            return pa.array(values, pa.timestamp("us"))
+    return pa.array(values)
 
 
 def timeline(store: Store, ref: str) -> list[dict[str, Any]]:

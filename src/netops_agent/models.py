@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: each model builds its validator on first use, not at import
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Severity(str, Enum):

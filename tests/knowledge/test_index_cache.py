@@ -90,3 +90,36 @@ def test_unwritable_cache_costs_time_not_a_result(tmp_path: Path, monkeypatch: p
     store = Store(":memory:")
     assert build_index(store, load_runbooks()) is True
     assert store.scalar("SELECT count(*) FROM runbook_vectors") > 0
+
+
+def test_the_cache_key_names_the_scikit_learn_that_importlib_metadata_names() -> None:
+    """The key reads the version off the dist-info directory (no importlib.metadata on a warm
+    run); it must be the version importlib.metadata reports, so earlier entries stay valid."""
+    from importlib.metadata import version
+
+    from netops_agent.knowledge.index import sklearn_version
+
+    assert sklearn_version() == version("scikit-learn")
+
+
+def test_a_fit_cached_in_feather_format_is_read(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries written through pyarrow.feather (before the cache used pyarrow.ipc) still load."""
+    import pyarrow.feather as feather
+
+    from netops_agent.knowledge import index
+
+    books = load_runbooks()
+    first = Store(":memory:")
+    build_index(first, books)
+    for path in cache.iterdir():
+        table = feather.read_table(path)
+        path.unlink()
+        feather.write_feather(table, path, compression="uncompressed")
+
+    def no_fit(*_: object) -> None:
+        raise AssertionError("refitted: the feather entry was not read")
+
+    monkeypatch.setattr(index, "_fit", no_fit)
+    second = Store(":memory:")
+    build_index(second, books)
+    assert _snapshot(second) == _snapshot(first)

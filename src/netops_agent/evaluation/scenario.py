@@ -24,7 +24,8 @@ DOC_HINT = "see docs/scenarios.md for the suite format and target shapes"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: each model builds its validator on first use, not at import
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Topology(_Strict):

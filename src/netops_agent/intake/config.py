@@ -56,7 +56,8 @@ def metric_kind(metric: str) -> Kind:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: each model builds its validator on first use, not at import
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Rule(_Strict):

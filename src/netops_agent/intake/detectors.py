@@ -118,12 +118,17 @@ def empty_episodes() -> pa.Table:
 def run_detectors(ctx: DetectContext, names: list[str] | None = None) -> pa.Table:
     """Run the named detectors (default: all registered) and stack their episodes."""
     tables = [DETECTORS.create(n, ctx.config).detect(ctx) for n in (names or DETECTORS.names())]
-    tables = [t.select(EPISODE_SCHEMA.names).cast(EPISODE_SCHEMA) for t in tables if t.num_rows]
+    tables = [_episodes(t.select(EPISODE_SCHEMA.names)) for t in tables if t.num_rows]
     return pa.concat_tables(tables) if tables else empty_episodes()
 
 
+def _episodes(t: pa.Table) -> pa.Table:
+    """`t` as EPISODE_SCHEMA; Arrow's cast (it loads pyarrow.compute) only if not already."""
+    return t if t.schema.equals(EPISODE_SCHEMA) else t.cast(EPISODE_SCHEMA)
+
+
 def _arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
-    return store.arrow(sql, params).cast(EPISODE_SCHEMA)
+    return _episodes(store.arrow(sql, params))
 
 
 def _latest_sample(store: Store, now: datetime, since: datetime) -> datetime | None:
@@ -144,7 +149,7 @@ isl AS (
 )
 SELECT '{source}' AS source, ep.name AS check_name, ep.kind, ep.device, ep.entity, r.severity,
        ep.first_true + to_microseconds(CAST((r.for_n - 1) * {step} * 1e6 AS BIGINT)) AS start_ts,
-       ep.end_ts, ep.end_ts >= ? AS active, 1 AS n, ep.value,
+       ep.end_ts, ep.end_ts >= ? AS active, 1::BIGINT AS n, ep.value,
        r.label AS message, r.hold_s
 FROM ep JOIN _rules r ON ep.name = r.name
 WHERE ep.n >= r.for_n
@@ -462,7 +467,7 @@ class ProbeDetector:
                 AND (r.route = 'any' OR r.route = ep.route)
         )
         SELECT '{self.name}' AS source, name AS check_name, kind, device, entity, severity,
-               start_ts, end_ts, active, n, 0.0 AS value,
+               start_ts, end_ts, active, n, 0.0::DOUBLE AS value,
                'ping ' || target || ' from ' || vantages || ': no answer; route ' || route
                    AS message, hold_s
         FROM matched WHERE pick = 1

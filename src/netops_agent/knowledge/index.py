@@ -121,18 +121,36 @@ def _fit(runbooks: list[Runbook], analyze: object) -> tuple[pa.Table, pa.Table]:
     return vocab, vectors
 
 
-def _cache_paths(digest: str) -> tuple[str, str] | None:
+def sklearn_version() -> str:
+    """The installed scikit-learn's version (as importlib.metadata gives it), or "none".
+
+    Read from the `scikit_learn-VERSION.dist-info` directory next to the package, without
+    importing importlib.metadata (tens of ms) on the warm path; importlib.metadata when
+    that is not conclusive (another layout, several dist-infos)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.origin:
+        return "none"
+    infos = list(Path(spec.origin).parent.parent.glob("scikit_learn-*.dist-info"))
+    if len(infos) == 1:
+        return infos[0].name[len("scikit_learn-") : -len(".dist-info")]
     from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return "none"
+
+
+def _cache_paths(digest: str) -> tuple[str, str] | None:
     from netops_agent.settings import cache_dir
 
     root = cache_dir()
     if root is None:
         return None
-    try:  # another scikit-learn may weigh differently: its fit is another entry
-        sk = version("scikit-learn")
-    except PackageNotFoundError:
-        sk = "none"
+    sk = sklearn_version()  # another scikit-learn may weigh differently: its fit is another entry
     key = hashlib.sha256(f"{CACHE_FORMAT}/{sk}/{digest}".encode()).hexdigest()[:32]
     base = os.path.join(root, f"tfidf-{key}")
     return base + ".vocab.arrow", base + ".vectors.arrow"
@@ -142,10 +160,8 @@ def _cached_fit(digest: str) -> tuple[pa.Table, pa.Table] | None:
     paths = _cache_paths(digest)
     if paths is None or not all(os.path.exists(p) for p in paths):
         return None
-    import pyarrow.feather as feather
-
-    try:
-        vocab, vectors = (feather.read_table(p, memory_map=False) for p in paths)
+    try:  # Arrow IPC files (= Feather v2) through pyarrow.ipc: pyarrow.feather imports pandas' shim
+        vocab, vectors = (_read_ipc(p) for p in paths)
     except (OSError, pa.ArrowException) as exc:  # a torn or foreign file: fit again
         log.debug("ignoring runbook index cache %s: %s", paths[0], exc)
         return None
@@ -154,18 +170,22 @@ def _cached_fit(digest: str) -> tuple[pa.Table, pa.Table] | None:
     return vocab, vectors
 
 
+def _read_ipc(path: str) -> pa.Table:
+    with pa.ipc.open_file(path) as reader:
+        return reader.read_all()
+
+
 def _keep_fit(digest: str, vocab: pa.Table, vectors: pa.Table) -> None:
     """Write the fit next to earlier ones, atomically (a reader never sees half a file)."""
     paths = _cache_paths(digest)
     if paths is None:
         return
-    import pyarrow.feather as feather
-
     try:
         os.makedirs(os.path.dirname(paths[0]), exist_ok=True)
         for path, table in zip(paths, (vocab, vectors), strict=True):
             tmp = f"{path}.{os.getpid()}.tmp"
-            feather.write_feather(table, tmp, compression="uncompressed")
+            with pa.ipc.new_file(tmp, table.schema) as writer:
+                writer.write_table(table)
             os.replace(tmp, path)
     except OSError as exc:  # read-only home, full disk: the cache is only an accelerator
         log.debug("runbook index not cached in %s: %s", os.path.dirname(paths[0]), exc)
@@ -200,7 +220,8 @@ class TfidfRetriever:
         names, weights = query_vector(self._analyze(text), self._idf)
         scored: list[Hit] = []
         if names:
-            self.store.register("query_vec", pa.table({"term": names, "qweight": weights}))
+            terms = pa.array(names, pa.string())  # typed: pyarrow's inference tries to import dateutil
+            self.store.register("query_vec", pa.table({"term": terms, "qweight": weights}))
             try:
                 rows = self.store.query(
                     "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "

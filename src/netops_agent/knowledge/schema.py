@@ -40,7 +40,8 @@ Op = Literal[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: each model builds its validator on first use, not at import
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Step(Strict):

@@ -24,7 +24,8 @@ DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: each model builds its validator on first use, not at import
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _as_list(v: Any) -> Any:

@@ -63,7 +63,8 @@ Asn = Annotated[int, Field(ge=1, le=4294967295)]
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    # defer_build: each model builds its validator on first use, not at import
+    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
 
 
 class NoParams(Params):
