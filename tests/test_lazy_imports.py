@@ -127,6 +127,7 @@ RUN_NEVER = (
     "pandas",
     "pyarrow.feather",
     "pyarrow.pandas_compat",
+    "pyarrow.compute",
     "networkx",
     "fastapi",
     "uvicorn",
