@@ -6,6 +6,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from netops_agent.evaluation.scenario import Case, Fault, Suite, Topology
 from netops_agent.lab.sim.control import SimControl
 from netops_agent.pipeline import CaseResult, RunOptions, Services, TruthStore, run_case
@@ -87,3 +89,12 @@ def run_coroutine(coro: Any) -> Any:
     if "error" in out:
         raise out["error"]
     return out.get("value")
+
+
+def query_db(db: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` from a database file, opened read-only (as another process would)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

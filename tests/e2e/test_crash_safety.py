@@ -14,10 +14,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.e2e.conftest import EXE, Cli
+from tests.helpers import query_db
 
 
 def _start_until(cli: Cli, args: list[str], tag: str) -> subprocess.Popen[str]:
@@ -45,14 +45,6 @@ def _kill(proc: subprocess.Popen[str], sig: int) -> str:
     return err
 
 
-def _query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 COUNTS = (
     "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM telemetry), (SELECT count(*) FROM changes)"
 )
@@ -62,12 +54,12 @@ COUNTS = (
 def test_killed_run_keeps_the_previous_run(cli: Cli, finished: Path, sig: int, tag: str) -> None:
     shutil.copytree(finished, cli.cwd / "outputs")
     db = cli.cwd / "outputs" / "netops.duckdb"
-    before = _query(db, COUNTS)
+    before = query_db(db, COUNTS)
     assert before[0][0] == 4
     err = _kill(_start_until(cli, ["run", "--scenario", "smoke", "--seed", "7"], tag), sig)
     if sig == signal.SIGINT:
         assert "previous run's records" in err
-    assert _query(db, COUNTS) == before  # reset and new records commit together, or not at all
+    assert query_db(db, COUNTS) == before  # reset and new records commit together, or not at all
     doc = cli.json("doctor")
     assert doc["ok"] is True, doc["problems"]
     again = cli.json("run", "--scenario", "smoke")
@@ -86,15 +78,15 @@ def test_killed_solve_keeps_finished_incidents_and_marks_the_one_in_progress(cli
     if sig == signal.SIGKILL:
         assert doc["settled"] and "1 ticket(s) marked interrupted and escalated" in doc["settled"]
     # IM-0001 finished before the kill: kept whole (ticket, its change and the lab state)
-    states = dict(_query(db, "SELECT incident_id, state FROM tickets"))
+    states = dict(query_db(db, "SELECT incident_id, state FROM tickets"))
     assert states["IM-0001"] == "resolved" and states["IM-0002"] == "escalated"  # handed to a human
-    marked = _query(
+    marked = query_db(
         db,
         "SELECT t.incident_id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
         "WHERE e.kind = 'interrupted'",
     )
     assert marked == [("IM-0002",)]
-    assert _query(
+    assert query_db(
         db,
         "SELECT count(*) FROM changes c JOIN tickets t ON t.incident_id = c.incident_id "
         "WHERE t.incident_id = 'IM-0002'",

@@ -16,10 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.e2e.conftest import EXE, Cli
+from tests.helpers import query_db
 
 HANG_GUARD_S = 240  # only against a hang; no test asserts how long anything takes
 
@@ -65,14 +65,6 @@ class Paused:
         return code, out, err
 
 
-def _query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _doctor_passes(cli: Cli, *args: str) -> dict:
     doc = cli.json("doctor", *args)
     assert doc["ok"] is True, doc["problems"]
@@ -101,12 +93,12 @@ def test_run_stopped_at_a_point_keeps_the_previous_run(
 ) -> None:
     shutil.copytree(finished, cli.cwd / "outputs")
     db = cli.cwd / "outputs" / "netops.duckdb"
-    before = _query(db, RECORDS)
+    before = query_db(db, RECORDS)
     assert before[0][0] == 4
     _, _, err = Paused(cli, ["run", "--scenario", "smoke", "--seed", "7"], point).stop(sig)
     if sig == signal.SIGINT:
         assert "previous run's records" in err
-    assert _query(db, RECORDS) == before  # the old run, whole: nothing of the new one
+    assert query_db(db, RECORDS) == before  # the old run, whole: nothing of the new one
     _doctor_passes(cli)
     assert cli.json("run", "--scenario", "smoke")["summary"]["incidents"] == 4
     _doctor_passes(cli)
@@ -116,7 +108,7 @@ def test_run_killed_after_its_commit_is_whole(cli: Cli, finished: Path) -> None:
     shutil.copytree(finished, cli.cwd / "outputs")
     db = cli.cwd / "outputs" / "netops.duckdb"
     Paused(cli, ["run", "--scenario", "smoke", "--seed", "7"], "committed").stop(signal.SIGKILL)
-    tickets = _query(db, "SELECT count(*), count(*) FILTER (state IN ('new', 'in_progress')) FROM tickets")
+    tickets = query_db(db, "SELECT count(*), count(*) FILTER (state IN ('new', 'in_progress')) FROM tickets")
     assert tickets == [(4, 0)]  # the new run, whole
     doc = _doctor_passes(cli)
     assert doc["settled"] and "0 ticket(s)" in doc["settled"]  # only the running mark was left
@@ -127,14 +119,14 @@ def test_run_killed_after_its_commit_is_whole(cli: Cli, finished: Path) -> None:
 def test_readers_read_while_a_run_works(cli: Cli, finished: Path) -> None:
     shutil.copytree(finished, cli.cwd / "outputs")
     db = cli.cwd / "outputs" / "netops.duckdb"
-    before = _query(db, RECORDS)
+    before = query_db(db, RECORDS)
     # Paused mid-run (inside an incident's unit of record): readers need not wait at all.
     paused = Paused(cli, ["run", "--scenario", "smoke", "--seed", "7", "--json"], "incident:2")
     shown = json.loads(cli("show-db", "--json", env={"NETOPS_LOCK_WAIT": "0"}).stdout)
     assert shown["tickets"] == 4
     listed = json.loads(cli("incidents", "--json", env={"NETOPS_LOCK_WAIT": "0"}).stdout)
     assert [i["id"] for i in listed] == ["IM-0001", "IM-0002", "IM-0003", "IM-0004"]
-    assert _query(db, RECORDS) == before  # the previous run's records until the new ones commit
+    assert query_db(db, RECORDS) == before  # the previous run's records until the new ones commit
     code, out, err = paused.stop(signal.SIGUSR1)  # go on
     assert code == 0, err
     assert json.loads(out)["summary"]["incidents"] == 4
@@ -171,7 +163,7 @@ def test_readers_get_in_between_solve_incidents(cli: Cli) -> None:
     paused = Paused(cli, ["solve", "--json"], "released:2")  # IM-0001 done, the file let go
     listed = json.loads(cli("incidents", "--json", env={"NETOPS_LOCK_WAIT": "0"}).stdout)
     assert [i["id"] for i in listed] == ["IM-0001", "IM-0002"]  # both opened with their alerts
-    states = dict(_query(cli.cwd / "outputs" / "netops.duckdb", "SELECT incident_id, state FROM tickets"))
+    states = dict(query_db(cli.cwd / "outputs" / "netops.duckdb", "SELECT incident_id, state FROM tickets"))
     assert states == {"IM-0001": "resolved", "IM-0002": "new"}  # IM-0001 committed whole
     code, out, err = paused.stop(signal.SIGUSR1)
     assert code == 0, err
@@ -197,7 +189,7 @@ def test_solve_killed_while_opening_incidents_records_none_of_them(cli: Cli) -> 
     _lab_with_two_faults(cli)
     Paused(cli, ["solve"], "opened").stop(signal.SIGKILL)
     # Alerts, incident rows and tickets were one transaction: none of it is kept.
-    assert _query(db, "SELECT (SELECT count(*) FROM alerts), (SELECT count(*) FROM incidents), "
+    assert query_db(db, "SELECT (SELECT count(*) FROM alerts), (SELECT count(*) FROM incidents), "
                       "(SELECT count(*) FROM tickets)") == [(0, 0, 0)]  # fmt: skip
     _doctor_passes(cli)
     again = cli.json("solve")
@@ -215,12 +207,12 @@ def test_resume_stopped_mid_approval_keeps_it_for_the_next_resume(cli: Cli, tmp_
     cli("approve", inc["approval"], "--by", "alice")
     Paused(cli, ["resume"], "resume").stop(sig)
     # The ticket's transition, the `executed` mark and the lab state commit together: none did.
-    assert _query(db, "SELECT state FROM approvals") == [("approved",)]
-    assert _query(db, "SELECT state FROM tickets") == [("awaiting_approval",)]
+    assert query_db(db, "SELECT state FROM approvals") == [("approved",)]
+    assert query_db(db, "SELECT state FROM tickets") == [("awaiting_approval",)]
     _doctor_passes(cli)
     [resumed] = cli.json("resume")
     assert resumed["outcome"] == "resolved"
-    assert _query(db, "SELECT state FROM approvals") == [("executed",)]
+    assert query_db(db, "SELECT state FROM approvals") == [("executed",)]
     _doctor_passes(cli)
 
 
@@ -235,8 +227,8 @@ def test_resume_stopped_mid_approval_keeps_it_for_the_next_resume(cli: Cli, tmp_
 def test_eval_stopped_at_a_point_keeps_whole_cases(cli: Cli, point: str, sig: int) -> None:
     db = cli.cwd / "e.duckdb"
     _, _, err = Paused(cli, ["eval", "--suite", "smoke", "--jobs", "1", "--db", str(db)], point).stop(sig)
-    assert _query(db, "SELECT count(*) FROM eval_cases") == [(1,)]
-    [(run_id, status)] = _query(db, "SELECT id, status FROM eval_runs")
+    assert query_db(db, "SELECT count(*) FROM eval_cases") == [(1,)]
+    [(run_id, status)] = query_db(db, "SELECT id, status FROM eval_runs")
     assert status == "running"
     if sig == signal.SIGINT:
         assert f"1 of 5 cases of run {run_id} are stored" in err and f"eval --resume {run_id}" in err
@@ -244,5 +236,5 @@ def test_eval_stopped_at_a_point_keeps_whole_cases(cli: Cli, point: str, sig: in
     assert [w["check"] for w in doc["warnings"]] == ["eval-unfinished"]
     data = json.loads(cli("eval", "--resume", run_id, "--db", str(db), "--json").stdout)
     assert data["cases"] == 5
-    assert _query(db, "SELECT count(*), count(DISTINCT case_id) FROM eval_cases") == [(5, 5)]
+    assert query_db(db, "SELECT count(*), count(DISTINCT case_id) FROM eval_cases") == [(5, 5)]
     assert _doctor_passes(cli, "--db", str(db))["warnings"] == []

@@ -249,9 +249,18 @@ class Store:
         return rows[0][0] if rows else None
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        return self._relation(sql, params, "to_arrow_table", "arrow")
+
+    def batches(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
+        """Rows of a query as a stream of Arrow record batches (for copying big tables)."""
+        return self._relation(sql, params, "to_arrow_reader", "fetch_arrow_reader")
+
+    def _relation(self, sql: str, params: Sequence[Any] | None, method: str, older: str) -> Any:
+        """Run a query as a relation and fetch it with `method` (`older`: its name before
+        DuckDB 1.4), with the store's error and Ctrl-C handling."""
         try:
             rel = self._live().sql(sql, params=params)
-            return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+            return getattr(rel, method if hasattr(rel, method) else older)()
         except (duckdb.Error, RuntimeError) as exc:
             _raise_interrupt(exc)
             raise StoreError(f"database {self.path}: {exc}") from exc
@@ -309,15 +318,6 @@ class Store:
         finally:
             con.unregister("_incoming")
         return int(rows[0][0]) if rows else data.num_rows
-
-    def batches(self, sql: str, params: Sequence[Any] | None = None) -> pa.RecordBatchReader:
-        """Rows of a query as a stream of Arrow record batches (for copying big tables)."""
-        try:
-            rel = self._live().sql(sql, params=params)
-            return rel.to_arrow_reader() if hasattr(rel, "to_arrow_reader") else rel.fetch_arrow_reader()
-        except (duckdb.Error, RuntimeError) as exc:
-            _raise_interrupt(exc)
-            raise StoreError(f"database {self.path}: {exc}") from exc
 
     def append_batches(self, table: str, reader: pa.RecordBatchReader) -> int:
         """Append a stream of record batches (see `batches`) without holding them all at once."""

@@ -9,8 +9,9 @@ with numpy and appended as `(ts, series, value)`: three numeric columns.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from netops_agent.errors import StoreError
 
@@ -18,7 +19,17 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-    from netops_agent.store.db import Store
+
+class Store(Protocol):
+    """What an append needs of `store.db.Store` (which calls in here: no import back)."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+    def register(self, name: str, data: pa.Table) -> None: ...
+    def unregister(self, name: str) -> None: ...
+    def arrow(self, sql: str, params: Any = None) -> pa.Table: ...
+    def execute(self, sql: str, params: Any = None) -> None: ...
+    def append_arrow(self, table: str, data: pa.Table, *, after: datetime | None = None) -> int: ...
+
 
 NAMES = ("device", "entity", "metric")
 _DENSE_LIMIT = 1 << 26  # above this many possible triples, find the distinct ones by sorting
