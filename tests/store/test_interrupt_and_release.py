@@ -98,3 +98,46 @@ def test_a_waiting_reader_goes_first(tmp_path: Path) -> None:
         reader.communicate("")  # the reader got in and lets go
         writer.join(timeout=60)
     assert order == ["reader", "writer"]
+
+
+def test_a_file_attached_to_an_in_memory_store_is_let_go_and_reopened(tmp_path: Path) -> None:
+    db = tmp_path / "a.duckdb"
+    store = Store(db)
+    store.set_meta("k", "old")
+    stage = Store(":memory:")
+    stage.set_meta("k", "new")
+    with stage.attached(store, "f") as f, stage.transaction():
+        # the file is not open twice in this process: its own store let go of it
+        assert store._con is None
+        stage.execute(f"INSERT OR REPLACE INTO {f}.meta SELECT * FROM {stage.database()}.meta")
+    assert stage.scalar("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'f'") == 0
+    assert store.get_meta("k") == "new"  # reopened on its next statement, with the copy in it
+    # Neither a store in memory nor one inside a transaction can be let go of.
+    with pytest.raises(StoreError, match="cannot be attached"), stage.attached(Store(":memory:"), "m"):
+        pass
+    with (
+        store.transaction(),
+        pytest.raises(StoreError, match="cannot be attached"),
+        stage.attached(store, "f"),
+    ):
+        pass
+    store.close()
+
+
+def test_attaching_a_file_another_process_writes_waits_for_it(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    store = Store(db, wait_s=30.0)
+    store.release()  # as `run` holds it while it works in memory
+    holder_code = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+        " time.sleep(1.0); c.close()"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", holder_code, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        stage = Store(":memory:")
+        with stage.attached(store, "f") as f:
+            assert stage.scalar(f"SELECT count(*) FROM {f}.meta") == 0
+        assert proc.wait(timeout=30) == 0  # it got there only once the other let go
+    finally:
+        proc.kill()

@@ -61,33 +61,54 @@ def run_staged(
 def publish(stage: Store, store: Store) -> None:
     """The staged run's records replace the previous run's in `store`, in one transaction.
 
-    Each table streams across in record batches: a large case's telemetry is never held
-    a second time in full."""
+    The file is attached to the in-memory stage and each table is copied inside DuckDB:
+    no row passes through Python or Arrow, and a large case's telemetry is never held a
+    second time in full. A store that cannot be attached (in memory, or a connection its
+    caller owns) takes the rows as streamed Arrow batches instead."""
     meta = [r for r in stage.query("SELECT key, value FROM meta") if r["key"] not in _KEEP_META]
     positions = sequence_positions(stage)
-    with store.transaction():
+    if not store.persistent or store.leased:
+        with store.transaction():
+            for table in RUN_TABLES:
+                store.execute(f'DELETE FROM "{table}"')
+            killpoint("commit")
+            for table in RUN_TABLES:
+                store.append_batches(table, stage.batches(f'SELECT * FROM "{table}"'))
+            for row in meta:
+                store.set_meta(row["key"], row["value"])
+            move_sequences(store, positions)
+        return
+    here = stage.database()
+    with stage.attached(store, "published") as there, stage.transaction():
         for table in RUN_TABLES:
-            store.execute(f'DELETE FROM "{table}"')
+            stage.execute(f'DELETE FROM {there}."{table}"')
         killpoint("commit")
         for table in RUN_TABLES:
-            store.append_batches(table, stage.batches(f'SELECT * FROM "{table}"'))
+            cols = ", ".join(f'"{c}"' for c in stage.columns(table))
+            stage.execute(f'INSERT INTO {there}."{table}" ({cols}) SELECT {cols} FROM {here}."{table}"')
         for row in meta:
-            store.set_meta(row["key"], row["value"])
-        move_sequences(store, positions)
+            stage.execute(f"INSERT OR REPLACE INTO {there}.meta VALUES (?, ?)", [row["key"], row["value"]])
+        move_sequences(stage, positions, database=there)
 
 
-def sequence_positions(store: Store) -> dict[str, int]:
-    """Each sequence's last value handed out (0 when none was)."""
+def sequence_positions(store: Store, database: str | None = None) -> dict[str, int]:
+    """Each sequence's last value handed out (0 when none was), of `store`'s own database
+    or of the one attached to it as `database`."""
+    database = database or store.database()
     return {
         r["sequence_name"]: int(r["last_value"] or 0)
-        for r in store.query("SELECT sequence_name, last_value FROM duckdb_sequences()")
+        for r in store.query(
+            "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name = ?", [database]
+        )
     }
 
 
-def move_sequences(store: Store, positions: dict[str, int]) -> None:
-    """Move `store`'s sequences on to at least `positions` (ids stay unique and increasing:
-    the notification outbox follows ticket events by id)."""
-    here = sequence_positions(store)
+def move_sequences(store: Store, positions: dict[str, int], database: str | None = None) -> None:
+    """Move the sequences (of `store`, or of the database attached to it as `database`)
+    on to at least `positions`: ids stay unique and increasing (the notification outbox
+    follows ticket events by id)."""
+    here = sequence_positions(store, database)
+    prefix = f"{database}." if database else ""
     for name, target in positions.items():
         if name in here and target > here[name]:
-            store.scalar(f"SELECT max(nextval('{name}')) FROM range(?)", [target - here[name]])
+            store.scalar(f"SELECT max(nextval('{prefix}{name}')) FROM range(?)", [target - here[name]])

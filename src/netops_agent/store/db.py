@@ -140,6 +140,11 @@ class Store:
         return self.path != ":memory:"
 
     @property
+    def leased(self) -> bool:
+        """Does the caller own this store's connection (`attach`)? Then it is never let go."""
+        return self._leased
+
+    @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._live()
 
@@ -165,6 +170,38 @@ class Store:
             return
         self._con.close()
         self._con = None
+
+    @contextmanager
+    def attached(self, other: Store, alias: str) -> Iterator[str]:
+        """`other`'s file attached to this store's connection as `alias`, so a copy between
+        them runs inside DuckDB (no rows through Python or Arrow). `other` lets go of the
+        file meanwhile (one process must not open a file twice); its next statement opens
+        it again. Waits for another process's lock as opening does."""
+        if not other.persistent or other.leased or other._depth or self._depth:
+            raise StoreError(
+                f"database {other.path} cannot be attached: it is not a file this store may let go of"
+            )
+        other.release()
+        if not other._read_only:
+            let_readers_in(other.path)
+        con = self._live()
+        mode = " (READ_ONLY)" if other._read_only else ""
+        quoted = other.path.replace("'", "''")
+        _connect(
+            other.path,
+            other._read_only,
+            other._wait_s,
+            None,
+            lambda: con.execute(f"ATTACH '{quoted}' AS \"{alias}\"{mode}").fetchall(),
+        )
+        try:
+            yield alias
+        finally:
+            self.execute(f'DETACH "{alias}"')
+
+    def database(self) -> str:
+        """The name of this connection's own database (`memory` for an in-memory one)."""
+        return str(self.scalar("SELECT current_database()"))
 
     # --- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -272,6 +309,17 @@ class Store:
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = 'main' ORDER BY table_name"
             )
+        ]
+
+    def columns(self, table: str) -> list[str]:
+        """A table's column names, in order, in this connection's own database."""
+        return [
+            r[0]
+            for r in self._fetch(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                [table],
+            )[1]
         ]
 
     def table_counts(self) -> dict[str, int]:
@@ -400,11 +448,17 @@ def _raise_interrupt(exc: BaseException) -> None:
 
 
 def _connect(
-    path: str, read_only: bool, wait_s: float, on_wait: Callable[[str], None] | None
-) -> duckdb.DuckDBPyConnection:
-    """Open the file; while another process holds the write lock, say so once and retry."""
+    path: str,
+    read_only: bool,
+    wait_s: float,
+    on_wait: Callable[[str], None] | None,
+    opener: Callable[[], Any] | None = None,
+) -> Any:
+    """Open the file (with `opener`, say an ATTACH, instead of a connection of its own);
+    while another process holds the write lock, say so once and retry."""
+    opener = opener or (lambda: duckdb.connect(path, read_only=read_only))
     try:
-        return duckdb.connect(path, read_only=read_only)
+        return opener()
     except duckdb.Error as exc:
         if _LOCK_MARKER not in str(exc):
             raise _open_error(path, exc) from exc
@@ -415,7 +469,7 @@ def _connect(
     with waiting:
         while True:
             try:
-                return duckdb.connect(path, read_only=read_only)
+                return opener()
             except duckdb.Error as exc:
                 text = str(exc)
                 if _LOCK_MARKER not in text:
