@@ -12,6 +12,7 @@ from netops_agent.cli.common import (
     DbOption,
     ForceOption,
     JsonOption,
+    batch_arrow_memory,
     batch_gc,
     console,
     err_console,
@@ -162,6 +163,7 @@ def run(
     )
     from netops_agent.cli import progress
 
+    batch_arrow_memory()
     with writing(db, "run", force=force) as store:
         label = f"suite {suite.name} ({len(suite.cases)} case(s))"
         # The run works in memory; one short transaction at the end replaces the previous
