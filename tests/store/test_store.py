@@ -48,3 +48,32 @@ def test_missing_database_read_only_says_how_to_create_it(tmp_path: Path) -> Non
 def test_unknown_table_lists_the_known_ones() -> None:
     with pytest.raises(StoreError, match="tables are: .*tickets"):
         Store(":memory:").require_table("nope")
+
+
+def test_a_compressed_in_memory_store_holds_appended_samples_in_less_memory() -> None:
+    import numpy as np
+
+    def fill(store: Store) -> int:
+        # as a run's stage fills: one append per twin tick
+        for k in range(20):
+            store.append_arrow(
+                "telemetry_samples",
+                pa.table(
+                    {
+                        "ts": pa.array(np.full(60_000, k * 10_000_000, "datetime64[us]")),
+                        "series": pa.array(np.arange(60_000, dtype=np.int32)),
+                        "value": pa.array(np.round(np.random.default_rng(k).random(60_000) * 100)),
+                    }
+                ),
+            )
+        return int(
+            store.scalar("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'")
+        )
+
+    stage, plain = Store(":memory:", compress=True), Store(":memory:")
+    assert stage.query("SELECT options FROM duckdb_databases() WHERE database_name = current_database()") == [
+        {"options": {"compress": "true"}}
+    ]
+    assert "tickets" in stage.tables()  # migrated where its statements run
+    assert fill(stage) * 2 < fill(plain)
+    assert stage.scalar("SELECT count(*) FROM telemetry_samples") == 1_200_000

@@ -40,7 +40,7 @@ def run_staged(
     """`run_suite` in memory; its records replace the previous run's in `store` at the end."""
     options = options or RunOptions()
     ensure_index(store, options.runbooks)
-    with closing(Store(":memory:")) as stage, closing(TruthStore()) as truth:
+    with closing(Store(":memory:", compress=True)) as stage, closing(TruthStore()) as truth:
         for table in INDEX_TABLES:
             stage.replace_table(table, store.arrow(f'SELECT * FROM "{table}"'))
         with stage.transaction():

@@ -42,7 +42,8 @@ class Store:
     `force` accepts a file that holds other tables and no netops-agent schema.
     `wait_s` is how long to wait when another process holds DuckDB's write lock (DuckDB
     allows one writer process); `on_wait` is called once with a one-line message when
-    waiting starts.
+    waiting starts. `compress` keeps an in-memory database's tables compressed (less
+    memory, a little more CPU), as a file's always are.
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class Store:
         force: bool = False,
         wait_s: float = 0.0,
         on_wait: Callable[[str], None] | None = None,
+        compress: bool = False,
     ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -74,6 +76,8 @@ class Store:
         self._leased = False
         self._con: duckdb.DuckDBPyConnection | None = _connect(self.path, read_only, wait_s, on_wait)
         self._depth = 0
+        if compress and self.path == ":memory:":
+            _compressed_memory(self._con)
         try:
             self._check_ours(read_only, force)
             if read_only and self._pending():
@@ -485,6 +489,17 @@ def _connect(
                     on_wait(f"database {path} is busy ({who} is writing); waiting up to {wait_s:.0f} s...")
                     told = True
                 time.sleep(0.05)
+
+
+def _compressed_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Make an in-memory connection's tables compressed as a file's are (a run's stage:
+    96 -> 62 MiB for a 500-router case's 3.6 M samples, ~30 MiB off its peak). DuckDB
+    before 1.3 cannot: the tables stay uncompressed."""
+    try:
+        con.execute("ATTACH ':memory:' AS stage (COMPRESS)").fetchall()
+    except duckdb.Error:
+        return
+    con.execute("USE stage").fetchall()
 
 
 def _open_error(path: str, exc: duckdb.Error) -> StoreError:
