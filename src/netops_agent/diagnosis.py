@@ -28,6 +28,7 @@ from netops_agent.evidence import CheckResult, confirms, contexts_for
 from netops_agent.knowledge.schema import Runbook
 from netops_agent.models import Incident, Inventory, ToolStatus
 from netops_agent.tools.executor import ToolExecutor
+from netops_agent.tools.params import is_interface_name
 
 SCOPE_KEYS = {
     "interface": ("device", "interface"),
@@ -203,10 +204,13 @@ class Reobserver:
         """Every interface up, counters steady and utilisation below the threshold, over two reads."""
         if not where:
             return []
-        devices = list(dict.fromkeys(d for d, _ in where))
-        first = {d: self._rows(d) for d in devices}
+        wanted: dict[str, list[str]] = {}
+        for device, name in where:
+            wanted.setdefault(device, []).append(name)
+        self.ex.new_pass()  # read the devices now: not what diagnosis read before the fix
+        first = {d: self._rows(d, names) for d, names in wanted.items()}
         self.wait(self.t.interval_s)
-        last = {d: self._rows(d) for d in devices}
+        last = {d: self._rows(d, names) for d, names in wanted.items()}
         bad = []
         for device, name in where:
             a, b = first[device].get(name), last[device].get(name)
@@ -228,8 +232,12 @@ class Reobserver:
                 bad.append(f"{device} {name}")
         return bad
 
-    def _rows(self, device: str) -> dict[str, dict[str, Any]]:
-        res = self.ex.run("show_interfaces", device)
+    def _rows(self, device: str, names: list[str]) -> dict[str, dict[str, Any]]:
+        """One read of the device per pass, as an engineer would type it: `show interfaces
+        NAME` when one interface is wanted, the whole device's `show interfaces` when several
+        are (the same rows for the wanted interfaces; a long output is parsed only if needed)."""
+        one = len(names) == 1 and is_interface_name(names[0])
+        res = self.ex.run("show_interfaces", device, **({"interface": names[0]} if one else {}))
         return {r["interface"]: r for r in res.parsed or []} if res.ok else {}
 
     def _session(self, device: str, peer: str) -> list[str]:

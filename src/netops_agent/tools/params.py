@@ -24,6 +24,11 @@ _SECTION = re.compile(
 )
 
 
+def is_interface_name(v: str) -> bool:
+    """The name passes the interface parameters' check (a tool call with it is valid)."""
+    return _IFNAME.fullmatch(v) is not None
+
+
 def _ifname(v: str) -> str:
     if not _IFNAME.fullmatch(v):
         raise ValueError(f"not an interface name: {v!r} (expected e.g. GigabitEthernet0/1, Vlan100, eth1)")
