@@ -56,10 +56,14 @@ def test_one_wanted_interface_is_read_by_name_from_both_ends() -> None:
     assert bad == []
     assert [s.split(",")[0] for s in seen] == [f"{LEAF} {GI0} up", f"{SPINE} {SPINE_GI} up"]
     commands = [(c["device"], c["command"]) for c in rec.calls]
-    assert commands == [
-        (LEAF, f"show interfaces {GI0}"),
-        (SPINE, f"show interfaces {SPINE_GI}"),
-    ] * 2, "one read per device per pass, before and after the wait"
+    assert (
+        commands
+        == [
+            (LEAF, f"show interfaces {GI0}"),
+            (SPINE, f"show interfaces {SPINE_GI}"),
+        ]
+        * 2
+    ), "one read per device per pass, before and after the wait"
     assert all(len(c["parsed"]) == 1 for c in rec.calls)
 
 
