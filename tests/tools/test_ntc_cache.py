@@ -114,3 +114,47 @@ def test_template_lookup_picks_the_row_clitable_picks() -> None:
         row = reference.index.GetRowMatch(attrs)
         want = reference.index.index[row]["Template"] if row else None
         assert ntc._lookup(attrs, template_dir) == want, (platform, command)
+
+
+def _typed(raw: str, full: bool) -> str:
+    """A command an index Command pattern is written for: every `[[..]]` completion typed out
+    in full, or left out (the shortest form)."""
+    return re.sub(r"\[\[(.+?)\]\]", (lambda m: m.group(1)) if full else "", raw)
+
+
+def test_template_lookup_agrees_with_clitable_on_every_command_of_the_index() -> None:
+    """`_lookup` rules rows out by their plain words before compiling them: over every row of
+    the index (every platform), typed in full and in its shortest form, it picks the row
+    `CliTable` picks (a command is often matched first by an earlier, shorter row)."""
+    from ntc_templates.parse import _get_template_dir
+    from textfsm import clitable
+
+    template_dir = _get_template_dir()
+    reference = clitable.CliTable("index", template_dir)
+    index = reference.index.index
+    asks = sorted(
+        {
+            (row["Platform"], cmd)
+            for row in ntc._index(template_dir)  # as written, before [[..]] is expanded
+            if row["Command"] and "\\" not in row["Command"]
+            for cmd in (_typed(row["Command"], True), _typed(row["Command"], False))
+        }
+    )
+    assert len(asks) > 1000
+    checked = 0
+    for platform, command in asks:
+        attrs = {"Command": command, "Platform": platform}
+        row = reference.index.GetRowMatch(attrs)
+        want = index[row]["Template"] if row else None
+        assert ntc._lookup(attrs, template_dir) == want, (platform, command)
+        checked += want is not None
+    assert checked > 900
+
+
+def test_surely_fails_rules_out_only_rows_that_cannot_match() -> None:
+    assert ntc._surely_fails("sh[[ow]] int[[erfaces]] st[[atus]]", "show ip route")
+    assert ntc._surely_fails("sh[[ow]] ip ro[[ute]] vrf", "show ip route")  # no word after route
+    assert not ntc._surely_fails("sh[[ow]] int[[erfaces]] st[[atus]]", "sh interfaces status")
+    assert not ntc._surely_fails("sh[[ow]] (ip )?int[[erfaces]]", "show ip route")  # regex: re decides
+    assert not ntc._surely_fails("sh[[ow]] int[[erfaces]]", "show interfaces status")  # a prefix
+    assert ntc._surely_fails("sh[[ow]] int[[erfaces]] status", "show inter-faces status")
