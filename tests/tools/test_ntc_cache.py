@@ -135,7 +135,7 @@ def test_template_lookup_agrees_with_clitable_on_every_command_of_the_index() ->
     asks = sorted(
         {
             (row["Platform"], cmd)
-            for row in ntc._index(template_dir)  # as written, before [[..]] is expanded
+            for row in ntc._index(template_dir)[1]  # as written, before [[..]] is expanded
             if row["Command"] and "\\" not in row["Command"]
             for cmd in (_typed(row["Command"], True), _typed(row["Command"], False))
         }
