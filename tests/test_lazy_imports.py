@@ -100,6 +100,33 @@ def test_help_loads_no_models(args: list[str], db_dir: Path) -> None:
     assert [m for m in modules if m == "pydantic" or m.startswith(("pydantic.", "netops_agent.models"))] == []
 
 
+# What the top-level help leaves to the commands that use it: the database engine, sockets
+# (serve), getpass (approve/deny), the package-metadata reader (--version, pydantic).
+HELP_NEVER = ("duckdb", "_duckdb", "netops_agent.store", "socket", "getpass", "importlib.metadata", "email")
+# Typer's help renderer (rich.markdown with markdown-it and pygments, rich.traceback with attrs:
+# ~50 ms) and the stemmer (all of snowball's languages): `show-db` and `run` never render help.
+NO_HELP_RENDERER = ("rich.markdown", "rich.traceback", "rich.syntax", "markdown_it", "pygments", "attr")
+
+
+def _named(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == n or m.startswith(n + ".") for n in names)]
+
+
+def test_help_leaves_the_commands_own_imports_to_them(db_dir: Path) -> None:
+    code, modules = _modules(["--help"], db_dir)
+    assert code == 0
+    assert "typer.rich_utils" in modules  # help was rendered: the check below can fail
+    assert _named(modules, HELP_NEVER) == []
+
+
+@pytest.mark.parametrize("args", [["show-db"], ["show-db", "--json"]])
+def test_show_db_loads_no_help_renderer_and_no_stemmer(args: list[str], db_dir: Path) -> None:
+    code, modules = _modules(args, db_dir)
+    assert code == 0
+    assert "duckdb" in modules  # it read the database: the check below can fail
+    assert _named(modules, (*NO_HELP_RENDERER, "snowballstemmer")) == []
+
+
 def test_the_probe_sees_heavy_imports_when_a_command_needs_them(db_dir: Path) -> None:
     """The check above can fail: `retrieve` needs the runbook index, and the probe sees it."""
     code, modules = _modules(["retrieve", "BGP peer down", "--json"], db_dir)
@@ -139,6 +166,7 @@ RUN_NEVER = (
     "scrapli",
     "netmiko",
     "nornir",
+    *NO_HELP_RENDERER,
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
@@ -57,7 +56,11 @@ def _decide(approval_id: str, approve: bool, by: str | None, comment: str, db: A
 
     with open_store(db) as store:
         lab = persist.load(store)
-        who = by or getpass.getuser()
+        who = by
+        if not who:
+            import getpass  # here: `--help` builds this command without asking who is logged in
+
+            who = getpass.getuser()
         row = decide_and_note(store, approval_id, approve, who, comment, lab.now())
     if as_json:
         print_json(row)

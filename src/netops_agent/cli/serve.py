@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +11,8 @@ from netops_agent.cli.common import DbOption, console, settings
 from netops_agent.errors import ConfigError
 
 if TYPE_CHECKING:
+    import socket
+
     from uvicorn import Server
 
     from netops_agent.notify.config import NotifyConfig
@@ -147,7 +148,7 @@ def _receivers(
 
     for p in (syslog_port, trap_port):
         if p:
-            _check_port(host, p, socket.SOCK_DGRAM)
+            _check_port(host, p, udp=True)
     return ReceiverOptions(
         host=host,
         syslog_port=syslog_port,
@@ -197,6 +198,8 @@ def _notify_config(path: Path | None) -> NotifyConfig | None:
 
 def _listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (handed to uvicorn), or one clear line why not."""
+    import socket  # here, not at the top: `--help` builds this command without serving
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP
     # (without it every response waits ~40 ms for the client's delayed ACK).
@@ -213,9 +216,11 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _check_port(host: str, port: int, kind: int = socket.SOCK_STREAM) -> None:
+def _check_port(host: str, port: int, *, udp: bool = False) -> None:
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, kind) as s:
+    with socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
