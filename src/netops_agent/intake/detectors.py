@@ -131,10 +131,6 @@ def _arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
     return _episodes(store.arrow(sql, params))
 
 
-def _latest_sample(store: Store, now: datetime, since: datetime) -> datetime | None:
-    return store.scalar("SELECT max(ts) FROM telemetry_samples WHERE ts > ? AND ts <= ?", [since, now])
-
-
 # Episodes from rows `hits(name, kind, device, entity, ts, value)` already filtered to
 # "condition true": consecutive samples (one `step` apart) form one island.
 _ISLANDS = """
@@ -263,6 +259,9 @@ class AnomalyDetector:
     The baseline is the `baseline_s` before the last `recent_s`, thinned to at most
     `max_baseline_samples` evenly spaced samples per series; recent samples whose
     z-score stays beyond `z` for `for_s` fire. Median and MAD ignore the odd spike.
+
+    All rules run as one query over a table of the rules (their windows, strides and
+    floors as columns): a query per rule cost DuckDB a few ms of planning each.
     """
 
     name = "anomaly"
@@ -272,65 +271,113 @@ class AnomalyDetector:
         self.rules = [r for r in config.anomalies if r.enabled]
 
     def detect(self, ctx: DetectContext) -> pa.Table:
-        latest = _latest_sample(ctx.store, ctx.now, ctx.since)
-        if latest is None or not self.rules:
+        if not self.rules:
             return empty_episodes()
-        tables = [self._rule(ctx, r, latest) for r in self.rules]
-        return pa.concat_tables(tables)
-
-    def _stride(
-        self, ctx: DetectContext, rule: AnomalyRule, base_start: datetime, recent_start: datetime
-    ) -> int:
-        first = ctx.store.scalar(
-            "SELECT min(ts) FROM telemetry_samples WHERE ts > ? AND ts <= ?", [base_start, recent_start]
+        windows = [self._window(ctx, r) for r in self.rules]
+        # The latest sample (nothing to score without one) and each baseline's first
+        # sample (it sets the rule's stride), in one scan of the sample times.
+        firsts = ", ".join("min(ts) FILTER (WHERE ts > ? AND ts <= ?)" for _ in windows)
+        row = ctx.store.query_one(
+            f"SELECT max(ts) FILTER (WHERE ts > ? AND ts <= ?) AS latest, [{firsts}] AS firsts "
+            "FROM telemetry_samples",
+            [
+                ctx.since,
+                ctx.now,
+                *(t for base_start, recent_start in windows for t in (base_start, recent_start)),
+            ],
         )
+        latest = row["latest"] if row else None
+        if latest is None:
+            return empty_episodes()
+        step = self.config.settings.sample_s
+        strides = [
+            self._stride(rule, first, recent_start)
+            for rule, first, (_, recent_start) in zip(self.rules, row["firsts"], windows, strict=True)
+        ]
+        ctx.store.register("_rules", self._rules_table(windows, strides))
+        ctx.store.register("_metrics", self._metrics_table())
+        try:
+            return _arrow(
+                ctx.store,
+                _ANOMALY.format(step=step, islands=_ISLANDS.format(step=step, source=self.name)),
+                [ctx.now, latest],
+            )
+        finally:
+            ctx.store.unregister("_metrics")
+            ctx.store.unregister("_rules")
+
+    @staticmethod
+    def _window(ctx: DetectContext, rule: AnomalyRule) -> tuple[datetime, datetime]:
+        """(baseline start, recent start) of one rule."""
+        recent_start = ctx.now - timedelta(seconds=rule.recent_s)
+        return recent_start - timedelta(seconds=rule.baseline_s), recent_start
+
+    def _stride(self, rule: AnomalyRule, first: datetime | None, recent_start: datetime) -> int:
+        """Every how many sample steps a baseline sample is kept (at most `max_baseline_samples`)."""
         if first is None:
             return 1
         samples = (recent_start - first).total_seconds() / self.config.settings.sample_s
         return max(1, math.ceil(samples / rule.max_baseline_samples))
 
-    def _rule(self, ctx: DetectContext, rule: AnomalyRule, latest: datetime) -> pa.Table:
+    def _rules_table(self, windows: list[tuple[datetime, datetime]], strides: list[int]) -> pa.Table:
         step = self.config.settings.sample_s
-        recent_start = ctx.now - timedelta(seconds=rule.recent_s)
-        base_start = recent_start - timedelta(seconds=rule.baseline_s)
-        stride = self._stride(ctx, rule, base_start, recent_start)
-        test = {"up": "z > {z}", "down": "z < -{z}", "both": "abs(z) > {z}"}[rule.direction]
-        metrics = ", ".join("?" for _ in rule.metrics)
-        kinds = " ".join(f"WHEN '{m}' THEN '{metric_kind(m)}'" for m in rule.metrics)
-        rules = pa.table(
+        rules = self.rules
+        return pa.table(
             {
-                "name": [rule.name],
-                "severity": [rule.severity],
-                "for_n": [max(1, round(self.config.for_s(rule) / step))],
-                "hold_s": pa.array([self.config.hold_s(rule)], pa.float64()),
-                "label": [f"robust z-score beyond {rule.z:g}"],
+                "name": pa.array([r.name for r in rules], pa.string()),
+                "severity": pa.array([r.severity for r in rules], pa.string()),
+                "for_n": pa.array([max(1, round(self.config.for_s(r) / step)) for r in rules], pa.int64()),
+                "hold_s": pa.array([self.config.hold_s(r) for r in rules], pa.float64()),
+                "label": pa.array([f"robust z-score beyond {r.z:g}" for r in rules], pa.string()),
+                "base_start": pa.array([w[0] for w in windows], pa.timestamp("us")),
+                "recent_start": pa.array([w[1] for w in windows], pa.timestamp("us")),
+                "stride": pa.array(strides, pa.int64()),
+                "min_baseline": pa.array([r.min_baseline for r in rules], pa.int64()),
+                "min_scale": pa.array([r.min_scale for r in rules], pa.float64()),
+                "rel_scale": pa.array([r.rel_scale for r in rules], pa.float64()),
+                "z": pa.array([r.z for r in rules], pa.float64()),
+                "direction": pa.array([r.direction for r in rules], pa.string()),
             }
         )
-        sql = f"""
-        WITH base AS (
-            SELECT device, entity, metric, median(value) AS med, mad(value) AS mad
-            FROM telemetry
-            WHERE metric IN ({metrics}) AND ts > ? AND ts <= ?
-              AND CAST(floor(epoch(ts) / {step}) AS BIGINT) % {stride} = 0
-            GROUP BY ALL HAVING count(*) >= {rule.min_baseline}
-        ), z AS (
-            SELECT s.device, s.entity, s.metric, s.ts, s.value,
-                   (s.value - b.med) / greatest(1.4826 * b.mad, {rule.min_scale},
-                                                {rule.rel_scale} * abs(b.med)) AS z
-            FROM telemetry s JOIN base b USING (device, entity, metric)
-            WHERE s.metric IN ({metrics}) AND s.ts > ? AND s.ts <= ?
-        ), hits AS (
-            SELECT '{rule.name}' AS name, CASE metric {kinds} END AS kind, device, entity,
-                   ts, value
-            FROM z WHERE {test.format(z=rule.z)}
-        ), {_ISLANDS.format(step=step, source=self.name)}
-        """
-        params = [*rule.metrics, base_start, recent_start, *rule.metrics, recent_start, ctx.now, latest]
-        ctx.store.register("_rules", rules)
-        try:
-            return _arrow(ctx.store, sql, params)
-        finally:
-            ctx.store.unregister("_rules")
+
+    def _metrics_table(self) -> pa.Table:
+        pairs = [(r.name, m) for r in self.rules for m in r.metrics]
+        return pa.table(
+            {
+                "name": pa.array([n for n, _ in pairs], pa.string()),
+                "metric": pa.array([m for _, m in pairs], pa.string()),
+                "kind": pa.array([metric_kind(m) for _, m in pairs], pa.string()),
+            }
+        )
+
+
+# Every anomaly rule at once: `_rules` (one row per rule: windows, stride, floors) and
+# `_metrics` (rule name -> metric, kind). A series' baseline and z-scores are per rule.
+_ANOMALY = """
+WITH rm AS (
+    SELECT r.name, m.metric, m.kind, r.base_start, r.recent_start, r.stride, r.min_baseline,
+           r.min_scale, r.rel_scale, r.z, r.direction
+    FROM _rules r JOIN _metrics m ON m.name = r.name
+), base AS (
+    SELECT rm.name, t.device, t.entity, t.metric, median(t.value) AS med, mad(t.value) AS mad
+    FROM telemetry t JOIN rm ON t.metric = rm.metric
+    WHERE t.ts > rm.base_start AND t.ts <= rm.recent_start
+      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % rm.stride = 0
+    GROUP BY rm.name, t.device, t.entity, t.metric
+    HAVING count(*) >= any_value(rm.min_baseline)
+), z AS (
+    SELECT rm.name, rm.kind, rm.z AS thr, rm.direction, s.device, s.entity, s.ts, s.value,
+           (s.value - b.med) / greatest(1.4826 * b.mad, rm.min_scale,
+                                        rm.rel_scale * abs(b.med)) AS z
+    FROM telemetry s JOIN rm ON s.metric = rm.metric
+    JOIN base b ON b.name = rm.name AND b.device = s.device AND b.entity = s.entity
+                AND b.metric = s.metric
+    WHERE s.ts > rm.recent_start AND s.ts <= ?
+), hits AS (
+    SELECT name, kind, device, entity, ts, value FROM z
+    WHERE CASE direction WHEN 'up' THEN z > thr WHEN 'down' THEN z < -thr ELSE abs(z) > thr END
+), {islands}
+"""
 
 
 class SyslogDetector:
