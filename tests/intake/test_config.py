@@ -130,3 +130,25 @@ def test_detector_registry_fails_loudly() -> None:
     reg.register("threshold", ThresholdDetector)
     with pytest.raises(RegistryError, match="already registered"):
         reg.register("threshold", ThresholdDetector)
+
+
+def test_a_file_is_parsed_once_until_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from netops_agent.intake import config as config_module
+
+    parsed: list[Path] = []
+    real = config_module.read_yaml
+    monkeypatch.setattr(config_module, "read_yaml", lambda p, **kw: parsed.append(p) or real(p, **kw))
+    p = write(tmp_path, "settings: {hold_s: 42}\n")
+    first = load_detection(p, use_env=False)
+    first.anomalies[0].metrics.append("cpu-utilization")  # a caller changing its copy
+    first.settings.hold_s = 1.0
+    second = load_detection(p, use_env=False)
+    assert parsed.count(p) == 1  # the second load used the parsed document
+    assert second.settings.hold_s == 42 and second.anomalies[0].metrics == ["memory-utilization"]
+    assert second is not first and second.anomalies[0] is not first.anomalies[0]
+    p.write_text("settings: {hold_s: 43}\n")
+    os.utime(p, ns=(1, 1))  # a new stamp even on a coarse clock
+    assert load_detection(p, use_env=False).settings.hold_s == 43
+    assert parsed.count(p) == 2

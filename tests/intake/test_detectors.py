@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from netops_agent.intake.config import DetectionConfig
+from netops_agent.intake.config import AnomalyRule, DetectionConfig
 from netops_agent.intake.detectors import (
     EPISODE_SCHEMA,
     DetectContext,
@@ -72,6 +72,39 @@ def test_anomaly_skips_series_without_enough_baseline(store: Store, config: Dete
         "telemetry", series("r1", "system", "memory-utilization", [40.0, 80.0, 80.0] + [80.0] * 12)
     )
     assert detect(store, config, at(15), "anomaly") == []
+
+
+def test_anomaly_rules_in_one_query_find_what_each_rule_finds_alone(
+    store: Store, config: DetectionConfig
+) -> None:
+    # The detector scores every rule in one query: rules with their own windows, strides,
+    # directions and floors, two of them on one metric, must not mix. A long baseline
+    # (400 samples) makes each rule thin it with a different stride.
+    wave = [40.0 + (i % 7) - 3 for i in range(400)]
+    store.append_arrow("telemetry", series("r1", "system", "memory-utilization", wave + [75.0] * 12))
+    store.append_arrow("telemetry", series("r2", "system", "memory-utilization", [50.0] * 404 + [10.0] * 8))
+    store.append_arrow("telemetry", series("r3", "Gi0/0", "in-utilization", [10.0] * 406 + [100.0] * 6))
+    store.append_arrow("telemetry", series("r3", "Gi0/0", "out-utilization", [20.0] * 412))
+    drop = AnomalyRule(
+        name="memory-drop", metrics=["memory-utilization"], z=4, direction="down", min_scale=1.0,
+        baseline_s=1800, recent_s=60, max_baseline_samples=20, severity="major",
+    )  # fmt: skip
+    rules = [*config.anomalies, drop]
+    both = config.model_copy(update={"anomalies": rules})
+    together = detect(store, both, at(412), "anomaly")
+    alone = []
+    for rule in rules:
+        only = [r.model_copy(update={"enabled": r.name == rule.name}) for r in rules]
+        alone += detect(store, config.model_copy(update={"anomalies": only}), at(412), "anomaly")
+    alone.sort(key=lambda r: (r["check_name"], r["device"], r["entity"], r["start_ts"]))
+    assert together == alone
+    fired = {(e["check_name"], e["device"], e["entity"]) for e in together}
+    assert fired == {
+        ("memory-anomaly", "r1", "system"),
+        ("memory-drop", "r2", "system"),
+        ("utilisation-anomaly", "r3", "Gi0/0"),
+    }
+    assert {e["check_name"]: e["severity"] for e in together}["memory-drop"] == "major"
 
 
 def _events(rows: list[tuple[int, str, str, str]]) -> pa.Table:

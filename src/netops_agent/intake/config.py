@@ -321,8 +321,30 @@ def load_detection(path: Path | str | None = None, *, use_env: bool = True) -> D
     return cfg
 
 
-def _read(path: Path) -> dict[str, Any]:
+# Parsed detection files by path, with the (mtime, size) they were read at: a case reads
+# the rules 3-4 times (intake, agent, recheck), each parse ~10 ms of PyYAML.
+_PARSED: dict[str, tuple[tuple[int, int], Any]] = {}
+
+
+def _parse(path: Path) -> Any:
+    """The file's YAML document, parsed again only when the file changed. Shared between
+    calls: `_merge` and `_validate` build new objects and never change it."""
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    stamp = (st.st_mtime_ns, st.st_size) if st is not None else None
+    hit = _PARSED.get(str(path))
+    if stamp is not None and hit is not None and hit[0] == stamp:
+        return hit[1]
     data = read_yaml(path, missing_fix=f"pass an existing detection file or unset ${ENV_VAR}")
+    if stamp is not None:
+        _PARSED[str(path)] = (stamp, data)
+    return data
+
+
+def _read(path: Path) -> dict[str, Any]:
+    data = _parse(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
