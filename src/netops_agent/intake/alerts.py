@@ -84,7 +84,7 @@ def record_alerts(
     rows = _worded(cands.to_pylist(), config)
     holds = pa.table(
         {
-            "check_name": [r.name for r in config.rules()],
+            "check_name": pa.array([r.name for r in config.rules()], pa.string()),
             "hold_s": pa.array([config.hold_s(r) for r in config.rules()], pa.float64()),
         }
     )
@@ -280,7 +280,9 @@ def assign(store: Store, links: dict[str, str]) -> None:
     """Set alerts' incident ids: {alert id: incident id}."""
     if not links:
         return
-    tbl = pa.table({"id": list(links), "incident_id": list(links.values())})
+    tbl = pa.table(
+        {"id": pa.array(list(links), pa.string()), "incident_id": pa.array(list(links.values()), pa.string())}
+    )
     store.register("_links", tbl)
     try:
         store.execute("UPDATE alerts SET incident_id = l.incident_id FROM _links l WHERE alerts.id = l.id")
@@ -293,7 +295,9 @@ def relink_alerts(store: Store, renamed: dict[str, str]) -> None:
     changed = {old: new for old, new in renamed.items() if old != new}
     if not changed:
         return
-    tbl = pa.table({"old": list(changed), "new": list(changed.values())})
+    tbl = pa.table(
+        {"old": pa.array(list(changed), pa.string()), "new": pa.array(list(changed.values()), pa.string())}
+    )
     store.register("_renamed", tbl)
     try:
         store.execute(

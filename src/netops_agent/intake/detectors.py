@@ -170,18 +170,21 @@ class ThresholdDetector:
         step = self.config.settings.sample_s
         return pa.table(
             {
-                "name": [r.name for r in self.rules],
-                "metric": [r.metric for r in self.rules],
-                "op": [r.op for r in self.rules],
+                "name": pa.array([r.name for r in self.rules], pa.string()),
+                "metric": pa.array([r.metric for r in self.rules], pa.string()),
+                "op": pa.array([r.op for r in self.rules], pa.string()),
                 "thr": pa.array([r.value for r in self.rules], pa.float64()),
-                "rate": [r.rate for r in self.rules],
-                "for_n": [max(1, round(self.config.for_s(r) / step)) for r in self.rules],
+                "rate": pa.array([r.rate for r in self.rules], pa.bool_()),
+                "for_n": pa.array(
+                    [max(1, round(self.config.for_s(r) / step)) for r in self.rules], pa.int64()
+                ),
                 "hold_s": pa.array([self.config.hold_s(r) for r in self.rules], pa.float64()),
-                "severity": [r.severity for r in self.rules],
-                "kind": [metric_kind(r.metric) for r in self.rules],
-                "label": [
-                    f"{r.metric}{'/s' if r.rate else ''} {SQL_OPS[r.op]} {r.value:g}" for r in self.rules
-                ],
+                "severity": pa.array([r.severity for r in self.rules], pa.string()),
+                "kind": pa.array([metric_kind(r.metric) for r in self.rules], pa.string()),
+                "label": pa.array(
+                    [f"{r.metric}{'/s' if r.rate else ''} {SQL_OPS[r.op]} {r.value:g}" for r in self.rules],
+                    pa.string(),
+                ),
             }
         )
 
@@ -395,11 +398,11 @@ class SyslogDetector:
         patterns = self._patterns()
         rules = pa.table(
             {
-                "name": [r.name for r in self.rules],
-                "kind": [r.kind for r in self.rules],
-                "severity": [r.severity for r in self.rules],
+                "name": pa.array([r.name for r in self.rules], pa.string()),
+                "kind": pa.array([r.kind for r in self.rules], pa.string()),
+                "severity": pa.array([r.severity for r in self.rules], pa.string()),
                 "hold_s": pa.array([self.config.hold_s(r) for r in self.rules], pa.float64()),
-                "has_clear": [r.clear is not None for r in self.rules],
+                "has_clear": pa.array([r.clear is not None for r in self.rules], pa.bool_()),
             }
         )
         # The entity: a rule's fixed one, or its pattern's `entity` group (whose index
@@ -487,10 +490,10 @@ class ProbeDetector:
             return empty_episodes()
         rules = pa.table(
             {
-                "target_kind": [r.target for r in checks],
-                "route": [r.route for r in checks],
-                "name": [r.name for r in checks],
-                "severity": [r.severity for r in checks],
+                "target_kind": pa.array([r.target for r in checks], pa.string()),
+                "route": pa.array([r.route for r in checks], pa.string()),
+                "name": pa.array([r.name for r in checks], pa.string()),
+                "severity": pa.array([r.severity for r in checks], pa.string()),
                 "hold_s": pa.array([self.config.hold_s(r) for r in checks], pa.float64()),
             }
         )
