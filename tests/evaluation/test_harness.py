@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from netops_agent.evaluation import baselines, metrics
-from netops_agent.evaluation.harness import EvalOptions, EvalRun, evaluate, per_case, rescore, save_run
+from netops_agent.evaluation.harness import (
+    EvalOptions,
+    EvalRun,
+    evaluate,
+    longest_first,
+    per_case,
+    rescore,
+    save_run,
+)
 from netops_agent.evaluation.scenario import Case, Fault, Suite, Topology, load_suite
 from netops_agent.knowledge.index import Hit
 from netops_agent.lab.base import NetworkView
@@ -81,6 +89,23 @@ def test_jobs_2_equals_jobs_1(smoke: EvalRun) -> None:
     parallel = evaluate(load_suite("smoke"), EvalOptions(jobs=2))
     assert without_wall(parallel) == without_wall(smoke)
     assert [r.to_dict() for r in parallel.records] == [r.to_dict() for r in smoke.records]
+
+
+def test_the_pool_starts_the_likely_longest_cases_first_and_reports_in_suite_order() -> None:
+    suite = suite_of(
+        ("quiet", 1, []),
+        ("cut", 1, ["link_failure"]),
+        ("shut", 1, ["bgp_neighbor_shutdown"]),
+        ("two", 2, ["interface_admin_down", "link_failure"]),
+        ("admin", 1, ["interface_admin_down"]),
+    )
+    suite.cases[0].topology = Topology(profile="medium", seed=42)  # more routers: first
+    # routers, then faults, then fix (resolved) before escalate; ties keep the suite's order
+    assert [suite.cases[i].id for i in longest_first(suite)] == ["quiet", "two", "shut", "admin", "cut"]
+    serial, parallel = (evaluate(suite, EvalOptions(jobs=j)) for j in (1, 2))
+    assert [r.id for r in parallel.records] == ["quiet", "cut", "shut", "two", "admin"]
+    assert without_wall(parallel) == without_wall(serial)
+    assert [r.to_dict() for r in parallel.records] == [r.to_dict() for r in serial.records]
 
 
 def test_a_seed_override_is_deterministic_too() -> None:

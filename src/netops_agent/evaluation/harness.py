@@ -11,10 +11,11 @@ pure functions in `metrics`.
 
 On the twin cases are independent, so `jobs > 1` runs them in a pool of worker
 processes (forked on Linux, spawned elsewhere; each runs many cases) and gives the
-same records as a serial run (results are put back in suite order). A spawned worker
-knows only the agents registered in `pipeline.AGENTS` at import (the default agent
-and the baselines); an agent registered at run time, as tests do, needs `jobs=1` to
-be portable. On FRR the cases share one lab and run in turn.
+same records as a serial run (results are put back in suite order); the pool starts
+the likely longest cases first (`longest_first`). A spawned worker knows only the
+agents registered in `pipeline.AGENTS` at import (the default agent and the
+baselines); an agent registered at run time, as tests do, needs `jobs=1` to be
+portable. On FRR the cases share one lab and run in turn.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from netops_agent.evaluation import metrics
 from netops_agent.evaluation.casedb import case_stores
 from netops_agent.evaluation.metrics import CaseRecord, FaultResult, IncidentResult, suspect_keys
 from netops_agent.evaluation.scenario import Case, Suite
+from netops_agent.lab.sim.topology import PROFILES
 from netops_agent.models import Incident, InjectedFault, Inventory
 from netops_agent.pipeline import (
     AGENTS,
@@ -150,7 +152,7 @@ def evaluate(
             max_workers=min(opts.jobs, n), mp_context=ctx, initializer=_init_worker, initargs=(suite, opts)
         )
         try:
-            futures = {pool.submit(_worker, i): i for i in range(n)}
+            futures = {pool.submit(_worker, i): i for i in longest_first(suite)}
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:
@@ -165,6 +167,25 @@ def evaluate(
         pool.shutdown()
         records = [r for r in slots if r is not None]
     return EvalRun(suite, opts, records, time.perf_counter() - started)
+
+
+_OUTCOME_WORK = {"resolved": 2, "escalated": 1, "no_action": 0}
+
+
+def longest_first(suite: Suite) -> list[int]:
+    """Case indices in the order a pool should start them: the likely longest first, so
+    no worker is left running a long case while the others have nothing to do. A case's
+    cost grows with its twin (routers), its faults and what the agent must do about them
+    (fix and validate > escalate > nothing); ties keep the suite's order. Only the
+    schedule changes: records are put back in suite order."""
+
+    def cost(i: int) -> tuple[int, int, int]:
+        case = suite.cases[i]
+        p = PROFILES[suite.topology_for(case).profile]
+        routers = p.sites * (p.spines + p.leaves + p.edges)
+        return (-routers, -len(case.faults), -_OUTCOME_WORK.get(case.expected_outcome(), 0))
+
+    return sorted(range(len(suite.cases)), key=cost)
 
 
 def evaluate_case(
