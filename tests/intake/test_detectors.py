@@ -188,3 +188,48 @@ def test_probe_detector_reports_runs_of_failures(store: Store, config: Detection
         ("prefix-not-routed", "r2", 1, True),
         ("prefix-unreachable", "r3", 1, False),
     ]
+
+
+def _probes(rows: list[tuple[int, str, str, float]]) -> pa.Table:
+    return pa.table(
+        {
+            "ts": pa.array([at(i) for i, *_ in rows], pa.timestamp("us")),
+            "scope": [s for _, s, _, _ in rows],
+            "vantage": ["v1"] * len(rows),
+            "target": ["x"] * len(rows),
+            "kind": ["device"] * len(rows),
+            "device": ["r1"] * len(rows),
+            "entity": ["10.255.0.1"] * len(rows),
+            "success_pct": pa.array([p for *_, p in rows], pa.float64()),
+            "status": [st for _, _, st, _ in rows],
+            "route": pa.array([None] * len(rows), pa.string()),
+        }
+    )
+
+
+def test_windows_without_a_tagged_event_or_a_failed_probe_have_no_episodes(
+    store: Store, config: DetectionConfig
+) -> None:
+    # The syslog and probe detectors first look whether anything could match; these rows
+    # could not (another tag, another scope, skipped, outside the window) until one can.
+    store.append_arrow("events", _events([(2, "r1", "SYS-6-LOGOUT", "User admin has exited tty session 2")]))
+    store.append_arrow(
+        "probe_results",
+        _probes(
+            [
+                (1, "other", "failed", 0.0),
+                (2, "t", "skipped", 0.0),
+                (3, "t", "ok", 100.0),
+                (6, "t", "failed", 0.0),
+            ]
+        ),
+    )
+    assert detect(store, config, at(5), "syslog", "probe") == []
+    store.append_arrow(
+        "events", _events([(3, "r1", "LINK-3-UPDOWN", "Interface Gi0/3, changed state to down")])
+    )
+    store.append_arrow("probe_results", _probes([(4, "t", "failed", 0.0)]))
+    got = [
+        (e["check_name"], e["entity"], e["active"]) for e in detect(store, config, at(5), "syslog", "probe")
+    ]
+    assert got == [("device-unreachable", "10.255.0.1", True), ("link-down-log", "Gi0/3", True)]
