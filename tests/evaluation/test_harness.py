@@ -108,6 +108,14 @@ def test_the_pool_starts_the_likely_longest_cases_first_and_reports_in_suite_ord
     assert [r.to_dict() for r in parallel.records] == [r.to_dict() for r in serial.records]
 
 
+def test_a_serial_run_is_idle_before_each_case() -> None:
+    # `eval` lets its database file go on_idle: serially, while every case runs.
+    calls: list[str] = []
+    suite = suite_of(("a", 1, []), ("b", 1, []))
+    evaluate(suite, on_case=lambda r: calls.append(r.id), on_idle=lambda: calls.append("idle"))
+    assert calls == ["idle", "a", "idle", "b"]
+
+
 def test_a_seed_override_is_deterministic_too() -> None:
     suite = suite_of(("a", 1, ["interface_admin_down"]), ("b", 2, ["bgp_neighbor_shutdown"]))
     one, two = (evaluate(suite, EvalOptions(seed=7)) for _ in range(2))

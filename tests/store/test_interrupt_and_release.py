@@ -14,7 +14,7 @@ import pytest
 from netops_agent.errors import StoreError
 from netops_agent.store import Store
 from netops_agent.store.db import interrupted
-from netops_agent.store.writer import holder, let_readers_in, writer_lock
+from netops_agent.store.writer import holder, let_readers_in, readers_waiting, writer_lock
 
 LONG = "SELECT count(*) FROM range(100000000000) t(x) WHERE x % 7 = 3"
 
@@ -141,3 +141,21 @@ def test_attaching_a_file_another_process_writes_waits_for_it(tmp_path: Path) ->
         assert proc.wait(timeout=30) == 0  # it got there only once the other let go
     finally:
         proc.kill()
+
+
+def test_a_writer_can_ask_whether_a_reader_waits(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    code = (
+        "import sys\nfrom netops_agent.store.writer import reader_waiting\n"
+        f"with reader_waiting({str(db)!r}):\n    print('waiting', flush=True)\n    sys.stdin.read()\n"
+    )
+    assert readers_waiting(db) is False  # no lock file yet
+    with writer_lock(db, "eval"):
+        assert readers_waiting(db) is False
+        reader = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "waiting"
+        assert readers_waiting(db) is True
+        reader.communicate("")
+        assert readers_waiting(db) is False

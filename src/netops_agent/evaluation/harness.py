@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ from netops_agent.tools.registry import TOOLS
 
 log = logging.getLogger("netops_agent.harness")
 _RUN_DEFAULTS = {f.name: f.default for f in fields(RunOptions)}
+IDLE_S = 0.25  # a pool that finished no case for this long calls `evaluate`'s on_idle
 
 
 @dataclass
@@ -131,8 +132,13 @@ def evaluate(
     options: EvalOptions | None = None,
     on_case: Callable[[CaseRecord], None] | None = None,
     frr: FrrRunConfig | None = None,
+    on_idle: Callable[[], None] | None = None,
 ) -> EvalRun:
-    """Run every case of `suite` through one agent and score it (`frr`: how to get the FRR lab)."""
+    """Run every case of `suite` through one agent and score it (`frr`: how to get the FRR lab).
+
+    `on_case` gets each record as its case finishes; `on_idle` is called while no case
+    finished for IDLE_S (in a pool) or before each case (serially): a caller that keeps
+    a resource between `on_case` calls lets it go there."""
     opts = options or EvalOptions()
     check_options(suite, opts)
     backend = backend_for(opts.backend, frr)
@@ -142,6 +148,8 @@ def evaluate(
         records = []
         with backend.session(suite):
             for case in suite.cases:
+                if on_idle:
+                    on_idle()
                 records.append(evaluate_case(suite, case, opts, backend))
                 if on_case:
                     on_case(records[-1])
@@ -153,14 +161,19 @@ def evaluate(
         )
         try:
             futures = {pool.submit(_worker, i): i for i in longest_first(suite)}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    slots[i] = fut.result()
-                except Exception as exc:  # the worker itself died: still only this case
-                    slots[i] = errored_record(suite.cases[i], exc)
-                if on_case:
-                    on_case(slots[i])
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=IDLE_S, return_when=FIRST_COMPLETED)
+                if not done and on_idle:
+                    on_idle()
+                for fut in sorted(done, key=lambda f: futures[f]):
+                    i = futures[fut]
+                    try:
+                        slots[i] = fut.result()
+                    except Exception as exc:  # the worker itself died: still only this case
+                        slots[i] = errored_record(suite.cases[i], exc)
+                    if on_case:
+                        on_case(slots[i])
         except BaseException:
             stop_pool(pool)  # Ctrl-C or a failed case: do not wait for the cases still running
             raise

@@ -132,6 +132,25 @@ def reader_waiting(db_path: Path | str) -> Iterator[None]:
         os.close(fd)  # drops the record lock
 
 
+def readers_waiting(db_path: Path | str) -> bool:
+    """Whether a reader waits for the database now (see `reader_waiting`); never blocks."""
+    if str(db_path) == ":memory:":
+        return False
+    try:
+        fd = os.open(lock_path(db_path), os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 1)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
+        return False
+    finally:
+        os.close(fd)
+
+
 def let_readers_in(db_path: Path | str, wait_s: float = 5.0) -> None:
     """Before a writer reopens the database: wait until waiting readers got in (at most `wait_s`)."""
     if str(db_path) == ":memory:":
