@@ -1,12 +1,12 @@
 """Durable, resumable evaluation runs: every case is stored the moment it finishes.
 
 `begin` records the run (status `running`) before the first case; `save_case` appends
-one case in its own short transaction (the database is opened per write, so readers
-and other writers are locked out only for a moment); `finish` stores the metrics and
-marks the run `complete`. A run that stops early (Ctrl-C, a crash, `kill -9`) keeps
-every case it finished; `pending` and `resume_plan` let `eval --resume RUN_ID` run only
-the cases that are missing and score the union. Runs stored by `harness.save_run`
-(status NULL) count as complete.
+one case in its own short transaction (`eval` holds the file only across saves that
+come close together, so readers and other writers are locked out only for a moment;
+see `cli/eval.py`); `finish` stores the metrics and marks the run `complete`. A run
+that stops early (Ctrl-C, a crash, `kill -9`) keeps every case it finished; `pending`
+and `resume_plan` let `eval --resume RUN_ID` run only the cases that are missing and
+score the union. Runs stored by `harness.save_run` (status NULL) count as complete.
 """
 
 from __future__ import annotations
