@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
-
-import pyarrow as pa
 
 from netops_agent.store import Store
 from netops_agent.tools.executor import Recorder
 
 
 class StoreRecorder(Recorder):
-    """Buffers audit rows and appends them in bulk (Arrow) when an incident's step ends.
+    """Buffers audit rows and hands them to the store in bulk when an incident's step ends.
 
-    Changes are written at once, so a change is on disk before anything else happens;
-    reads and decisions are flushed together at the end of each incident.
+    Changes go to the store at once. Inside a transaction (the case pipeline makes one
+    per incident) the store holds every row back and writes each table's rows with one
+    statement just before the commit, so the rows commit with the work they describe
+    (`Store.append_rows`); outside one, they are written when handed over.
     """
 
     JSON_COLUMNS = {"params", "parsed"}
@@ -30,7 +29,7 @@ class StoreRecorder(Recorder):
 
     def change(self, row: dict[str, Any]) -> None:
         self.flush()
-        self.store.insert("changes", row)
+        self.store.append_rows("changes", [row])
 
     def decision(self, row: dict[str, Any]) -> None:
         self._rows["policy_decisions"].append(row)
@@ -40,9 +39,10 @@ class StoreRecorder(Recorder):
             for table, rows in self._rows.items():
                 if not rows:
                     continue
-                cols = list(rows[0])
-                data = {c: _column([_cell(r.get(c), c in self.JSON_COLUMNS) for r in rows]) for c in cols}
-                self.store.append_arrow(table, pa.table(data))
+                self.store.append_rows(
+                    table,
+                    [{c: _cell(v, c in self.JSON_COLUMNS) for c, v in r.items()} for r in rows],
+                )
                 rows.clear()
 
 
@@ -50,23 +50,6 @@ def _cell(value: Any, as_json: bool) -> Any:
     if as_json:
         return None if value is None else json.dumps(value, default=str)
     return value
-
-
-_ARROW_TYPES = {str: pa.string(), float: pa.float64(), bool: pa.bool_()}
-
-
-def _column(values: list[Any]) -> pa.Array:
-    """The Arrow array pyarrow would infer, typed up front when every value has one plain type:
-    pyarrow's inference tries `import dateutil.relativedelta` for every column it infers (a
-    failed import each time where python-dateutil is not installed: hundreds per run)."""
-    kinds = {type(v) for v in values if v is not None}
-    if len(kinds) == 1:
-        kind = kinds.pop()
-        if kind in _ARROW_TYPES:
-            return pa.array(values, _ARROW_TYPES[kind])
-        if kind is datetime and all(v is None or v.tzinfo is None for v in values):
-            return pa.array(values, pa.timestamp("us"))
-    return pa.array(values)
 
 
 def timeline(store: Store, ref: str) -> list[dict[str, Any]]:

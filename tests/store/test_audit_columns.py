@@ -1,5 +1,6 @@
-"""The audit trail's Arrow columns are what pyarrow infers, built without its inference where
-the type is plain (inference tries to import python-dateutil for every column it infers)."""
+"""The audit trail's rows: written together they store what one-by-one inserts stored, and
+a flush infers no Arrow types (pyarrow's inference tries to import python-dateutil for every
+column it infers)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
-from netops_agent.audit import StoreRecorder, _column
+from netops_agent.audit import StoreRecorder
 from netops_agent.store import Store
 
 CASES: list[list[Any]] = [
@@ -22,16 +22,29 @@ CASES: list[list[Any]] = [
     [datetime(2026, 11, 30, tzinfo=timezone.utc)],
     [1, 2.5],
     [None, None],
-    [],
-    [{"a": 1}],
+    [{"a": 1}, ["x", 2], None],
 ]
+COLUMNS = {  # a column of each type the audit tables use
+    "a": "VARCHAR", "b": "DOUBLE", "c": "BIGINT", "d": "BOOLEAN", "e": "TIMESTAMP",
+    "f": "TIMESTAMP", "g": "DOUBLE", "h": "VARCHAR", "i": "JSON",
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("values", CASES)
-def test_columns_equal_pyarrows_inference(values: list[Any]) -> None:
-    got, want = _column(values), pa.array(values)
-    assert got.type == want.type
-    assert got.equals(want)
+@pytest.mark.parametrize("n", range(len(CASES)))
+def test_rows_written_together_equal_rows_inserted_one_by_one(n: int) -> None:
+    """`append_rows` (one multi-row INSERT, what the recorder and ticket events use now)
+    stores exactly what `insert` (one row a statement, as before) stored."""
+    col, kind, values = list(COLUMNS)[n], list(COLUMNS.values())[n], CASES[n]
+    store = Store(":memory:")
+    store.execute(f"CREATE TABLE one (k INTEGER, {col} {kind})")
+    store.execute(f"CREATE TABLE many (k INTEGER, {col} {kind})")
+    for k, v in enumerate(values):
+        store.insert("one", {"k": k, col: v})
+    with store.transaction():
+        store.append_rows("many", [{"k": k, col: v} for k, v in enumerate(values)])
+    one = store.query(f"SELECT k, {col} FROM one ORDER BY k")
+    assert one == store.query(f"SELECT k, {col} FROM many ORDER BY k")
+    assert len(one) == len(values)
 
 
 class _Watch:

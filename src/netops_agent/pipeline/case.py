@@ -165,9 +165,7 @@ def run_case(
         faults = truth.faults(case.id)  # from here on, the recorded ground truth is the truth
         healthy_before = ctl.healthy_entities() if collect_truth else set()
         store = svc.store
-        with store.transaction():  # a fresh lab: the previous case's observations go
-            for table in ("telemetry_samples", "telemetry_series", "events"):
-                store.execute(f'DELETE FROM "{table}"')
+        store.clear(("telemetry_samples", "telemetry_series", "events"))  # a fresh lab's observations
         backend.publish(ctl, store, fresh=True)
         view: NetworkView = ctl.view()
         if intake is None:  # the oracle: debugging only, labelled in every result
@@ -324,23 +322,26 @@ def open_incidents(
 
 
 def open_incident(store: Store, tickets: TicketService, inc: Incident, view: NetworkView) -> str:
-    """Record the incident and open its ticket together."""
+    """Record the incident and open its ticket together (the rows are written with the
+    ticket's just before the transaction commits: `Store.append_rows`)."""
     with store.transaction():
-        store.insert(
+        store.append_rows(
             "incidents",
-            {
-                "id": inc.id,
-                "title": inc.title,
-                "summary": inc.summary,
-                "severity": inc.severity.value,
-                "device": inc.device,
-                "interface": inc.interface,
-                "peer": inc.peer,
-                "prefix": inc.prefix,
-                "suspects": [s.model_dump() for s in inc.suspects],
-                "alerts": inc.alerts,
-                "status": "open",
-                "opened_at": view.now(),
-            },
+            [
+                {
+                    "id": inc.id,
+                    "title": inc.title,
+                    "summary": inc.summary,
+                    "severity": inc.severity.value,
+                    "device": inc.device,
+                    "interface": inc.interface,
+                    "peer": inc.peer,
+                    "prefix": inc.prefix,
+                    "suspects": [s.model_dump() for s in inc.suspects],
+                    "alerts": inc.alerts,
+                    "status": "open",
+                    "opened_at": view.now(),
+                }
+            ],
         )
         return tickets.open(inc, view.now())

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 
@@ -78,6 +78,7 @@ class Store:
         self._depth = 0
         if compress and self.path == ":memory:":
             _compressed_memory(self._con)
+        self._behind = _Behind()
         try:
             self._check_ours(read_only, force)
             if read_only and self._pending():
@@ -127,6 +128,7 @@ class Store:
         store._depth = 0
         store._read_only, store._wait_s, store._on_wait = False, 0.0, None
         store._leased = True  # the caller owns the file's connection: `release()` keeps it
+        store._behind = _Behind()
         return store
 
     @classmethod
@@ -149,7 +151,17 @@ class Store:
         return self._leased
 
     @property
+    def private(self) -> bool:
+        """Is this store's database reachable only through it (an in-memory database it
+        opened itself)? Then nothing changes its tables behind its back, and what it
+        remembers (`remember`) may outlive a transaction."""
+        return self.path == ":memory:" and not self._leased
+
+    @property
     def connection(self) -> duckdb.DuckDBPyConnection:
+        """The raw connection. What is held back (`append_rows`) is written first and what
+        is remembered is forgotten: the caller may read or write anything through it."""
+        self._touch(None)
         return self._live()
 
     def _live(self) -> duckdb.DuckDBPyConnection:
@@ -157,6 +169,7 @@ class Store:
         if self._con is None:
             if not self._read_only:
                 let_readers_in(self.path)  # readers that waited while we worked go first
+            self._behind.forget_all()  # another process may have written meanwhile
             self._con = _connect(self.path, self._read_only, self._wait_s, None)  # silently
         return self._con
 
@@ -172,6 +185,7 @@ class Store:
         """
         if self._con is None or self._depth or self.path == ":memory:" or self._leased:
             return
+        self._behind.forget_all()
         self._con.close()
         self._con = None
 
@@ -215,6 +229,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        self._behind.discard()
+        self._behind.forget_all()
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -226,6 +242,7 @@ class Store:
         file exactly as it was: not even `schema_migrations` is created.
         """
         applied: list[int] = []
+        rows: list[dict[str, Any]] = []
         with self.transaction():
             self.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -246,8 +263,9 @@ class Store:
                         f"cannot add netops-agent's tables to database {self.path} ({problem}); "
                         "pass --db PATH to a new file"
                     ) from exc
-                self.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
                 applied.append(version)
+                rows.append({"version": version, "name": name, "applied_at": utcnow()})
+            self.append_rows("schema_migrations", rows)  # one statement, before the commit
         return applied
 
     def schema_version(self) -> int:
@@ -256,7 +274,11 @@ class Store:
     # --- transactions -----------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """Group writes: all commit together or none do. Nested use joins the outer one."""
+        """Group writes: all commit together or none do. Nested use joins the outer one.
+
+        What was held back inside it (`append_rows`, `behind`) is written just before the
+        commit, so it commits with the rest or not at all; a rollback drops it unwritten,
+        with everything remembered (`remember`)."""
         if self._depth:
             self._depth += 1
             try:
@@ -266,15 +288,69 @@ class Store:
             return
         self.execute("BEGIN TRANSACTION")
         self._depth = 1
+        committed = False
         try:
             yield self
+            self._behind.flush_all(self)
         except BaseException:
+            self._behind.discard()
+            self._behind.forget_all()
             self.execute("ROLLBACK")
             raise
         else:
-            self.execute("COMMIT")
+            try:
+                self.execute("COMMIT")
+                committed = True
+            finally:
+                if not committed or not self.private:
+                    self._behind.forget_all()
         finally:
             self._depth = 0
+
+    # --- held-back writes and remembered reads ------------------------------------------------
+    def behind(self, key: Hashable, make: Callable[[], _Buffer]) -> _Buffer | None:
+        """The write-behind buffer `key` of the open transaction, made with `make()` on first
+        use; None outside a transaction (the caller writes at once).
+
+        A buffer holds writes back and writes them (`flush(store)`) once: just before the
+        transaction commits, or before any statement that names one of its `tables` (so
+        every read, in this transaction, sees them; other connections never see
+        uncommitted writes anyway). A rollback drops it unwritten."""
+        if not self._depth:
+            return None
+        return self._behind.buffer(key, make)
+
+    def append_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert records (audit rows, ticket events); JSON-encodes dicts and lists.
+
+        Inside a transaction they are held back and written together, one INSERT per table
+        (see `behind`): a transaction that records 20 tool calls writes them with one
+        statement, in the order given. Outside one, they are written now."""
+        if not rows:
+            return
+        held = self.behind(("rows", table), lambda: _Rows(table))
+        if held is None:
+            _insert_rows(self, table, rows)
+        else:
+            held.rows.extend(rows)  # type: ignore[attr-defined]
+
+    def remember(self, key: Hashable, value: Any, *, tables: Iterable[str]) -> None:
+        """Keep `value` (something read from or written to `tables`) until a statement names
+        one of `tables`, a transaction rolls back, or the file is let go; on a store that
+        is not `private`, at most until the end of the transaction (another process or
+        connection may write the file between two)."""
+        if self._depth or self.private:
+            self._behind.remember(key, value, tuple(tables))
+
+    def recall(self, key: Hashable, default: Any = None) -> Any:
+        """What `remember` kept under `key`, or `default`."""
+        return self._behind.recall(key, default)
+
+    def _touch(self, sql: str | None) -> None:
+        """Before a statement: write what is held back for the tables it names (or for
+        every table when `sql` is None) and forget what was remembered of them."""
+        if self._behind.watched:
+            self._behind.touch(self, sql)
 
     # --- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
@@ -299,6 +375,7 @@ class Store:
     def _relation(self, sql: str, params: Sequence[Any] | None, method: str, older: str) -> Any:
         """Run a query as a relation and fetch it with `method` (`older`: its name before
         DuckDB 1.4), with the store's error and Ctrl-C handling."""
+        self._touch(sql)
         try:
             rel = self._live().sql(sql, params=params)
             return getattr(rel, method if hasattr(rel, method) else older)()
@@ -346,6 +423,11 @@ class Store:
         marks = ", ".join("?" for _ in cols)
         self.execute(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({marks})', values)
 
+    def insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert records now, in order, one statement for each run of rows with the same
+        columns; JSON-encodes dicts and lists (as `insert`)."""
+        _insert_rows(self, table, rows)
+
     def append_arrow(self, table: str, data: pa.Table, *, after: datetime | None = None) -> int:
         """Bulk-append an Arrow table whose column names match the target table's; with
         `after`, only rows whose `ts` is later. Returns the number of rows appended.
@@ -386,10 +468,18 @@ class Store:
         """Append what `read(since)` returns for `since` = the latest `ts` in `table` (None
         when empty), keeping only rows strictly later: a feed read twice is stored once."""
         stored = _STORED_AS.get(table, table)
-        last = self.scalar(f'SELECT max(ts) FROM "{stored}"')
-        if isinstance(last, datetime) and last.tzinfo is not None:
-            last = last.astimezone(timezone.utc).replace(tzinfo=None)
-        return self.append_arrow(table, read(last), after=last)  # the filter runs in DuckDB
+        key = ("max(ts)", stored)
+        last = self.recall(key, _UNKNOWN)
+        if last is _UNKNOWN:
+            last = self.scalar(f'SELECT max(ts) FROM "{stored}"')
+            if isinstance(last, datetime) and last.tzinfo is not None:
+                last = last.astimezone(timezone.utc).replace(tzinfo=None)
+        data = read(last)
+        n = self.append_arrow(table, data, after=last)  # the filter runs in DuckDB
+        newest = _latest(data, last)
+        if newest is not _UNKNOWN:  # the next call needs no query (see `remember`)
+            self.remember(key, newest, tables=(stored,))
+        return n
 
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table to SQL under `name` (for joins against a query vector)."""
@@ -406,9 +496,18 @@ class Store:
 
     def reset_run(self) -> None:
         """Start a fresh lab: clear every run-scoped table in one transaction."""
+        self.clear(RUN_TABLES)
+
+    def clear(self, tables: Sequence[str]) -> None:
+        """Delete every row of `tables`, in one transaction. One query finds those that hold
+        rows; only they get a DELETE (a fresh database holds none)."""
         with self.transaction():
-            for t in RUN_TABLES:
-                self.execute(f'DELETE FROM "{t}"')
+            probe = ", ".join(f'EXISTS (SELECT 1 FROM "{t}") AS "{t}"' for t in tables)
+            held = self.query_one(f"SELECT {probe}") or {}
+            for t in tables:
+                if held.get(t):
+                    self.execute(f'DELETE FROM "{t}"')
+                self.remember(("max(ts)", t), None, tables=(t,))  # empty: nothing appended yet
 
     def get_meta(self, key: str) -> str | None:
         return self.scalar("SELECT value FROM meta WHERE key = ?", [key])
@@ -418,6 +517,7 @@ class Store:
 
     def _fetch(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one statement and fetch its rows (column names, rows)."""
+        self._touch(sql)
         try:
             con = self._live()
             cur = con.execute(sql, params) if params is not None else con.execute(sql)
@@ -506,6 +606,156 @@ def _open_error(path: str, exc: duckdb.Error) -> StoreError:
     text = str(exc)
     first = text.splitlines()[0] if text else type(exc).__name__
     return StoreError(f"cannot open database {path}: {first}")
+
+
+_UNKNOWN: Any = object()
+
+
+def _latest(data: pa.Table, last: datetime | None) -> Any:
+    """`max(ts)` of a table that held `last` as its latest and then got `data`'s rows later
+    than that: `_UNKNOWN` unless `data`'s `ts` is a plain timestamp column that DuckDB
+    stores as is (no zone, at most microseconds)."""
+    if data.num_rows == 0:
+        return last
+    if "ts" not in data.column_names:
+        return _UNKNOWN
+    import pyarrow as pa
+
+    col = data.column("ts")
+    if not pa.types.is_timestamp(col.type) or col.type.tz is not None or col.type.unit == "ns":
+        return _UNKNOWN
+    import numpy as np  # not pyarrow.compute: loading it costs ~40 ms
+
+    tops = []
+    for chunk in col.chunks:
+        stamps = chunk.to_numpy(zero_copy_only=False)
+        stamps = stamps[~np.isnat(stamps)] if chunk.null_count else stamps
+        if len(stamps):
+            tops.append(stamps.max())
+    if not tops:
+        return last
+    top = max(tops).astype("datetime64[us]").item()
+    return top if last is None or top > last else last
+
+
+class _Buffer(Protocol):
+    """Writes held back until their transaction commits (see `Store.behind`)."""
+
+    tables: tuple[str, ...]  # a statement naming one of these writes the buffer first
+    # Tables whose remembered values its own statements leave right (its owner remembered
+    # them as of these writes): they are not forgotten while it flushes.
+    keeps: tuple[str, ...]
+
+    def flush(self, store: Store) -> None: ...
+
+
+class _Rows:
+    """Records for one table, held back (`Store.append_rows`)."""
+
+    keeps: tuple[str, ...] = ()
+
+    def __init__(self, table: str) -> None:
+        self.tables = (table,)
+        self.rows: list[dict[str, Any]] = []
+
+    def flush(self, store: Store) -> None:
+        _insert_rows(store, self.tables[0], self.rows)
+
+
+_ROWS_PER_INSERT = 200
+
+
+def _insert_rows(store: Store, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert records with as few statements as there are runs of rows with the same columns
+    (at most `_ROWS_PER_INSERT` rows a statement), in order."""
+    at = 0
+    while at < len(rows):
+        cols = list(rows[at])
+        end = at + 1
+        while end < len(rows) and end - at < _ROWS_PER_INSERT and list(rows[end]) == cols:
+            end += 1
+        marks = "(" + ", ".join("?" for _ in cols) + ")"
+        values = [_jsonable(r[c]) for r in rows[at:end] for c in cols]
+        names = ", ".join(f'"{c}"' for c in cols)
+        store.execute(f'INSERT INTO "{table}" ({names}) VALUES {", ".join([marks] * (end - at))}', values)
+        at = end
+
+
+_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+
+
+class _Behind:
+    """A store's held-back writes (buffers, in the order first used) and remembered reads."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[Hashable, _Buffer] = {}
+        self.memos: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
+        self._pattern: re.Pattern[str] | None = None
+        self._keeping: frozenset[str] = frozenset()  # see `_Buffer.keeps`
+
+    @property
+    def watched(self) -> bool:
+        return bool(self.buffers or self.memos)
+
+    def buffer(self, key: Hashable, make: Callable[[], _Buffer]) -> _Buffer:
+        buf = self.buffers.get(key)
+        if buf is None:
+            buf = self.buffers[key] = make()
+            self._pattern = None
+        return buf
+
+    def remember(self, key: Hashable, value: Any, tables: tuple[str, ...]) -> None:
+        self.memos[key] = (value, tables)
+        self._pattern = None
+
+    def recall(self, key: Hashable, default: Any) -> Any:
+        kept = self.memos.get(key)
+        return default if kept is None else kept[0]
+
+    def touch(self, store: Store, sql: str | None) -> None:
+        """`sql` is about to run: write the buffers of the tables it names, forget their memos."""
+        if sql is None:
+            named = None
+        else:
+            if self._pattern is None:
+                names = {t for b in self.buffers.values() for t in b.tables}
+                names |= {t for _, ts in self.memos.values() for t in ts}
+                alternatives = "|".join(re.escape(t) for t in sorted(names, key=len, reverse=True))
+                self._pattern = re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+            named = {m.lower() for m in self._pattern.findall(sql)}
+            if not named:
+                return
+            # A query changes no table: what is remembered of the tables it reads stays right.
+            written = set() if _READ.match(sql) else named
+        for key in [k for k, b in self.buffers.items() if named is None or named.intersection(b.tables)]:
+            buf = self.buffers.pop(key, None)
+            if buf is not None:
+                self._flush(store, buf)
+        forget = None if named is None else written - self._keeping
+        for key in [k for k, (_, ts) in self.memos.items() if forget is None or forget.intersection(ts)]:
+            del self.memos[key]
+        self._pattern = None
+
+    def flush_all(self, store: Store) -> None:
+        while self.buffers:
+            self._flush(store, self.buffers.pop(next(iter(self.buffers))))
+
+    def _flush(self, store: Store, buf: _Buffer) -> None:
+        self._pattern = None
+        outer = self._keeping
+        self._keeping = outer | frozenset(buf.keeps)
+        try:
+            buf.flush(store)
+        finally:
+            self._keeping = outer
+
+    def discard(self) -> None:
+        self.buffers.clear()
+        self._pattern = None
+
+    def forget_all(self) -> None:
+        self.memos.clear()
+        self._pattern = None
 
 
 def _jsonable(value: Any) -> Any:

@@ -51,12 +51,15 @@ class TicketService:
         self.store = store
 
     def open(self, incident: Incident, at: datetime, *, group: str = "network-operations") -> str:
-        # Numbered within the run (runs start afresh), so the same run gives the same ids.
-        seq = self.store.scalar("SELECT count(*) + 1 FROM tickets")
-        ticket_id = f"INC{int(seq):07d}"
         with self.store.transaction():
-            self.store.insert(
-                "tickets",
+            # Numbered within the run (runs start afresh), so the same run gives the same ids.
+            seq = self.store.recall(_COUNT)
+            if seq is None:
+                seq = int(self.store.scalar("SELECT count(*) FROM tickets"))
+            seq += 1
+            ticket_id = f"INC{seq:07d}"
+            writes = self._writes()
+            writes.new.append(
                 {
                     "id": ticket_id,
                     "incident_id": incident.id,
@@ -66,8 +69,10 @@ class TicketService:
                     "short_description": incident.title,
                     "created_at": at,
                     "updated_at": at,
-                },
+                }
             )
+            self.store.remember(_COUNT, seq, tables=_TABLES)
+            self.store.remember(("ticket", ticket_id), ("new", incident.id), tables=_TABLES)
             self._event(
                 ticket_id,
                 at,
@@ -101,21 +106,19 @@ class TicketService:
     ) -> None:
         """Move a ticket to `to_state` with a note; extra fields update the ticket row."""
         with self.store.transaction():
-            current = self.get(ticket_id)["state"]
+            current, incident_id = self._known(ticket_id)
             if to_state not in ALLOWED[current]:
                 raise NetopsError(f"ticket {ticket_id}: cannot go from {current} to {to_state}")
             sets = {"state": to_state, "updated_at": at, **fields}
             if to_state in FINAL:
                 sets["closed_at"] = at
-            cols = ", ".join(f"{k} = ?" for k in sets)
-            values = [_json(v) for v in sets.values()]
-            self.store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*values, ticket_id])
+            writes = self._writes()
+            writes.sets.setdefault(ticket_id, {}).update({k: _json(v) for k, v in sets.items()})
             self._event(ticket_id, at, "transition", current, to_state, note, author=author, data=data)
             # The incident closes with its ticket, in the same transaction (`doctor` checks it).
-            self.store.execute(
-                "UPDATE incidents SET status = ? WHERE id = (SELECT incident_id FROM tickets WHERE id = ?)",
-                ["closed" if to_state in FINAL else "open", ticket_id],
-            )
+            if incident_id is not None:
+                writes.status[incident_id] = "closed" if to_state in FINAL else "open"
+            self.store.remember(("ticket", ticket_id), (to_state, incident_id), tables=_TABLES)
         if to_state in FINAL or to_state == "awaiting_approval":
             _notify("done", ticket_id)
 
@@ -156,7 +159,7 @@ class TicketService:
         author: str = AGENT,
     ) -> None:
         with self.store.transaction():
-            state = self.get(ticket_id)["state"]
+            state, _ = self._known(ticket_id)
             self._event(ticket_id, at, kind, state, state, note, author=author, data=data)
 
     def list(self, state: str | None = None, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
@@ -182,19 +185,69 @@ class TicketService:
         author: str = AGENT,
         data: Any = None,
     ) -> None:
-        self.store.insert(
+        self.store.append_rows(  # with the ticket's change, before its transaction commits
             "ticket_events",
-            {
-                "ticket_id": ticket_id,
-                "ts": at,
-                "kind": kind,
-                "from_state": from_state,
-                "to_state": to_state,
-                "note": note,
-                "author": author,
-                "data": data,
-            },
+            [
+                {
+                    "ticket_id": ticket_id,
+                    "ts": at,
+                    "kind": kind,
+                    "from_state": from_state,
+                    "to_state": to_state,
+                    "note": note,
+                    "author": author,
+                    "data": data,
+                }
+            ],
         )
+
+    def _known(self, ticket_id: str) -> tuple[str, str | None]:
+        """The ticket's state and incident: as this process last wrote or read them while
+        the store remembers them (`Store.remember`), else read."""
+        known = self.store.recall(("ticket", ticket_id))
+        if known is None:
+            row = self.store.query_one("SELECT state, incident_id FROM tickets WHERE id = ?", [ticket_id])
+            if row is None:
+                raise NotFoundError(
+                    f"no ticket {ticket_id}; list them with `netops-agent show-db --table tickets`"
+                )
+            known = (row["state"], row["incident_id"])
+            self.store.remember(("ticket", ticket_id), known, tables=_TABLES)
+        return known
+
+    def _writes(self) -> _Writes:
+        writes = self.store.behind(_WRITES, _Writes)
+        assert writes is not None, "ticket writes are made inside a transaction"
+        return writes  # type: ignore[return-value]
+
+
+_TABLES = ("tickets",)  # what the remembered ticket states and count are read from
+_COUNT = ("tickets", "count")
+_WRITES = "tickets"  # one buffer per store, whichever TicketService writes: changes keep their order
+
+
+class _Writes:
+    """One transaction's ticket rows and changes, written together before it commits
+    (`Store.behind`): the new tickets, each changed ticket's fields merged in order (the
+    row ends as the changes one by one would leave it) and each incident's status. The
+    states and count the service remembers are those after these writes (`keeps`)."""
+
+    tables = ("tickets", "incidents")
+    keeps = _TABLES
+
+    def __init__(self) -> None:
+        self.new: list[dict[str, Any]] = []
+        self.sets: dict[str, dict[str, Any]] = {}
+        self.status: dict[str, str] = {}
+
+    def flush(self, store: Store) -> None:
+        if self.new:
+            store.insert_rows("tickets", self.new)
+        for ticket_id, sets in self.sets.items():
+            cols = ", ".join(f'"{k}" = ?' for k in sets)
+            store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*sets.values(), ticket_id])
+        for incident_id, status in self.status.items():
+            store.execute("UPDATE incidents SET status = ? WHERE id = ?", [status, incident_id])
 
 
 def _json(v: Any) -> Any:
