@@ -500,7 +500,8 @@ class Store:
 
     def clear(self, tables: Sequence[str]) -> None:
         """Delete every row of `tables`, in one transaction. One query finds those that hold
-        rows; only they get a DELETE (a fresh database holds none)."""
+        rows; only they get a DELETE (a fresh database holds none). Each is then known to
+        be empty: `append_newer` needs no query for its latest `ts`."""
         with self.transaction():
             probe = ", ".join(f'EXISTS (SELECT 1 FROM "{t}") AS "{t}"' for t in tables)
             held = self.query_one(f"SELECT {probe}") or {}
