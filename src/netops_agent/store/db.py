@@ -498,17 +498,20 @@ class Store:
         """Start a fresh lab: clear every run-scoped table in one transaction."""
         self.clear(RUN_TABLES)
 
-    def clear(self, tables: Sequence[str]) -> None:
-        """Delete every row of `tables`, in one transaction. One query finds those that hold
-        rows; only they get a DELETE (a fresh database holds none). Each is then known to
-        be empty: `append_newer` needs no query for its latest `ts`."""
+    def clear(self, tables: Sequence[str], *, database: str | None = None) -> None:
+        """Delete every row of `tables` (of the attached `database`, say), in one transaction.
+        One query finds those that hold rows; only they get a DELETE (a fresh database holds
+        none). Tables of this store's own database are then known to be empty:
+        `append_newer` needs no query for their latest `ts`."""
+        prefix = f'"{database}".' if database else ""
         with self.transaction():
-            probe = ", ".join(f'EXISTS (SELECT 1 FROM "{t}") AS "{t}"' for t in tables)
+            probe = ", ".join(f'EXISTS (SELECT 1 FROM {prefix}"{t}") AS "{t}"' for t in tables)
             held = self.query_one(f"SELECT {probe}") or {}
             for t in tables:
                 if held.get(t):
-                    self.execute(f'DELETE FROM "{t}"')
-                self.remember(("max(ts)", t), None, tables=(t,))  # empty: nothing appended yet
+                    self.execute(f'DELETE FROM {prefix}"{t}"')
+                if database is None:
+                    self.remember(("max(ts)", t), None, tables=(t,))  # empty: nothing appended yet
 
     def get_meta(self, key: str) -> str | None:
         return self.scalar("SELECT value FROM meta WHERE key = ?", [key])
