@@ -72,7 +72,10 @@ def _alive(pid: int) -> bool:
 
 def test_ctrl_c_keeps_finished_cases_and_resume_completes_the_run(cli: Cli) -> None:
     db = cli.cwd / "e.duckdb"
-    proc = _start_and_wait(cli, ["eval", "--suite", "smoke"], db, cases=2)
+    # One job: the file is let go before each case runs, so the first stored case is seen
+    # while four remain (a pool keeps the file across saves that come close together; the
+    # pool's Ctrl-C is the next test's).
+    proc = _start_and_wait(cli, ["eval", "--suite", "smoke", "--jobs", "1"], db, cases=1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
@@ -80,7 +83,7 @@ def test_ctrl_c_keeps_finished_cases_and_resume_completes_the_run(cli: Cli) -> N
     assert line.startswith("interrupted:") and "cases of run" in line and "Traceback" not in err
     run_id = line.split("eval --resume ")[1].rstrip("`")
     kept = int(line.split("interrupted: ")[1].split(" of ")[0])
-    assert kept >= 2
+    assert kept >= 1
     doc = cli.json("doctor", "--db", str(db))
     assert doc["ok"] is True and [w["check"] for w in doc["warnings"]] == ["eval-unfinished"]
 
