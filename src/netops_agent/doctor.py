@@ -128,12 +128,7 @@ def examine(store: Store) -> list[Finding]:
 
 
 def _columns(store: Store, table: str) -> set[str]:
-    return {
-        r["column_name"]
-        for r in store.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        )
-    }
+    return set(store.columns(table))
 
 
 def report(store: Store) -> dict[str, Any]:

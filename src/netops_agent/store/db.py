@@ -417,11 +417,8 @@ class Store:
         self._fetch(sql, params)
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
-        """Insert one record (tickets, audit rows); JSON-encodes dicts and lists."""
-        cols = list(row)
-        values = [_jsonable(row[c]) for c in cols]
-        marks = ", ".join("?" for _ in cols)
-        self.execute(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({marks})', values)
+        """Insert one record now (tickets, audit rows); JSON-encodes dicts and lists."""
+        _insert_rows(self, table, [row])
 
     def insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Insert records now, in order, one statement for each run of rows with the same
