@@ -249,6 +249,7 @@ def _instrument(ph: Phases) -> None:
         (SimLab, "execute", "twin"),
         (SimLab, "configure", "twin"),
         (SimFaults, "inject", "twin"),
+        (SimFaults, "inject_all", "twin"),
         (pipeline, "run_intake", "intake"),
         (pipeline, "detect", "intake"),
         (Agent, "handle", "agent"),
