@@ -29,6 +29,8 @@ class Store(Protocol):
     def arrow(self, sql: str, params: Any = None) -> pa.Table: ...
     def execute(self, sql: str, params: Any = None) -> None: ...
     def append_arrow(self, table: str, data: pa.Table, *, after: datetime | None = None) -> int: ...
+    def remember(self, key: Any, value: Any, *, tables: Any) -> None: ...
+    def recall(self, key: Any, default: Any = None) -> Any: ...
 
 
 NAMES = ("device", "entity", "metric")
@@ -65,13 +67,19 @@ def append_telemetry(store: Store, data: pa.Table, *, after: datetime | None = N
             firsts.append(batch)
         order.append(n)
     with store.transaction():
-        ids = _series_ids(store, pa.Table.from_batches(firsts))
-        bounds, at = [], 0
-        for first in firsts:
-            bounds.append((at, first.num_rows))
-            at += first.num_rows
-        series = pa.array(ids)
-        chunks = [series.slice(*bounds[n]) for n in order]
+        chunks = [known[n] for n in order] if (known := _known_ids(store, firsts)) else []
+        if not chunks:  # a set of names not seen since telemetry_series last changed
+            ids = _series_ids(store, pa.Table.from_batches(firsts))
+            bounds, at = [], 0
+            for first in firsts:
+                bounds.append((at, first.num_rows))
+                at += first.num_rows
+            series = pa.array(ids)
+            known = [series.slice(*bound) for bound in bounds]
+            for first, ids_of in zip(firsts, known, strict=True):
+                # the batch is kept with its ids: its buffers, alive, keep their addresses
+                store.remember(_memo(first), (first, ids_of), tables=("telemetry_series",))
+            chunks = [known[n] for n in order]
         samples = pa.table(
             {
                 "ts": ts,
@@ -80,6 +88,23 @@ def append_telemetry(store: Store, data: pa.Table, *, after: datetime | None = N
             }
         )
         return store.append_arrow("telemetry_samples", samples, after=after)
+
+
+def _memo(batch: pa.RecordBatch) -> tuple:
+    return ("telemetry series ids", _identity(batch))
+
+
+def _known_ids(store: Store, firsts: list[pa.RecordBatch]) -> list[pa.Array] | None:
+    """The series ids of each batch of names, when every one was mapped since
+    `telemetry_series` last changed (`Store.remember` forgets them when a statement writes
+    that table, a transaction rolls back or another process may have written); else None."""
+    out = []
+    for first in firsts:
+        kept = store.recall(_memo(first))
+        if kept is None:
+            return None
+        out.append(kept[1])
+    return out
 
 
 def _identity(batch: pa.RecordBatch) -> tuple:

@@ -165,7 +165,11 @@ class SimLab:
         self.spikes: dict[str, float] = {}  # key(dev, if) -> until epoch seconds (benign noise)
         self._derived: Derived | None = derive(inv, self.configs, self.cond)  # eager: the
         # first commit() must compare against the state before the first change
-        self._cache: dict[str, object] = {}
+        self._cache: dict[str, object] = {}  # views of the derived state, cleared by commit()
+        self._layout: tuple[tuple[tuple[str, str], ...], Layout] | None = None  # see layout()
+        # config texts (see config_text): device -> (the config rendered, its text)
+        self._texts: dict[str, tuple[DeviceConfig, str]] = {}  # running: cleared by commit()
+        self._golden_texts: dict[str, tuple[DeviceConfig, str]] = {}  # golden never changes
         self._concurrent: int | None = None  # commands issued inside concurrent()
         self.ground_truth: list[InjectedFault] = []  # read only by faults.py and the harness
 
@@ -204,6 +208,7 @@ class SimLab:
         before = self.derived
         self._derived = None
         self._cache.clear()
+        self._texts.clear()
         after = self.derived
         down = set(self.cond.down_devices)
         self.events.extend(diff_events(self.inv, before, after, self.clock, down))
@@ -217,7 +222,19 @@ class SimLab:
 
     def golden_config(self, device: str) -> str:
         self.inv.device(device)
-        return ios.render(self.golden[device])
+        return self.config_text(device, golden=True)
+
+    def config_text(self, device: str, *, golden: bool = False) -> str:
+        """`ios.render` of the device's running (or golden) config, rendered once per state:
+        a save and a state hash render every device. Running texts are kept until the next
+        commit() (every change commits; a config changed by `configure` is a new object)
+        and only for the very object rendered; golden configs are never changed."""
+        texts = self._golden_texts if golden else self._texts
+        cfg = self.golden[device] if golden else self.configs[device]
+        kept = texts.get(device)
+        if kept is None or kept[0] is not cfg:
+            kept = texts[device] = (cfg, ios.render(cfg))
+        return kept[1]
 
     def now(self) -> datetime:
         return self.clock
@@ -313,10 +330,16 @@ class SimLab:
 
     def sample(self) -> pa.Table:
         cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
-        if "layout" not in self._cache:
-            self._cache["layout"] = layout(self.inv, self.idx, self.rates)
-        lay: Layout = self._cache["layout"]  # type: ignore[assignment]
-        return sample(lay, self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter)
+        return sample(self.layout(), self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter)
+
+    def layout(self) -> Layout:
+        """The names of a tick's rows: every interface and device (fixed for the twin) and
+        the configured BGP sessions, so kept until a change adds or removes a session (the
+        same Arrow buffers tick after tick: the store maps them to series ids once)."""
+        sessions = tuple(self.derived.bgp)
+        if self._layout is None or self._layout[0] != sessions:
+            self._layout = (sessions, layout(self.inv, self.idx, self.rates))
+        return self._layout[1]
 
     # --- monitoring feeds (what the NetworkView hands the intake) ------------------------------
     def telemetry_since(self, since: datetime | None = None) -> pa.Table:
@@ -347,7 +370,7 @@ class SimLab:
 
     def state_hash(self) -> str:
         body = {
-            "running": {d: ios.render(c) for d, c in sorted(self.configs.items())},
+            "running": {d: self.config_text(d) for d in sorted(self.configs)},
             "conditions": self.cond.to_json(),
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

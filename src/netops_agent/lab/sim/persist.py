@@ -65,8 +65,8 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
             pa.table(
                 {
                     "device": names,
-                    "golden": [ios.render(lab.golden[d]) for d in names],
-                    "running": [ios.render(lab.configs[d]) for d in names],
+                    "golden": [lab.config_text(d, golden=True) for d in names],
+                    "running": [lab.config_text(d) for d in names],
                     "updated_at": pa.array([lab.clock] * len(names), pa.timestamp("us")),
                 }
             ),

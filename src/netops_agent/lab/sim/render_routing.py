@@ -59,7 +59,7 @@ def show_ip_bgp_summary(lab: SimLab, device: str) -> str:
     boot = boot_time(lab, device)
     n_events = sum(1 for e in device_events(lab, device) if e.facility == "BGP")
     originated = len(lab.derived.originated.get(device, []))
-    table_version = 1 + 2 * (originated + n_events) + len(lab.routing.routes(device))
+    table_version = 1 + 2 * (originated + n_events) + lab.routing.route_count(device)
     for ip in sorted(bgp.neighbors, key=ipaddress.IPv4Address):
         n = bgp.neighbors[ip]
         if n.remote_as is None:

@@ -120,6 +120,9 @@ class Routing:
         self._paths: dict[tuple[str, str, str], list[str] | None] = {}
         self._found: dict[tuple[str, str], tuple[tuple[Hop, ...], str] | None] = {}
         self._routes: dict[str, list[Route]] = {}
+        self._comps: dict[str, dict[str, int]] = {}  # per graph: device -> component number
+        self._ospf_nets: dict[int, set[tuple[int, int]]] | None = None  # component -> subnets
+        self._bgp_origins: dict[int, int] | None = None  # component -> prefixes originated
         self._per_if: tuple[Rates, list[float], list[float]] | None = None
         self._walks: dict[tuple[str, str], _Walk | None] = {}
         self._walk_idx: InterfaceIndex | None = None
@@ -246,6 +249,58 @@ class Routing:
         if dev not in self._routes:
             self._routes[dev] = self._compute_routes(dev)
         return list(self._routes[dev])
+
+    def route_count(self, dev: str) -> int:
+        """`len(self.routes(dev))`, counted without building the table: connected and local
+        routes from the device's own interfaces, its statics, and per connected component
+        of the OSPF and BGP graphs the subnets and prefixes it would learn (a device learns
+        what every other device of its component advertises, whatever the path)."""
+        if dev in self._routes:
+            return len(self._routes[dev])
+        cfg = self.configs[dev]
+        n = len(cfg.statics)
+        for name, itf in cfg.interfaces.items():
+            if itf.ip and self.d.iface[(dev, name)].oper_up:
+                n += 2 if itf.prefixlen != 32 else 1
+        comp = self._component("ospf")[dev]
+        if self._ospf_nets is None:
+            self._ospf_nets = {}
+            of = self._component("ospf")
+            for net, _, plen, owner, name in self._conn:
+                if self.configs[owner].interfaces[name].ospf_area is None:
+                    continue
+                if owner in of and self.d.iface[(owner, name)].oper_up:
+                    self._ospf_nets.setdefault(of[owner], set()).add((net, plen))
+        learned = self._ospf_nets.get(comp, set())
+        own = {(net, plen) for net, _, plen, d, _ in self._conn if d == dev}
+        n += len(learned) - len(learned & own)
+        comp = self._component("bgp")[dev]
+        if self._bgp_origins is None:
+            self._bgp_origins = {}
+            of = self._component("bgp")
+            for _, owner in self.origin:
+                if owner in of:
+                    self._bgp_origins[of[owner]] = self._bgp_origins.get(of[owner], 0) + 1
+        n += self._bgp_origins.get(comp, 0) - sum(1 for _, owner in self.origin if owner == dev)
+        return n
+
+    def _component(self, kind: str) -> dict[str, int]:
+        """The connected components of the OSPF or BGP graph: device -> component number."""
+        if kind not in self._comps:
+            adj = self._adj[kind]
+            comp: dict[str, int] = {}
+            for start in adj:
+                if start in comp:
+                    continue
+                c = comp[start] = len(comp)
+                todo = [start]
+                while todo:
+                    for w in adj[todo.pop()]:
+                        if w not in comp:
+                            comp[w] = c
+                            todo.append(w)
+            self._comps[kind] = comp
+        return self._comps[kind]
 
     def _compute_routes(self, dev: str) -> list[Route]:
         out: list[Route] = []
