@@ -8,6 +8,7 @@ show a symptom without its cause. Persisted to DuckDB by `lab.sim.persist`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterator
@@ -126,6 +127,22 @@ def _as_py(stamp: object, field: pa.Field | None) -> datetime:
     return pa.scalar(stamp, field.type).as_py()  # type: ignore[no-any-return]
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: the twin's bulk builds (a network's configs,
+    derived state, routing views, a sweep of pings) make tens of thousands of containers,
+    and each collection they trigger walks every object the process holds (on the large
+    profile, more than the build itself). Collection resumes after, where it left off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class SimLab:
     """A seeded twin; build with `SimLab.build(profile, seed)` or load from a Store."""
 
@@ -175,8 +192,9 @@ class SimLab:
 
     @classmethod
     def build(cls, profile: str = "small", seed: int = 42, jitter: float = 0.0) -> SimLab:
-        inv, golden = generate(profile, seed)
-        return cls(inv, golden, profile=profile, seed=seed, jitter=jitter)
+        with gc_paused():
+            inv, golden = generate(profile, seed)
+            return cls(inv, golden, profile=profile, seed=seed, jitter=jitter)
 
     def _initial_counters(self) -> np.ndarray:
         rng = np.random.default_rng(self.seed + 2)
@@ -194,7 +212,8 @@ class SimLab:
     @property
     def routing(self) -> Routing:
         if "routing" not in self._cache:
-            self._cache["routing"] = Routing(self.inv, self.configs, self.derived)
+            with gc_paused():
+                self._cache["routing"] = Routing(self.inv, self.configs, self.derived)
         return self._cache["routing"]  # type: ignore[return-value]
 
     @property
@@ -209,9 +228,10 @@ class SimLab:
         self._derived = None
         self._cache.clear()
         self._texts.clear()
-        after = self.derived
-        down = set(self.cond.down_devices)
-        self.events.extend(diff_events(self.inv, before, after, self.clock, down))
+        with gc_paused():
+            after = self.derived
+            down = set(self.cond.down_devices)
+            self.events.extend(diff_events(self.inv, before, after, self.clock, down))
 
     def log(self, device: str, tag: str, message: str) -> None:
         self.events.append(make(self.clock, device, tag, message))
@@ -268,7 +288,8 @@ class SimLab:
             return
         self._concurrent = 0
         try:
-            yield
+            with gc_paused():  # a sweep: hundreds of pings, each memoising its path
+                yield
         finally:
             issued, self._concurrent = self._concurrent, None
             if issued:
