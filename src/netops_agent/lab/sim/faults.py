@@ -350,11 +350,27 @@ _INJECT: dict[str, Callable[[SimFaults, dict[str, Any], random.Random], dict[str
 }
 
 
+# faults whose whole effect is one `configure` on the twin (which commits it)
+_CONFIGURED = frozenset(
+    {
+        "interface_admin_down",
+        "duplex_mismatch",
+        "mtu_mismatch",
+        "ospf_timer_mismatch",
+        "bgp_neighbor_shutdown",
+        "bgp_asn_mismatch",
+        "route_missing",
+        "acl_blocking",
+    }
+)
+
+
 def apply_effect(fx: SimFaults, fault: InjectedFault, rng: random.Random) -> dict[str, Any]:
     """Change the cause in the twin for one fault (its target already resolved); returns the
     fault's parameters. Recorded parameters that pin a choice (the static route removed,
     the err-disable cause) are reused, so a replay of a recorded fault is the same fault."""
     t, p = fault.target, fault.params
+    configured = fault.type in _CONFIGURED
     if fault.type == "route_missing" and p.get("prefix") and p.get("nexthop"):
         from netops_agent.lab.sim.config import mask_of
 
@@ -367,7 +383,8 @@ def apply_effect(fx: SimFaults, fault: InjectedFault, rng: random.Random) -> dic
         params = dict(p)
     else:
         params = _INJECT[fault.type](fx, t, rng)
-    fx.lab.commit()
+    if not configured:  # `configure` committed the change: a second commit derives the same
+        fx.lab.commit()
     return params or {}
 
 
