@@ -199,16 +199,44 @@ class Layout:
 
 
 def layout(inv: Inventory, idx: InterfaceIndex, rates: Rates) -> Layout:
+    """Per row of a tick: the interface metrics (each for every interface in index order),
+    the device gauges (each for every device), the BGP sessions."""
     n, nd, nb = len(idx.keys), len(inv.devices), len(rates.bgp_device)
     dev_names = np.array([dv.name for dv in inv.devices], dtype=object)
-    devices = np.concatenate([np.tile(idx.devices.astype(object), len(IF_METRICS)),
-                              np.tile(dev_names, len(DEVICE_METRICS)), rates.bgp_device])
-    entities = np.concatenate([np.tile(idx.names.astype(object), len(IF_METRICS)),
-                               np.full(nd * len(DEVICE_METRICS), "system", dtype=object), rates.bgp_peer])
-    metrics = np.concatenate([np.repeat(np.array(IF_METRICS, dtype=object), n),
-                              np.repeat(np.array(DEVICE_METRICS, dtype=object), nd),
-                              np.full(nb, "bgp-session-established", dtype=object)])
-    return Layout(_encode(devices), _encode(entities), _encode(metrics), len(devices))
+    devices = _encode_parts(
+        [(idx.devices, len(IF_METRICS), 1), (dev_names, len(DEVICE_METRICS), 1), (rates.bgp_device, 1, 1)]
+    )
+    entities = _encode_parts(
+        [
+            (idx.names, len(IF_METRICS), 1),
+            (np.array(["system"]), 1, nd * len(DEVICE_METRICS)),
+            (rates.bgp_peer, 1, 1),
+        ]
+    )
+    metrics = _encode_parts(
+        [
+            (np.array(IF_METRICS), 1, n),
+            (np.array(DEVICE_METRICS), 1, nd),
+            (np.array(["bgp-session-established"]), 1, nb),
+        ]
+    )
+    return Layout(devices, entities, metrics, n * len(IF_METRICS) + nd * len(DEVICE_METRICS) + nb)
+
+
+def _encode_parts(parts: list[tuple[np.ndarray, int, int]]) -> pa.Array:
+    """`_encode` of the concatenation of `np.tile(np.repeat(values, each), times)` over the
+    parts (values, times, each), numbering each part's values once: a repeated value adds
+    no new one, so the first occurrences come in the order of the values themselves."""
+    seen: dict[object, int] = {}
+    number = seen.setdefault
+    out = []
+    for values, times, each in parts:
+        if not (len(values) and times and each):
+            continue  # the part has no rows: its values do not occur
+        codes = np.fromiter((number(v, len(seen)) for v in values.tolist()), np.int32, len(values))
+        out.append(np.tile(np.repeat(codes, each), times))
+    codes = np.concatenate(out) if out else np.zeros(0, np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(seen), pa.string()))
 
 
 def _encode(values: np.ndarray) -> pa.Array:
