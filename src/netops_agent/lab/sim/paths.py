@@ -191,26 +191,34 @@ def unit_path(adj: dict[str, list[str]], tree: BfsTree, target: str) -> list[str
         return (-1, -1) if j < 0 else (2 * j + 1, pos)
 
     meet, moment = target, forward_moment(target)  # the target is reached backward at once
-    bdist: dict[str, int] = {target: 0}
+    # The backward search, level by level (the same pops in the same order as one FIFO):
+    # pop j expands at step 2j+2; a node it reaches at distance dv lies on a shortest path
+    # when its forward distance is shortest - dv.
     bpred: dict[str, str | None] = {target: None}
-    order = [target]
-    for j, v in enumerate(order):
-        step = 2 * j + 2
-        if step > moment[0]:
-            break
-        dv = bdist[v] + 1
-        for pos, w in enumerate(adj[v]):
-            if w in bdist:
-                continue
-            bdist[w] = dv
-            bpred[w] = v
-            order.append(w)
-            fw = fdist.get(w)
-            if fw is not None and fw + dv == shortest:
-                forward = forward_moment(w)
-                both = forward if forward > (step, pos) else (step, pos)
-                if both < moment:
-                    meet, moment = w, both
+    frontier, j, dv = [target], 0, 1
+    while frontier:
+        nxt: list[str] = []
+        need = shortest - dv
+        for v in frontier:
+            step = 2 * j + 2
+            if step > moment[0]:
+                frontier = []
+                break
+            j += 1
+            for w in adj[v]:
+                if w in bpred:
+                    continue
+                bpred[w] = v
+                nxt.append(w)
+                if fdist.get(w) == need:
+                    here = (step, adj[v].index(w))  # neighbours are distinct: its position
+                    forward = forward_moment(w)
+                    both = forward if forward > here else here
+                    if both < moment:
+                        meet, moment = w, both
+        else:
+            frontier = nxt
+            dv += 1
     path: list[str] = []
     node: str | None = meet
     while node is not None:
