@@ -10,6 +10,7 @@ touches a symptom changes nothing.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -215,18 +216,19 @@ def _plain_plen(plen: object) -> bool:
 _MASKS = [(0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33)]
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0-255, no leading zero, ASCII
+_DOTTED_QUAD = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
 @lru_cache(maxsize=65536)
 def _ip_int(ip: str) -> int:
     """`int(ipaddress.IPv4Address(ip))`, parsed by hand when the text is four plain
     decimal octets (what `ipaddress` accepts); anything else goes to `ipaddress` (and
     its error)."""
-    parts = ip.split(".")
-    if len(parts) == 4 and all(
-        p.isascii() and p.isdigit() and len(p) <= 3 and (p[0] != "0" or p == "0") and int(p) <= 255
-        for p in parts
-    ):
-        a, b, c, d = (int(p) for p in parts)
-        return (a << 24) | (b << 16) | (c << 8) | d
+    m = _DOTTED_QUAD.fullmatch(ip)
+    if m is not None:
+        a, b, c, d = m.groups()
+        return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
     return int(ipaddress.IPv4Address(ip))
 
 
