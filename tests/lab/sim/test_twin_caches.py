@@ -106,3 +106,28 @@ def test_the_layout_is_kept_until_the_bgp_sessions_change() -> None:
     fresh = layout(lab.inv, lab.idx, lab.rates)
     assert changed.rows == fresh.rows != first.rows
     assert _columns(changed) == _columns(fresh)
+
+
+def test_twins_of_one_network_share_its_generation_not_their_state() -> None:
+    """A second twin of the same (profile, seed) reuses the generated network: the same
+    inventory and golden configs as generating afresh, and its own criticality, running
+    configs and lookups."""
+    from netops_agent.lab.base import apply_criticality
+    from netops_agent.lab.sim import config as ios
+    from netops_agent.lab.sim.topology import generate
+
+    a, b = SimLab.build("small", seed=11), SimLab.build("small", seed=11)
+    inv, golden = generate("small", 11)
+    texts = {d: ios.render(c) for d, c in golden.items()}
+    for lab in (a, b):
+        assert lab.inv.model_dump() == inv.model_dump()
+        assert {d: ios.render(c) for d, c in lab.golden.items()} == texts
+    dev = inv.devices[0].name
+    apply_criticality(a.inv, {dev: "critical", inv.sites[0].name: "high"})
+    assert a.inv.device(dev).criticality == "critical" and a.inv.sites[0].criticality == "high"
+    assert b.inv.device(dev).criticality == "normal" and b.inv.sites[0].criticality == "normal"
+    assert SimLab.build("small", seed=11).inv.model_dump() == inv.model_dump()
+    a.configure(dev, ["interface Loopback0", " shutdown"])
+    assert a.configs[dev] is not b.configs[dev]
+    assert b.configs[dev] == golden[dev] and a.configs[dev] != golden[dev]
+    assert a.golden is not b.golden

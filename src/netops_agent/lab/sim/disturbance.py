@@ -120,12 +120,12 @@ def replay(profile: str, seed: int, faults: list[InjectedFault]) -> Any:
     return lab
 
 
-@lru_cache(maxsize=4)
 def _generated(profile: str, seed: int) -> tuple[Inventory, dict[str, Any]]:
-    """Inventory and golden configs of a topology (never mutated: twins copy them)."""
-    from netops_agent.lab.sim.topology import generate
+    """Inventory and golden configs of a topology (never mutated: twins copy them), shared
+    with the twins `SimLab.build` makes (`topology.generated`)."""
+    from netops_agent.lab.sim.topology import generated
 
-    return generate(profile, seed)
+    return generated(profile, seed)
 
 
 @lru_cache(maxsize=4)

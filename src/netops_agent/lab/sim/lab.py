@@ -33,7 +33,7 @@ from netops_agent.lab.sim.telemetry import (
     layout,
     sample,
 )
-from netops_agent.lab.sim.topology import generate
+from netops_agent.lab.sim.topology import generated, own_inventory
 from netops_agent.models import InjectedFault, Inventory
 
 EPOCH = datetime(2026, 1, 5, 8, 0, 0)
@@ -193,8 +193,8 @@ class SimLab:
     @classmethod
     def build(cls, profile: str = "small", seed: int = 42, jitter: float = 0.0) -> SimLab:
         with gc_paused():
-            inv, golden = generate(profile, seed)
-            return cls(inv, golden, profile=profile, seed=seed, jitter=jitter)
+            inv, golden = generated(profile, seed)  # generated once per process, shared
+            return cls(own_inventory(inv), dict(golden), profile=profile, seed=seed, jitter=jitter)
 
     def _initial_counters(self) -> np.ndarray:
         rng = np.random.default_rng(self.seed + 2)

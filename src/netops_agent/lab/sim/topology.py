@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from netops_agent.errors import ConfigError
@@ -326,3 +327,24 @@ def generate(profile_name: str = "small", seed: int = 42) -> tuple[Inventory, di
         prefixes=b.prefixes,
     )
     return inv, b.configs
+
+
+@lru_cache(maxsize=4)
+def generated(profile_name: str, seed: int) -> tuple[Inventory, dict[str, DeviceConfig]]:
+    """`generate`, once per process for each (profile, seed): a run checks a suite's targets
+    on one twin and works each case on another, an evaluation builds one per case, all of
+    the same network. Shared, so never changed: twins copy the golden configs into running
+    ones, and take the inventory through `own_inventory`."""
+    return generate(profile_name, seed)
+
+
+def own_inventory(inv: Inventory) -> Inventory:
+    """A twin's own copy of a shared inventory: the only records ever changed on a lab's
+    inventory, the devices' and sites' criticality, are copied; the rest is shared (as
+    `pipeline.case.snapshot_inventory` does). Lookup indexes stashed on the original point
+    at its records and are left behind, except the twin's wiring (it checks its lists)."""
+    sites, devices = [s.model_copy() for s in inv.sites], [d.model_copy() for d in inv.devices]
+    own = inv.model_copy(update={"sites": sites, "devices": devices})
+    for cached in set(own.__dict__) - set(Inventory.model_fields) - {"_sim_wiring"}:
+        del own.__dict__[cached]
+    return own
