@@ -131,3 +131,26 @@ def test_twins_of_one_network_share_its_generation_not_their_state() -> None:
     assert a.configs[dev] is not b.configs[dev]
     assert b.configs[dev] == golden[dev] and a.configs[dev] != golden[dev]
     assert a.golden is not b.golden
+
+
+def test_saved_inventory_tables_are_the_records_tables() -> None:
+    """The inventory tables a save writes (made once for twins that share the lists) are
+    the records' own: per twin and per network, criticality included."""
+    from netops_agent.lab.base import apply_criticality
+    from netops_agent.lab.sim import persist
+    from netops_agent.store import Store
+
+    def stored(lab: SimLab) -> dict[str, list[dict]]:
+        store = Store(":memory:")
+        persist.save(lab, store, fresh=True)
+        return {t: store.query(f'SELECT * FROM "{t}"') for t, _ in persist._INVENTORY}
+
+    def direct(lab: SimLab) -> dict[str, list[dict]]:
+        return {t: persist._rows_table(getattr(lab.inv, t), m).to_pylist() for t, m in persist._INVENTORY}
+
+    a, b, other = SimLab.build("small", seed=5), SimLab.build("small", seed=5), SimLab.build("small", seed=6)
+    apply_criticality(b.inv, {b.inv.devices[0].name: "critical"})
+    for lab in (a, b, other, a):
+        assert stored(lab) == direct(lab)
+    assert stored(a)["devices"] != stored(b)["devices"]
+    assert stored(a)["interfaces"] == stored(b)["interfaces"] != stored(other)["interfaces"]

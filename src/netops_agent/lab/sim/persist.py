@@ -39,9 +39,28 @@ _INVENTORY = [
 ]
 
 
+# Arrow tables of inventory lists that twins share (`topology.generated`): id -> (list, table)
+_SHARED_TABLES: dict[int, tuple[list, pa.Table]] = {}
+
+
 def _rows_table(rows: list, model: type) -> pa.Table:
     cols = list(model.model_fields)
     return pa.table({c: [getattr(r, c) for r in rows] for c in cols})
+
+
+def _inventory_table(inv: Inventory, table: str, model: type) -> pa.Table:
+    """`_rows_table` of one inventory list. A lab's inventory is never changed but for the
+    criticality of its sites and devices (`topology.own_inventory`), so the other lists'
+    tables are made once for all the twins that share them (each case of an evaluation)."""
+    rows = getattr(inv, table)
+    if table in ("sites", "devices"):
+        return _rows_table(rows, model)
+    kept = _SHARED_TABLES.get(id(rows))
+    if kept is None or kept[0] is not rows or kept[1].num_rows != len(rows):
+        if len(_SHARED_TABLES) >= 16:
+            _SHARED_TABLES.clear()
+        kept = _SHARED_TABLES[id(rows)] = (rows, _rows_table(rows, model))
+    return kept[1]
 
 
 def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
@@ -49,7 +68,7 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
     with store.transaction():
         if fresh:
             for table, model in _INVENTORY:
-                store.replace_table(table, _rows_table(getattr(lab.inv, table), model))
+                store.replace_table(table, _inventory_table(lab.inv, table, model))
             store.replace_table(
                 "prefixes",
                 pa.table(
