@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -55,18 +55,48 @@ EPISODE_SCHEMA = pa.schema(
 _COLS = ", ".join(EPISODE_SCHEMA.names)
 
 
+Window = tuple[datetime, datetime]
+
+
 @dataclass
 class DetectContext:
-    """What a detector may read: the store, the rules, the time and the alert scope."""
+    """What a detector may read: the store, the rules, the time and the alert scope.
+
+    One context is one detection pass: nothing writes the store while its detectors
+    read, so what one detector learnt of the samples (`sample_bounds`) serves the next.
+    """
 
     store: Store
     config: DetectionConfig
     now: datetime
     scope: str = "lab"
+    _bounds: dict[Window, tuple[datetime | None, datetime | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def since(self) -> datetime:
         return self.now - timedelta(seconds=self.config.settings.lookback_s)
+
+    def sample_bounds(self, windows: list[Window]) -> list[tuple[datetime | None, datetime | None]]:
+        """(first, last) telemetry sample time in each window `(after, until]` (None, None
+        without a sample there). The windows not asked for before in this pass are read
+        with one statement: a filtered min/max per window (row groups outside it are
+        skipped), instead of a scan per detector."""
+        todo = [w for w in dict.fromkeys(windows) if w not in self._bounds]
+        if todo:
+            row = self.store.query_one(
+                "SELECT "
+                + ", ".join(
+                    f"(SELECT [min(ts), max(ts)] FROM telemetry_samples WHERE ts > ? AND ts <= ?) AS w{i}"
+                    for i in range(len(todo))
+                ),
+                [t for w in todo for t in w],
+            )
+            assert row is not None  # a SELECT of scalar subqueries has one row
+            for w, (first, last) in zip(todo, row.values(), strict=True):
+                self._bounds[w] = (first, last)
+        return [self._bounds[w] for w in windows]
 
 
 @runtime_checkable
@@ -191,14 +221,11 @@ class ThresholdDetector:
     def detect(self, ctx: DetectContext) -> pa.Table:
         if not self.rules:
             return empty_episodes()
-        bounds = ctx.store.query_one(
-            "SELECT min(ts) AS first, max(ts) AS last FROM telemetry_samples WHERE ts > ? AND ts <= ?",
-            [ctx.since, ctx.now],
-        )
-        if bounds is None or bounds["last"] is None:
+        [(first, last)] = ctx.sample_bounds([(ctx.since, ctx.now)])
+        if first is None or last is None:
             return empty_episodes()
         gauges = [r for r in self.rules if not r.rate]
-        moving = self._moving(ctx, bounds["first"], bounds["last"])
+        moving = self._moving(ctx, first, last)
         devices = sorted(set(moving.column("device").to_pylist()))
         gauge_filter = " OR ".join(f"(metric = ? AND value {SQL_OPS[r.op]} ?)" for r in gauges)
         cond = " OR ".join(f"(r.op = '{op}' AND v {sym} r.thr)" for op, sym in SQL_OPS.items())
@@ -228,7 +255,7 @@ class ThresholdDetector:
         params: list[object] = [ctx.since, ctx.now]
         for r in gauges:
             params += [r.metric, r.value]
-        params += [ctx.since, ctx.now, *devices, bounds["last"]]
+        params += [ctx.since, ctx.now, *devices, last]
         ctx.store.register("_rules", self._rules_table())
         ctx.store.register("_moving", moving)
         try:
@@ -278,24 +305,14 @@ class AnomalyDetector:
             return empty_episodes()
         windows = [self._window(ctx, r) for r in self.rules]
         # The latest sample (nothing to score without one) and each baseline's first
-        # sample (it sets the rule's stride), in one scan of the sample times.
-        firsts = ", ".join("min(ts) FILTER (WHERE ts > ? AND ts <= ?)" for _ in windows)
-        row = ctx.store.query_one(
-            f"SELECT max(ts) FILTER (WHERE ts > ? AND ts <= ?) AS latest, [{firsts}] AS firsts "
-            "FROM telemetry_samples",
-            [
-                ctx.since,
-                ctx.now,
-                *(t for base_start, recent_start in windows for t in (base_start, recent_start)),
-            ],
-        )
-        latest = row["latest"] if row else None
+        # sample (it sets the rule's stride), in one statement.
+        (_, latest), *baselines = ctx.sample_bounds([(ctx.since, ctx.now), *windows])
         if latest is None:
             return empty_episodes()
         step = self.config.settings.sample_s
         strides = [
             self._stride(rule, first, recent_start)
-            for rule, first, (_, recent_start) in zip(self.rules, row["firsts"], windows, strict=True)
+            for rule, (first, _), (_, recent_start) in zip(self.rules, baselines, windows, strict=True)
         ]
         ctx.store.register("_rules", self._rules_table(windows, strides))
         ctx.store.register("_metrics", self._metrics_table())
@@ -356,26 +373,49 @@ class AnomalyDetector:
 
 # Every anomaly rule at once: `_rules` (one row per rule: windows, stride, floors) and
 # `_metrics` (rule name -> metric, kind). A series' baseline and z-scores are per rule.
+#
+# Median and MAD (holistic aggregates: every baseline value of every series kept and
+# sorted) are worked out only for the series that could fire. A recent sample fires
+# only if it is further than `z * min_scale` from the median (the scale is never below
+# `min_scale`), and the median lies between the baseline's min and max: so a series
+# whose recent samples all stay within `z * min_scale` (less a margin for rounding) of
+# its baseline's range cannot fire, and min/max (a cheap streaming aggregate) rule it
+# out. `NOT (x <= bound)` keeps a series whose values are NaN or infinite.
 _ANOMALY = """
 WITH rm AS (
     SELECT r.name, m.metric, m.kind, r.base_start, r.recent_start, r.stride, r.min_baseline,
-           r.min_scale, r.rel_scale, r.z, r.direction
+           r.min_scale, r.rel_scale, r.z, r.direction, r.z * r.min_scale * 0.999 AS reach
     FROM _rules r JOIN _metrics m ON m.name = r.name
+), ser AS (
+    SELECT rm.*, k.id AS series, k.device, k.entity FROM telemetry_series k JOIN rm ON k.metric = rm.metric
+), bs AS (
+    SELECT ser.name, t.series, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
+    WHERE t.ts > ser.base_start AND t.ts <= ser.recent_start
+      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0
+), rs AS (
+    SELECT ser.name, t.series, t.ts, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
+    WHERE t.ts > ser.recent_start AND t.ts <= ?
+), cand AS (
+    SELECT b.name, b.series FROM (
+        SELECT name, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY name, series
+    ) b JOIN (
+        SELECT name, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY name, series
+    ) r ON r.name = b.name AND r.series = b.series
+    JOIN ser ON ser.name = b.name AND ser.series = b.series
+    WHERE (ser.direction <> 'down' AND NOT (r.hi - b.lo <= ser.reach))
+       OR (ser.direction <> 'up' AND NOT (b.hi - r.lo <= ser.reach))
 ), base AS (
-    SELECT rm.name, t.device, t.entity, t.metric, median(t.value) AS med, mad(t.value) AS mad
-    FROM telemetry t JOIN rm ON t.metric = rm.metric
-    WHERE t.ts > rm.base_start AND t.ts <= rm.recent_start
-      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % rm.stride = 0
-    GROUP BY rm.name, t.device, t.entity, t.metric
-    HAVING count(*) >= any_value(rm.min_baseline)
+    SELECT bs.name, bs.series, median(bs.value) AS med, mad(bs.value) AS mad
+    FROM bs JOIN cand ON cand.name = bs.name AND cand.series = bs.series
+    JOIN ser ON ser.name = bs.name AND ser.series = bs.series
+    GROUP BY bs.name, bs.series
+    HAVING count(*) >= any_value(ser.min_baseline)
 ), z AS (
-    SELECT rm.name, rm.kind, rm.z AS thr, rm.direction, s.device, s.entity, s.ts, s.value,
-           (s.value - b.med) / greatest(1.4826 * b.mad, rm.min_scale,
-                                        rm.rel_scale * abs(b.med)) AS z
-    FROM telemetry s JOIN rm ON s.metric = rm.metric
-    JOIN base b ON b.name = rm.name AND b.device = s.device AND b.entity = s.entity
-                AND b.metric = s.metric
-    WHERE s.ts > rm.recent_start AND s.ts <= ?
+    SELECT ser.name, ser.kind, ser.z AS thr, ser.direction, ser.device, ser.entity, s.ts, s.value,
+           (s.value - b.med) / greatest(1.4826 * b.mad, ser.min_scale,
+                                        ser.rel_scale * abs(b.med)) AS z
+    FROM rs s JOIN base b ON b.name = s.name AND b.series = s.series
+    JOIN ser ON ser.name = s.name AND ser.series = s.series
 ), hits AS (
     SELECT name, kind, device, entity, ts, value FROM z
     WHERE CASE direction WHEN 'up' THEN z > thr WHEN 'down' THEN z < -thr ELSE abs(z) > thr END
