@@ -47,8 +47,6 @@ class Topology:
                 self.link_by_end[end] = lk
                 self.links_of[end[0]].append(lk)
         self.sessions = {(s.device, s.peer_ip): s for s in inv.bgp_sessions}
-        self.ip_of = {(i.device, i.name): i.ip for i in inv.interfaces}
-        self.description = {(i.device, i.name): i.description for i in inv.interfaces}
         self.role = {d.name: d.role for d in inv.devices}
         self.site = {d.name: d.site for d in inv.devices}
         # A device's addressed, non-loopback interfaces (customer SVIs among them), for
@@ -60,6 +58,15 @@ class Topology:
             if i.ip and i.prefixlen and i.kind != "loopback":
                 self._addressed[i.device].append(i)
         self._subnets: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = {}
+
+    def ip_of(self, end: End | None) -> str | None:
+        """An interface's address (None if unknown); the inventory's own index answers."""
+        itf = self.inv.interface(*end) if end else None
+        return itf.ip if itf else None
+
+    def description(self, end: End) -> str | None:
+        itf = self.inv.interface(*end)
+        return itf.description if itf else None
 
     def session_end(self, device: str, peer_ip: str) -> End | None:
         """The local end of the cable a BGP session rides."""
@@ -313,7 +320,7 @@ class Correlator:
             kind = "link" if len(iface_ends) == 2 else "interface"
         else:
             kind = "ospf_adjacency" if "ospf" in kinds else "bgp_session"
-        peer_ip, local_ip = self.topo.ip_of.get(other), self.topo.ip_of.get(best)
+        peer_ip, local_ip = self.topo.ip_of(other), self.topo.ip_of(best)
         bgp = kind == "bgp_session"
         second = max(0.1, (score[other] + count[other]) / max(score[best] + count[best], 1.0))
         return [
@@ -411,7 +418,7 @@ class Correlator:
             text = place(a)
             itf = self.topo.prefix_interface(a["device"], a["entity"]) if a["kind"] == "prefix" else None
             if itf:
-                desc = self.topo.description.get((a["device"], itf))
+                desc = self.topo.description((a["device"], itf))
                 text = f"{a['entity']} behind {a['device']} {itf}" + (f" ({desc})" if desc else "")
             names.append(text)
         names = list(dict.fromkeys(names))
