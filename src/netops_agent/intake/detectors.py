@@ -470,6 +470,9 @@ class SyslogDetector:
         groups = sorted({g for g in patterns["grp"].to_pylist() if g})
         extract = " ".join(f"WHEN {g} THEN regexp_extract(ev.message, p.pattern, {g})" for g in groups)
         entity = f"coalesce(p.fixed, CASE p.grp {extract} END)" if groups else "p.fixed"
+        # A clear ends the run of raises before it: numbering each row by the clears
+        # *before* it puts a clear in the group of the raises it ends, so one GROUP BY
+        # gives each episode its raises and its clear (no second pass and join).
         sql = f"""
         WITH ev AS (
             SELECT rowid AS rid, * FROM events WHERE ts > ? AND ts <= ?
@@ -479,28 +482,25 @@ class SyslogDetector:
                                      AND ev.mnemonic = p.mnemonic
             WHERE regexp_matches(ev.message, p.pattern)
         ), marked AS (
-            SELECT *, sum(1 - up) OVER (PARTITION BY name, device, entity
-                                        ORDER BY ts, rid ROWS UNBOUNDED PRECEDING) AS grp
+            SELECT *, coalesce(sum(1 - up) OVER (PARTITION BY name, device, entity ORDER BY ts, rid
+                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                               0) AS grp
             FROM m WHERE entity <> ''
         ), ep AS (
-            SELECT name, device, entity, grp, min(ts) FILTER (WHERE up = 1) AS start_ts,
+            SELECT name, device, entity, min(ts) FILTER (WHERE up = 1) AS start_ts,
                    max(ts) FILTER (WHERE up = 1) AS last_raise,
                    count(*) FILTER (WHERE up = 1) AS n,
-                   arg_max(message, ts) FILTER (WHERE up = 1) AS message
-            FROM marked GROUP BY ALL
-        ), closing AS (
-            SELECT name, device, entity, grp - 1 AS grp, min(ts) AS clear_ts
-            FROM marked WHERE up = 0 GROUP BY ALL
+                   arg_max(message, ts) FILTER (WHERE up = 1) AS message,
+                   min(ts) FILTER (WHERE up = 0) AS clear_ts
+            FROM marked GROUP BY name, device, entity, grp
         )
         SELECT '{self.name}' AS source, ep.name AS check_name, r.kind, ep.device, ep.entity,
                r.severity, ep.start_ts,
-               coalesce(c.clear_ts, CASE WHEN r.has_clear THEN ?::TIMESTAMP
-                                         ELSE ep.last_raise END) AS end_ts,
-               r.has_clear AND c.clear_ts IS NULL AS active, ep.n, NULL::DOUBLE AS value,
+               coalesce(ep.clear_ts, CASE WHEN r.has_clear THEN ?::TIMESTAMP
+                                          ELSE ep.last_raise END) AS end_ts,
+               r.has_clear AND ep.clear_ts IS NULL AS active, ep.n, NULL::DOUBLE AS value,
                ep.message, r.hold_s
         FROM ep JOIN _rules r ON ep.name = r.name
-        LEFT JOIN closing c ON c.name = ep.name AND c.device = ep.device
-                            AND c.entity = ep.entity AND c.grp = ep.grp
         WHERE ep.n > 0
         """
         ctx.store.register("_rules", rules)
