@@ -225,20 +225,27 @@ class ThresholdDetector:
         if first is None or last is None:
             return empty_episodes()
         gauges = [r for r in self.rules if not r.rate]
-        moving = self._moving(ctx, first, last)
-        devices = sorted(set(moving.column("device").to_pylist()))
+        counters = sorted({r.metric for r in self.rules if r.rate})
+        in_counters = ", ".join("?" for _ in counters) or "NULL"
         gauge_filter = " OR ".join(f"(metric = ? AND value {SQL_OPS[r.op]} ?)" for r in gauges)
         cond = " OR ".join(f"(r.op = '{op}' AND v {sym} r.thr)" for op, sym in SQL_OPS.items())
         step = self.config.settings.sample_s
+        # `mv`: the counter series that changed between the window's first and last
+        # sample; only those can have a rate above zero, so only their rates (a window
+        # `lag`) are computed.
         sql = f"""
-        WITH g AS (
+        WITH mv AS (
+            SELECT device, entity, metric FROM telemetry
+            WHERE ts IN (?, ?) AND metric IN ({in_counters})
+            GROUP BY ALL HAVING max(value) <> min(value)
+        ), g AS (
             SELECT device, entity, metric, ts, value AS v FROM telemetry
             WHERE ts > ? AND ts <= ? AND ({gauge_filter or "false"})
         ), c AS (
             SELECT t.device, t.entity, t.metric, t.ts, t.value FROM telemetry t
-            SEMI JOIN _moving m ON t.device = m.device AND t.entity = m.entity
-                                AND t.metric = m.metric
-            WHERE t.ts > ? AND t.ts <= ? AND t.device IN ({", ".join("?" for _ in devices) or "''"})
+            SEMI JOIN mv m ON t.device = m.device AND t.entity = m.entity
+                           AND t.metric = m.metric
+            WHERE t.ts > ? AND t.ts <= ? AND t.metric IN ({in_counters})
         ), rates AS (
             SELECT device, entity, metric, ts,
                    (value - lag(value) OVER w) / nullif(epoch(ts) - epoch(lag(ts) OVER w), 0) AS v
@@ -252,35 +259,15 @@ class ThresholdDetector:
             WHERE x.v >= 0 AND ({cond})
         ), {_ISLANDS.format(step=step, source=self.name)}
         """
-        params: list[object] = [ctx.since, ctx.now]
+        params: list[object] = [first, last, *counters, ctx.since, ctx.now]
         for r in gauges:
             params += [r.metric, r.value]
-        params += [ctx.since, ctx.now, *devices, last]
+        params += [ctx.since, ctx.now, *counters, last]
         ctx.store.register("_rules", self._rules_table())
-        ctx.store.register("_moving", moving)
         try:
             return _arrow(ctx.store, sql, params)
         finally:
             ctx.store.unregister("_rules")
-            ctx.store.unregister("_moving")
-
-    def _moving(self, ctx: DetectContext, first: datetime, last: datetime) -> pa.Table:
-        """Counter series that changed between the window's first and last sample."""
-        counters = sorted({r.metric for r in self.rules if r.rate})
-        if not counters:
-            return pa.table(
-                {
-                    "device": pa.array([], pa.string()),
-                    "entity": pa.array([], pa.string()),
-                    "metric": pa.array([], pa.string()),
-                }
-            )
-        return ctx.store.arrow(
-            "SELECT device, entity, metric FROM telemetry WHERE ts IN (?, ?) AND metric IN ("
-            + ", ".join("?" for _ in counters)
-            + ") GROUP BY ALL HAVING max(value) <> min(value)",
-            [first, last, *counters],
-        )
 
 
 class AnomalyDetector:
