@@ -182,7 +182,7 @@ def test_probe_episodes_are_kept_only_while_the_window_holds_the_same_probes(
     assert [e["active"] for e in over.to_pylist()] == [False]
 
 
-def test_a_clear_ends_the_raises_before_it_and_a_clear_alone_opens_nothing(
+def test_a_clear_ends_the_raises_before_it_and_a_clear_alone_or_no_match_opens_nothing(
     store: Store, config: DetectionConfig
 ) -> None:
     down, up = "neighbor 10.0.0.{} Down Peer closed the session", "neighbor 10.0.0.{} Up"
@@ -201,6 +201,8 @@ def test_a_clear_ends_the_raises_before_it_and_a_clear_alone_opens_nothing(
                 (7, "r1", "BGP-5-ADJCHANGE", down.format(2)),
                 (7, "r1", "BGP-5-ADJCHANGE", up.format(2)),  # the same second, logged after
                 (8, "r2", "BGP-5-ADJCHANGE", down.format(1)),  # another device
+                (8, "r2", "BGP-5-ADJCHANGE", "neighbor 10.0.0.3 Idle (Admin. shutdown)"),  # no match
+                (8, "r2", "SYS-5-CONFIG_I", "Configuration archived"),  # the tag, not the pattern
             ]
         ),
     )

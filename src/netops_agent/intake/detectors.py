@@ -468,6 +468,10 @@ class SyslogDetector:
         groups = sorted({g for g in patterns["grp"].to_pylist() if g})
         extract = " ".join(f"WHEN {g} THEN regexp_extract(ev.message, p.pattern, {g})" for g in groups)
         entity = f"coalesce(p.fixed, CASE p.grp {extract} END)" if groups else "p.fixed"
+        # A pattern with an entity group matched where it extracts a non-empty entity
+        # (rows with an empty one are dropped below): only fixed-entity patterns need
+        # `regexp_matches`, a second regex (compiled again for each row: the pattern is
+        # a column) on every event.
         # A clear ends the run of raises before it: numbering each row by the clears
         # *before* it puts a clear in the group of the raises it ends, so one GROUP BY
         # gives each episode its raises and its clear (no second pass and join).
@@ -478,7 +482,7 @@ class SyslogDetector:
             SELECT p.up, p.name, ev.device, {entity} AS entity, ev.ts, ev.rid, ev.message
             FROM ev JOIN _patterns p ON ev.facility = p.facility AND ev.severity = p.severity
                                      AND ev.mnemonic = p.mnemonic
-            WHERE regexp_matches(ev.message, p.pattern)
+            WHERE p.grp <> 0 OR regexp_matches(ev.message, p.pattern)
         ), marked AS (
             SELECT *, coalesce(sum(1 - up) OVER (PARTITION BY name, device, entity ORDER BY ts, rid
                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
