@@ -339,6 +339,7 @@ class AnomalyDetector:
         rules = self.rules
         return pa.table(
             {
+                "rid": pa.array(range(len(rules)), pa.int32()),
                 "name": pa.array([r.name for r in rules], pa.string()),
                 "severity": pa.array([r.severity for r in rules], pa.string()),
                 "for_n": pa.array([max(1, round(self.config.for_s(r) / step)) for r in rules], pa.int64()),
@@ -378,39 +379,39 @@ class AnomalyDetector:
 # out. `NOT (x <= bound)` keeps a series whose values are NaN or infinite.
 _ANOMALY = """
 WITH rm AS (
-    SELECT r.name, m.metric, m.kind, r.base_start, r.recent_start, r.stride, r.min_baseline,
+    SELECT r.rid, r.name, m.metric, m.kind, r.base_start, r.recent_start, r.stride, r.min_baseline,
            r.min_scale, r.rel_scale, r.z, r.direction, r.z * r.min_scale * 0.999 AS reach
     FROM _rules r JOIN _metrics m ON m.name = r.name
 ), ser AS (
     SELECT rm.*, k.id AS series, k.device, k.entity FROM telemetry_series k JOIN rm ON k.metric = rm.metric
 ), bs AS (
-    SELECT ser.name, t.series, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
+    SELECT ser.rid, t.series, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
     WHERE t.ts > ser.base_start AND t.ts <= ser.recent_start
       AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0
 ), rs AS (
-    SELECT ser.name, t.series, t.ts, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
+    SELECT ser.rid, t.series, t.ts, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
     WHERE t.ts > ser.recent_start AND t.ts <= ?
 ), cand AS (
-    SELECT b.name, b.series FROM (
-        SELECT name, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY name, series
+    SELECT b.rid, b.series FROM (
+        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY rid, series
     ) b JOIN (
-        SELECT name, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY name, series
-    ) r ON r.name = b.name AND r.series = b.series
-    JOIN ser ON ser.name = b.name AND ser.series = b.series
+        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY rid, series
+    ) r ON r.rid = b.rid AND r.series = b.series
+    JOIN ser ON ser.rid = b.rid AND ser.series = b.series
     WHERE (ser.direction <> 'down' AND NOT (r.hi - b.lo <= ser.reach))
        OR (ser.direction <> 'up' AND NOT (b.hi - r.lo <= ser.reach))
 ), base AS (
-    SELECT bs.name, bs.series, median(bs.value) AS med, mad(bs.value) AS mad
+    SELECT bs.rid, bs.series, median(bs.value) AS med, mad(bs.value) AS mad
     FROM bs {only_candidates}
-    JOIN ser ON ser.name = bs.name AND ser.series = bs.series
-    GROUP BY bs.name, bs.series
+    JOIN ser ON ser.rid = bs.rid AND ser.series = bs.series
+    GROUP BY bs.rid, bs.series
     HAVING count(*) >= any_value(ser.min_baseline)
 ), z AS (
     SELECT ser.name, ser.kind, ser.z AS thr, ser.direction, ser.device, ser.entity, s.ts, s.value,
            (s.value - b.med) / greatest(1.4826 * b.mad, ser.min_scale,
                                         ser.rel_scale * abs(b.med)) AS z
-    FROM rs s JOIN base b ON b.name = s.name AND b.series = s.series
-    JOIN ser ON ser.name = s.name AND ser.series = s.series
+    FROM rs s JOIN base b ON b.rid = s.rid AND b.series = s.series
+    JOIN ser ON ser.rid = s.rid AND ser.series = s.series
 ), hits AS (
     SELECT name, kind, device, entity, ts, value FROM z
     WHERE CASE direction WHEN 'up' THEN z > thr WHEN 'down' THEN z < -thr ELSE abs(z) > thr END
@@ -418,7 +419,7 @@ WITH rm AS (
 """
 
 
-_ONLY_CANDIDATES = "JOIN cand ON cand.name = bs.name AND cand.series = bs.series"
+_ONLY_CANDIDATES = "JOIN cand ON cand.rid = bs.rid AND cand.series = bs.series"
 
 
 class SyslogDetector:
