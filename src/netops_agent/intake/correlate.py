@@ -49,14 +49,11 @@ class Topology:
         self.sessions = {(s.device, s.peer_ip): s for s in inv.bgp_sessions}
         self.role = {d.name: d.role for d in inv.devices}
         self.site = {d.name: d.site for d in inv.devices}
-        # A device's addressed, non-loopback interfaces (customer SVIs among them), for
-        # `prefix_interface`. Their subnets are worked out per device on first use: only
-        # devices with a prefix alert need them (building an `IPv4Interface` for each of
-        # a large inventory's ~19,000 interfaces cost ~0.15 s a pass).
-        self._addressed: dict[str, list[Interface]] = defaultdict(list)
-        for i in inv.interfaces:
-            if i.ip and i.prefixlen and i.kind != "loopback":
-                self._addressed[i.device].append(i)
+        # The subnets of a device's addressed, non-loopback interfaces (customer SVIs
+        # among them), for `prefix_interface`: worked out on first use, per device. Only
+        # devices with a prefix alert need them (an `IPv4Interface` for each of a large
+        # inventory's ~19,000 interfaces cost ~0.15 s a pass).
+        self._addressed: dict[str, list[Interface]] | None = None
         self._subnets: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = {}
 
     def ip_of(self, end: End | None) -> str | None:
@@ -89,6 +86,11 @@ class Topology:
         inventory order (worked out once per device)."""
         subs = self._subnets.get(device)
         if subs is None:
+            if self._addressed is None:
+                self._addressed = defaultdict(list)
+                for i in self.inv.interfaces:
+                    if i.ip and i.prefixlen and i.kind != "loopback":
+                        self._addressed[i.device].append(i)
             subs = self._subnets[device] = [
                 (i.name, ipaddress.IPv4Interface(f"{i.ip}/{i.prefixlen}").network)
                 for i in self._addressed.get(device, ())
