@@ -7,6 +7,7 @@ device back to the snapshot taken before the agent changed it.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 _SKIP = ("Building configuration", "Current configuration", "version ", "end", "!")
 
@@ -43,15 +44,27 @@ def remediation_lines(running: str, intended: str, section: str | None = None) -
 def _remediation(running: str, intended: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The whole remediation, as (top-level line, its indented children), memoised per
     process: the agent diffs the same unchanged devices again and again, section by
-    section (hier_config parses both texts on every call, ~10 ms for a leaf). hier_config
-    is imported here, on the first diff: loading it costs ~0.3 s that most commands never
-    need."""
-    from hier_config import Platform, WorkflowRemediation, get_hconfig
+    section. Two configs that are the same once cleaned need nothing (hier_config's answer
+    too: tests/tools/test_golden_cache.py), so neither is parsed."""
+    have, want = _clean(running), _clean(intended)
+    if have == want:
+        return ()
+    from hier_config import WorkflowRemediation
 
-    run = get_hconfig(Platform.CISCO_IOS, _clean(running))
-    want = get_hconfig(Platform.CISCO_IOS, _clean(intended))
-    rem = WorkflowRemediation(run, want).remediation_config
+    rem = WorkflowRemediation(_parsed(have), _parsed(want)).remediation_config
     return tuple((child.text, tuple(f" {c.text}" for c in child.all_children())) for child in rem.children)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> Any:
+    """One cleaned config text parsed by hier_config (~4 ms for a leaf), kept per process: a
+    device's golden config and its unchanged running config meet many different partners.
+    A remediation only reads the two trees it compares (it builds a new one for the delta),
+    so a tree is shared safely. hier_config is imported here, on the first diff: loading it
+    costs ~0.1 s that most commands never need."""
+    from hier_config import Platform, get_hconfig
+
+    return get_hconfig(Platform.CISCO_IOS, text)
 
 
 def config_diff(running: str, intended: str) -> list[dict[str, str]]:

@@ -7,7 +7,9 @@ TextFSM template (about 17 ms a call). Here the index lookup and the compiled
 state machine and runs the same template over the text, so the rows are those
 `parse_output` returns (tests/tools/test_ntc_cache.py proves it over the golden
 outputs). Templates that the index chains (`a:b`, merged by key) go through
-`parse_output` itself.
+`parse_output` itself. The index lookup scans only the rows of the asked platform, and
+the rows of the last texts parsed are kept (the same text gives the same rows:
+tests/tools/test_ntc_text_cache.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import textfsm
@@ -72,15 +74,37 @@ def _surely_fails(raw: str, command: str) -> bool:
     return False
 
 
+@cache
+def _platform_rows(template_dir: str, platform: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
+    """The index rows whose Platform pattern matches `platform`, in index order: a lookup
+    scans only these (every key of a row must match, so a row of another platform can
+    never be the answer)."""
+    header, rows = _index(template_dir)
+    if "Platform" not in header:
+        return header, rows
+    expand = clitable.CliTable(None, template_dir)._PreParse
+    kept = []
+    for row in rows:
+        pattern = expand("Platform", row["Platform"])
+        if not pattern or re.match(pattern, platform):
+            kept.append(row)
+    return header, kept
+
+
 def _lookup(attrs: dict[str, str], template_dir: str) -> str | None:
     """The index row's Template for these attributes, with `IndexTable.GetRowMatch`'s rule
     (the first row whose every non-empty regex present in the attributes matches), but
     expanding and compiling a row's regexes only when the scan reaches it and the row can
-    match: `CliTable` compiles all ~1,000 rows (0.4-0.8 s) before its first lookup."""
+    match: `CliTable` compiles all ~1,000 rows (0.4-0.8 s) before its first lookup. Only
+    the rows of the attributes' platform are scanned (_platform_rows)."""
     expand = clitable.CliTable(None, template_dir)._PreParse  # the index's [[..]] completion
-    header, rows = _index(template_dir)
-    # every key must match, so the order of the checks is free: the cheap Platform first
-    keys = sorted((k for k in attrs if k in header), key=lambda k: k == "Command")
+    if "Platform" in attrs:
+        header, rows = _platform_rows(template_dir, attrs["Platform"])
+    else:
+        header, rows = _index(template_dir)
+    keys = [k for k in attrs if k in header and k not in ("Platform", "Command")]
+    if "Command" in attrs and "Command" in header:
+        keys.append("Command")  # every key must match, so the order of the checks is free
     for row in rows:
         for key in keys:
             if key == "Command" and _surely_fails(row[key], attrs[key]):
@@ -116,13 +140,26 @@ def _to_str(value: Any) -> Any:
 
 
 def parse(platform: str, command: str, text: str) -> list[dict[str, Any]]:
-    """Rows of `command`'s output as ntc-templates parses it (lower-case keys)."""
+    """Rows of `command`'s output as ntc-templates parses it (lower-case keys).
+
+    The rows of the last texts parsed are kept (a pure function of the template and the
+    text: a device that did not change answers the same text to the next read) and handed
+    out as fresh copies, so a caller that edits its rows never edits another's."""
     template_dir = _get_template_dir()
+    return [_copy(row) for row in _parsed(platform, command, text, template_dir)]
+
+
+@lru_cache(maxsize=256)
+def _parsed(platform: str, command: str, text: str, template_dir: str) -> tuple[dict[str, Any], ...]:
     compiled = _template(platform, command, template_dir)
     if compiled is None:
-        return parse_output(platform=platform, command=command, data=text)
+        return tuple(parse_output(platform=platform, command=command, data=text))
     with compiled.lock:
         compiled.fsm.Reset()
         records = compiled.fsm.ParseText(text)
     header = compiled.header
-    return [dict(zip(header, map(_to_str, rec), strict=True)) for rec in records]
+    return tuple(dict(zip(header, map(_to_str, rec), strict=True)) for rec in records)
+
+
+def _copy(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, list) else v for k, v in row.items()}
