@@ -8,16 +8,40 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 
 from netops_agent.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class LazyConsole:
+    """A Rich console made on first use: `run --json` and `eval --json` print no Rich output,
+    and importing Rich (~25 ms) is left to the commands that draw. Any attribute is the
+    console's (`print`, `width`, `is_terminal`); `real` is the console itself, for Rich
+    objects that take one (progress bars, the log handler)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 DbOption = Annotated[
     Path | None,
@@ -156,7 +180,9 @@ def setup_logging(log_path: Path, verbose: bool, source: str = "--log") -> None:
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(fh)
     if verbose:
-        ch = RichHandler(console=err_console, show_path=False, markup=False)
+        from rich.logging import RichHandler
+
+        ch = RichHandler(console=err_console.real, show_path=False, markup=False)
         ch.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(ch)
     root.propagate = False

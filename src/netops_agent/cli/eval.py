@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from netops_agent.cli.common import (
     DbOption,
@@ -251,6 +250,8 @@ def _evaluate(db: Path | None, suite: Any, opts: Any, plan: Any, *, quiet: bool)
 
 
 def _render(runs: list[Any], db: Path, report: Path | None) -> None:
+    from rich.table import Table
+
     from netops_agent.evaluation import metrics
 
     s = runs[0].suite
@@ -280,6 +281,8 @@ def _render(runs: list[Any], db: Path, report: Path | None) -> None:
 
 
 def _render_cases(run: Any) -> None:
+    from rich.table import Table
+
     from netops_agent.evaluation import metrics
 
     t = Table(title=f"cases ({run.agent})")

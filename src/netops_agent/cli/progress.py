@@ -24,7 +24,7 @@ def bar(label: str, total: int, *, quiet: bool = False, unit: str = "cases") -> 
         MofNCompleteColumn(),
         TextColumn(unit),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.real,
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)
@@ -51,7 +51,7 @@ def incidents(label: str, *, quiet: bool = False) -> Iterator[None]:
         MofNCompleteColumn(),
         TextColumn("incidents"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.real,
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=0)

@@ -1,14 +1,16 @@
-"""Rich rendering for people; every command also has --json for scripts."""
+"""Rich rendering for people; every command also has --json for scripts.
+
+Rich is imported by the functions that draw: `present` (the JSON path) needs none of it."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from rich.panel import Panel
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from netops_agent.cli.common import console
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 OUTCOME_STYLE = {
     "resolved": "green",
@@ -43,6 +45,8 @@ def present(report: dict[str, Any]) -> dict[str, Any]:
 def run_report(report: dict[str, Any], db: Path, log: Path) -> None:
     """One line per incident at 80 columns: columns that do not fit are dropped by priority
     (severity, then place); ids and outcomes are never cut; reasons follow, word-wrapped."""
+    from rich.panel import Panel
+
     rows = []
     for inc in report["incidents"]:
         diag = (inc["diagnosis"] or {}).get("type") or "-"
@@ -113,6 +117,8 @@ def fit_table(
 ) -> Table:
     """A borderless table that fits `width`: drop columns in `drop_order` until the
     natural widths fit; `keep` columns never wrap; the rest wrap at word boundaries."""
+    from rich.table import Table
+
     width = width or console.width
     natural = {c: max([len(c)] + [len(r[c][0]) for r in rows]) for c in columns}
     shown = list(columns)
@@ -139,6 +145,8 @@ def _short(ifname: str) -> str:
 
 
 def table_counts(counts: dict[str, int], db: Path) -> None:
+    from rich.table import Table
+
     t = Table(title=f"{db}")
     t.add_column("table")
     t.add_column("rows", justify="right")
@@ -149,6 +157,8 @@ def table_counts(counts: dict[str, int], db: Path) -> None:
 
 def rows(table: str, data: list[dict[str, Any]], *, width: int | None = None) -> None:
     """Rows as a table when every column fits its content; else one record per block."""
+    from rich.table import Table
+
     if not data:
         console.print(f"[dim]{table}: no rows[/]")
         return
@@ -171,6 +181,7 @@ def rows(table: str, data: list[dict[str, Any]], *, width: int | None = None) ->
 
 def records(table: str, data: list[dict[str, str]]) -> None:
     """The vertical view: `column  value` lines per row; long values wrap under the value."""
+    from rich.table import Table
     from rich.text import Text
 
     key_w = max(len(k) for k in data[0])
@@ -190,6 +201,8 @@ def _cell(v: Any) -> str:
 
 
 def hits(text: str, data: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     t = Table(title=f"runbooks for: {text}")
     for col in ("rank", "id", "title", "score", "fault types"):
         t.add_column(col)
@@ -199,6 +212,8 @@ def hits(text: str, data: list[dict[str, Any]]) -> None:
 
 
 def faults(data: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     t = Table(title="fault catalog v1")
     for col in ("slug", "target", "outcome", "severity", "description"):
         t.add_column(col, overflow="fold")
