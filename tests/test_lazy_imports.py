@@ -148,9 +148,12 @@ def test_a_command_loads_no_other_commands_module(args: list[str], own: str | No
 
 # What a run never needs: the fit (a warm index cache), pandas and pyarrow's pandas/feather
 # layers, networkx (the twin's own path searches), the service, the external-agent and SSH stacks,
-# and with --json Rich itself (nothing is drawn: the consoles are made on first use).
+# the baseline and plugin agents (the registry imports them when one is asked for), and with
+# --json Rich itself (nothing is drawn: the consoles are made on first use).
 RUN_NEVER = (
     "rich",
+    "netops_agent.agents",
+    "netops_agent.evaluation.baselines",
     "sklearn",
     "scipy",
     "pandas",

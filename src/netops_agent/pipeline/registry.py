@@ -9,12 +9,11 @@ it receives the sealed `NetworkView`, never the lab.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
-from netops_agent.agents.plugins import PLUGINS
 from netops_agent.errors import ConfigError
-from netops_agent.evaluation.baselines import BASELINES
 from netops_agent.intake.pipeline import telemetry_intake
 from netops_agent.lab.base import NetworkView
 from netops_agent.models import Incident
@@ -44,8 +43,26 @@ def default_agent(view: NetworkView, svc: Services, options: Any) -> Any:
     )
 
 
+def _elsewhere(module: str, table: str, name: str) -> AgentFactory:
+    """The factory `name` of `module.table`, imported when an agent is made: a run of the
+    default agent loads neither the baselines nor the LLM/external plugins (and what they
+    import). tests/evaluation/test_agent_registry.py checks the names match the tables."""
+
+    def make(view: NetworkView, svc: Services, options: Any) -> Any:
+        return getattr(importlib.import_module(module), table)[name](view, svc, options)
+
+    make.__qualname__ = make.__name__ = f"{name}_agent"
+    return make
+
+
+_BASELINES = "netops_agent.evaluation.baselines"
+_PLUGINS = "netops_agent.agents.plugins"
 INTAKES: dict[str, IntakeFn | None] = {"telemetry": telemetry_intake, ORACLE: None}
-AGENTS: dict[str, AgentFactory] = {"default": default_agent, **BASELINES, **PLUGINS}
+AGENTS: dict[str, AgentFactory] = {
+    "default": default_agent,
+    **{n: _elsewhere(_BASELINES, "BASELINES", n) for n in ("seed-baseline", "random")},
+    **{n: _elsewhere(_PLUGINS, "PLUGINS", n) for n in ("external", "llm")},
+}
 
 
 def lookup(registry: dict[str, Any], name: str, what: str) -> Any:
