@@ -60,3 +60,19 @@ def test_a_changed_text_is_parsed_afresh() -> None:
         "show processes cpu sorted", out
     )
     assert ntc._parsed.cache_info().misses == 4
+
+
+def test_the_index_reads_as_texttable_reads_it() -> None:
+    import os
+
+    from ntc_templates.parse import _get_template_dir
+    from textfsm import texttable
+
+    template_dir = _get_template_dir()
+    table = texttable.TextTable()
+    with open(os.path.join(template_dir, "index")) as fh:
+        table.CsvToTable(fh)
+    header, rows = ntc._index(template_dir)
+    assert header == tuple(table.header)
+    assert rows == [dict(zip(table.header, row.values, strict=True)) for row in table]
+    assert len(rows) > 900

@@ -22,7 +22,7 @@ from typing import Any
 
 import textfsm
 from ntc_templates.parse import ParsingException, _get_template_dir, parse_output
-from textfsm import clitable, texttable
+from textfsm import clitable
 
 
 class _Compiled:
@@ -40,14 +40,29 @@ class _Compiled:
 @cache
 def _index(template_dir: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
     """The template index's header and rows (plain dicts: cheaper to scan than `TextTable`
-    rows), read once per directory (not compiled: see _lookup)."""
-    table = texttable.TextTable()
+    rows), read once per directory (not compiled: see _lookup). Read as
+    `TextTable.CsvToTable` reads it (the header is the first line with anything but a
+    comment; a line starting with `#` is skipped; fields are split on commas and stripped;
+    a line with another number of fields is dropped) without building a `Row` object per
+    line: tests/tools/test_ntc_cache.py compares the two."""
     with open(os.path.join(template_dir, "index")) as fh:
-        table.CsvToTable(fh)
-    if "Template" not in table.header:
-        raise ParsingException(f"ntc-templates index in {template_dir} has no 'Template' column")
-    header = tuple(table.header)
-    return header, [dict(zip(header, row.values, strict=True)) for row in table]
+        header_line = ""
+        while not header_line:
+            line = fh.readline()
+            if not line:
+                break
+            header_line = line.split("#")[0].strip()
+        header = tuple(h.strip() for h in header_line.split(","))
+        if "Template" not in header:
+            raise ParsingException(f"ntc-templates index in {template_dir} has no 'Template' column")
+        rows = []
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            fields = [f.strip() for f in line.split(",")]
+            if len(fields) == len(header):
+                rows.append(dict(zip(header, fields, strict=True)))
+    return header, rows
 
 
 # A word of an index Command pattern that is plain text with at most one `[[..]]` completion
