@@ -154,7 +154,8 @@ class Agent:
         out.retrieved = self.retriever.retrieve(f"{incident.title}. {incident.summary}", k=len(self.runbooks))
         log.info("[%s] retrieved %s", incident.id, ", ".join(f"{h.id}:{h.score}" for h in out.retrieved[:5]))
         ranked = [self.runbooks[h.id] for h in out.retrieved if h.id in self.runbooks]
-        ranked += [rb for rb in self.runbooks.values() if rb not in ranked]  # never drop a runbook
+        listed = {id(rb) for rb in ranked}  # by identity: comparing runbooks by value is slow
+        ranked += [rb for rb in self.runbooks.values() if id(rb) not in listed]  # never drop a runbook
         causes = self._diagnose(incident, ranked, ev)
         out.tool_calls = ex.calls
         if not causes:

@@ -160,21 +160,31 @@ def parse(platform: str, command: str, text: str) -> list[dict[str, Any]]:
     The rows of the last texts parsed are kept (a pure function of the template and the
     text: a device that did not change answers the same text to the next read) and handed
     out as fresh copies, so a caller that edits its rows never edits another's."""
-    template_dir = _get_template_dir()
-    return [_copy(row) for row in _parsed(platform, command, text, template_dir)]
+    rows, lists = _parsed(platform, command, text, _get_template_dir())
+    if not lists:
+        return [dict(row) for row in rows]
+    out = []
+    for row in rows:
+        copy = dict(row)
+        for key in lists:
+            copy[key] = list(copy[key])
+        out.append(copy)
+    return out
 
 
 @lru_cache(maxsize=256)
-def _parsed(platform: str, command: str, text: str, template_dir: str) -> tuple[dict[str, Any], ...]:
+def _parsed(
+    platform: str, command: str, text: str, template_dir: str
+) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...]]:
+    """The rows, and the keys whose values are lists (a TextFSM `List` value)."""
     compiled = _template(platform, command, template_dir)
     if compiled is None:
-        return tuple(parse_output(platform=platform, command=command, data=text))
-    with compiled.lock:
-        compiled.fsm.Reset()
-        records = compiled.fsm.ParseText(text)
-    header = compiled.header
-    return tuple(dict(zip(header, map(_to_str, rec), strict=True)) for rec in records)
-
-
-def _copy(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, list) else v for k, v in row.items()}
+        rows = tuple(parse_output(platform=platform, command=command, data=text))
+    else:
+        with compiled.lock:
+            compiled.fsm.Reset()
+            records = compiled.fsm.ParseText(text)
+        header = compiled.header
+        rows = tuple(dict(zip(header, map(_to_str, rec), strict=True)) for rec in records)
+    lists = {k for row in rows for k, v in row.items() if isinstance(v, list)}
+    return rows, tuple(sorted(lists))
