@@ -160,7 +160,7 @@ def parse(platform: str, command: str, text: str) -> list[dict[str, Any]]:
     The rows of the last texts parsed are kept (a pure function of the template and the
     text: a device that did not change answers the same text to the next read) and handed
     out as fresh copies, so a caller that edits its rows never edits another's."""
-    rows, lists = _parsed(platform, command, text, _get_template_dir())
+    rows, lists = _parsed(platform, command, text, _template_dir(os.environ.get("NTC_TEMPLATES_DIR")))
     if not lists:
         return [dict(row) for row in rows]
     out = []
@@ -170,6 +170,13 @@ def parse(platform: str, command: str, text: str) -> list[dict[str, Any]]:
             copy[key] = list(copy[key])
         out.append(copy)
     return out
+
+
+@cache
+def _template_dir(setting: str | None) -> str:
+    """ntc-templates' directory for this value of $NTC_TEMPLATES_DIR (its own rule; looked
+    up once per value rather than with a path join and a stat on every parse)."""
+    return _get_template_dir()
 
 
 @lru_cache(maxsize=256)
