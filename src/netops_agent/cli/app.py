@@ -14,6 +14,7 @@ from netops_agent.cli.common import (
     JsonOption,
     batch_arrow_memory,
     batch_gc,
+    batch_gc_early,
     console,
     err_console,
     interrupt_note,
@@ -262,6 +263,7 @@ def main() -> None:
     """Entry point: every NetopsError becomes a clear message and a non-zero exit code."""
     import logging
 
+    batch_gc_early(sys.argv[1:2])
     # A command that logs before (or without) set-up must not leak raw lines to the terminal.
     logging.getLogger("netops_agent").addHandler(logging.NullHandler())
     cli = _one_command(sys.argv[1:2])

@@ -1,0 +1,49 @@
+"""`run` and `eval` set the batch collector thresholds as the CLI starts, before the
+command imports the agent, the twin and the database (other commands keep Python's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import contextlib, gc, io, json, sys
+sys.argv = ["netops-agent", *json.loads(sys.argv[1])]
+from netops_agent.cli import app
+default = gc.get_threshold()
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        app.main()
+    except SystemExit:
+        pass
+print(json.dumps({"default": default, "after": gc.get_threshold()}))
+"""
+
+
+def _probe(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [["run", "--help"], ["eval", "--help"]])
+def test_batch_commands_start_with_the_batch_thresholds(args: list[str]) -> None:
+    from netops_agent.cli.common import BATCH_GC_THRESHOLDS
+
+    got = _probe(args)
+    assert got["default"] != list(BATCH_GC_THRESHOLDS)  # the probe starts from Python's own
+    # --help runs no command body (batch_gc is never called), so only the early set-up did this
+    assert got["after"] == list(BATCH_GC_THRESHOLDS)
+
+
+def test_other_commands_keep_pythons_thresholds() -> None:
+    got = _probe(["show-db", "--help"])
+    assert got["after"] == got["default"]
