@@ -34,14 +34,25 @@ def truth_path(db_path: Path | str) -> Path | str:
     return p.with_name(p.stem + ".truth" + (p.suffix or ".duckdb"))
 
 
+_Row = tuple[Any, ...]  # a ground_truth row as stored: scope, id, type, target, params, injected_at, seq
+
+
 class TruthStore:
-    """Injected faults per scope (a case id, or "lab" for the interactive lab)."""
+    """Injected faults per scope (a case id, or "lab" for the interactive lab).
+
+    A file is a DuckDB database (other commands read it). In memory the rows are kept
+    as the table would hold them (target and params JSON-encoded, `at` without a zone),
+    in Python: a run or an eval process records a few faults per case and reads them back
+    by scope, which needs no database of its own (opening one cost ~30 ms)."""
 
     def __init__(self, path: Path | str = ":memory:", *, threads: int | None = None) -> None:
         self.path = path
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._rows: list[_Row] = []  # in memory: the rows, in insertion order
+        if str(path) == ":memory:":
+            return
         try:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(path), config={"threads": threads} if threads else {})
             self._con.execute(_SCHEMA)
         except duckdb.Error as exc:
@@ -54,38 +65,57 @@ class TruthStore:
         self.close()
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
+        self._rows = []
 
     def record(self, scope: str, faults: list[InjectedFault], at: datetime | None = None) -> None:
         """Replace the faults recorded for `scope` with `faults` (one transaction)."""
-        at = _naive(at)
+        rows: list[_Row] = [
+            (scope, f.id, f.type, json.dumps(f.target), json.dumps(f.params), _naive(at), n)
+            for n, f in enumerate(faults)
+        ]
+        if self._con is None:
+            self._rows = [r for r in self._rows if r[0] != scope] + rows
+            return
         self._con.execute("BEGIN")
         try:
             self._con.execute("DELETE FROM ground_truth WHERE scope = ?", [scope])
-            for n, f in enumerate(faults):
-                self._con.execute(
-                    "INSERT INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [scope, f.id, f.type, json.dumps(f.target), json.dumps(f.params), at, n],
-                )
+            for row in rows:
+                self._con.execute("INSERT INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)", list(row))
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
 
     def faults(self, scope: str) -> list[InjectedFault]:
+        if self._con is None:
+            rows = sorted((r for r in self._rows if r[0] == scope), key=lambda r: r[6])
+            return [_fault(r[1:]) for r in rows]
         rows = self._con.execute(
             "SELECT id, type, target, params FROM ground_truth WHERE scope = ? ORDER BY seq", [scope]
         ).fetchall()
         return [_fault(r) for r in rows]
 
     def scopes(self) -> list[str]:
+        if self._con is None:
+            return sorted({r[0] for r in self._rows})
         return [
             r[0] for r in self._con.execute("SELECT DISTINCT scope FROM ground_truth ORDER BY 1").fetchall()
         ]
 
+    def _all(self) -> list[tuple[Any, ...]]:
+        """Every row, by scope and seq."""
+        if self._con is None:
+            return sorted(self._rows, key=lambda r: (r[0], r[6]))
+        return self._con.execute("SELECT * FROM ground_truth ORDER BY scope, seq").fetchall()
+
     def replace_with(self, other: TruthStore) -> None:
         """Everything recorded here becomes what `other` holds (one transaction)."""
-        rows = other._con.execute("SELECT * FROM ground_truth ORDER BY scope, seq").fetchall()
+        rows = other._all()
+        if self._con is None:
+            self._rows = [tuple(r) for r in rows]
+            return
         self._con.execute("BEGIN")
         try:
             self._con.execute("DELETE FROM ground_truth")
@@ -97,7 +127,9 @@ class TruthStore:
             raise
 
     def clear(self, scope: str | None = None) -> None:
-        if scope is None:
+        if self._con is None:
+            self._rows = [] if scope is None else [r for r in self._rows if r[0] != scope]
+        elif scope is None:
             self._con.execute("DELETE FROM ground_truth")
         else:
             self._con.execute("DELETE FROM ground_truth WHERE scope = ?", [scope])
