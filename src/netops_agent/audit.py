@@ -15,7 +15,9 @@ class StoreRecorder(Recorder):
     Changes go to the store at once. Inside a transaction (the case pipeline makes one
     per incident) the store holds every row back and writes each table's rows with one
     statement just before the commit, so the rows commit with the work they describe
-    (`Store.append_rows`); outside one, they are written when handed over.
+    (`Store.append_rows`); outside one, they are written when handed over. They are log
+    rows: a private store (a staged run) may hold them across commits, until a statement
+    names their table.
     """
 
     JSON_COLUMNS = {"params", "parsed"}
@@ -29,7 +31,7 @@ class StoreRecorder(Recorder):
 
     def change(self, row: dict[str, Any]) -> None:
         self.flush()
-        self.store.append_rows("changes", [row])
+        self.store.append_rows("changes", [row], log=True)
 
     def decision(self, row: dict[str, Any]) -> None:
         self._rows["policy_decisions"].append(row)
@@ -42,6 +44,7 @@ class StoreRecorder(Recorder):
                 self.store.append_rows(
                     table,
                     [{c: _cell(v, c in self.JSON_COLUMNS) for c, v in r.items()} for r in rows],
+                    log=True,
                 )
                 rows.clear()
 

@@ -228,10 +228,11 @@ def test_ticket_changes_store_what_one_statement_per_write_stored() -> None:
     # no ticket read back (this process wrote them), one UPDATE per ticket and incident
     assert not [s for s in seen if s.startswith("SELECT")]
     assert sum(s.startswith("UPDATE tickets") for s in seen) == 2
-    assert sum(s.startswith('INSERT INTO "ticket_events"') for s in seen) == 1
-    for table in ("tickets", "incidents", "ticket_events"):
-        sql = f"SELECT * FROM {table} ORDER BY id"
-        assert store.query(sql) == ref.query(sql), table
+    with statements(store) as later:  # a private store holds log rows until a read names them
+        for table in ("tickets", "incidents", "ticket_events"):
+            sql = f"SELECT * FROM {table} ORDER BY id"
+            assert store.query(sql) == ref.query(sql), table
+    assert sum(s.startswith('INSERT INTO "ticket_events"') for s in seen + later) == 1
 
 
 def test_a_ticket_changed_behind_the_service_is_read_again() -> None:

@@ -92,6 +92,7 @@ def publish(stage: Store, store: Store) -> None:
 def sequence_positions(store: Store, database: str | None = None) -> dict[str, int]:
     """Each sequence's last value handed out (0 when none was), of `store`'s own database
     or of the one attached to it as `database`."""
+    store.flush()  # rows still held back take their ids (sequence defaults) first
     database = database or store.database()
     return {
         r["sequence_name"]: int(r["last_value"] or 0)

@@ -283,7 +283,8 @@ class Store:
 
         What was held back inside it (`append_rows`, `behind`) is written just before the
         commit, so it commits with the rest or not at all; a rollback drops it unwritten,
-        with everything remembered (`remember`)."""
+        with everything remembered (`remember`). On a `private` store, rows held back by
+        `append_rows` may outlive the commit, still held (see `append_rows`)."""
         if self._depth:
             self._depth += 1
             try:
@@ -296,9 +297,9 @@ class Store:
         committed = False
         try:
             yield self
-            self._behind.flush_all(self)
+            self._behind.flush_all(self, keep_lasting=self.private)
         except BaseException:
-            self._behind.discard()
+            self._behind.rolled_back()
             self._behind.forget_all()
             self.execute("ROLLBACK")
             raise
@@ -306,7 +307,10 @@ class Store:
             try:
                 self.execute("COMMIT")
                 committed = True
+                self._behind.committed()
             finally:
+                if not committed:
+                    self._behind.rolled_back()
                 if not committed or not self.private:
                     self._behind.forget_all()
         finally:
@@ -325,19 +329,37 @@ class Store:
             return None
         return self._behind.buffer(key, make)
 
-    def append_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    def append_rows(self, table: str, rows: Sequence[dict[str, Any]], *, log: bool = False) -> None:
         """Insert records (audit rows, ticket events); JSON-encodes dicts and lists.
 
         Inside a transaction they are held back and written together, one INSERT per table
         (see `behind`): a transaction that records 20 tool calls writes them with one
-        statement, in the order given. Outside one, they are written now."""
+        statement, in the order given. Outside one, they are written now.
+
+        `log`: the rows are entries of an append-only log (audit rows, ticket events) whose
+        ids come from a sequence and whose values come from code, not input (a write that
+        failed would fail a later transaction). On a `private` store (an in-memory database
+        only this store reaches: a staged run) such rows also outlive their commit: they are
+        written, with the rows of later transactions, before the first statement that names
+        their table, at `flush()`, or when `connection` is taken; a run's 15 incidents write
+        their tool calls with one statement. Nothing can tell the difference: only this store
+        reads the database, a rollback keeps the rows its transaction did not add (even if
+        it wrote them), and a crash loses the whole database either way. Their ids (sequence
+        defaults) are handed out when they are written, in the same order. (A statement that
+        reads a table without naming it, say `duckdb_sequences()`, needs `flush()` first.)"""
         if not rows:
             return
-        held = self.behind(("rows", table), lambda: _Rows(table))
+        lasting = log and self.private
+        held = self.behind(("rows", table), lambda: _Rows(table, lasting))
         if held is None:
-            _insert_rows(self, table, rows)
+            _insert_rows(self, table, rows)  # names the table: rows still held go first
         else:
+            held.lasting = held.lasting and lasting  # type: ignore[attr-defined]
             held.rows.extend(rows)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        """Write everything held back now (inside a transaction, as part of it)."""
+        self._behind.flush_all(self)
 
     def remember(self, key: Hashable, value: Any, *, tables: Iterable[str]) -> None:
         """Keep `value` (something read from or written to `tables`) until a statement names
@@ -672,13 +694,17 @@ class _Buffer(Protocol):
 
 
 class _Rows:
-    """Records for one table, held back (`Store.append_rows`)."""
+    """Records for one table, held back (`Store.append_rows`). `lasting`: they may stay held
+    after their transaction commits (a private store's log rows); the first `committed`
+    rows are those of transactions that committed."""
 
     keeps: tuple[str, ...] = ()
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, lasting: bool = False) -> None:
         self.tables = (table,)
         self.rows: list[dict[str, Any]] = []
+        self.lasting = lasting
+        self.committed = 0
 
     def flush(self, store: Store) -> None:
         _insert_rows(store, self.tables[0], self.rows)
@@ -755,6 +781,8 @@ class _Behind:
 
     def __init__(self) -> None:
         self.buffers: dict[Hashable, _Buffer] = {}
+        # Committed rows (`_Rows.lasting`) this transaction wrote: held again if it rolls back.
+        self.restore: list[tuple[Hashable, _Rows]] = []
         self.memos: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
         self._pattern: re.Pattern[str] | None = None
         self._keeping: frozenset[str] = frozenset()  # see `_Buffer.keeps`
@@ -796,18 +824,49 @@ class _Behind:
         for key in [k for k, b in self.buffers.items() if named is None or named.intersection(b.tables)]:
             buf = self.buffers.pop(key, None)
             if buf is not None:
-                self._flush(store, buf)
+                self._flush(store, buf, key)
         forget = None if named is None else written - self._keeping
         for key in [k for k, (_, ts) in self.memos.items() if forget is None or forget.intersection(ts)]:
             del self.memos[key]
         self._pattern = None
 
-    def flush_all(self, store: Store) -> None:
-        while self.buffers:
-            self._flush(store, self.buffers.pop(next(iter(self.buffers))))
+    def flush_all(self, store: Store, *, keep_lasting: bool = False) -> None:
+        """Write every buffer (a transaction is about to commit); with `keep_lasting`, those
+        that may outlive it stay held (`_Rows.lasting`)."""
+        for key in list(self.buffers):
+            buf = self.buffers.get(key)
+            if buf is not None and not (keep_lasting and getattr(buf, "lasting", False)):
+                del self.buffers[key]
+                self._flush(store, buf, key)
 
-    def _flush(self, store: Store, buf: _Buffer) -> None:
+    def committed(self) -> None:
+        """The transaction committed: what is still held is committed rows."""
+        for buf in self.buffers.values():
+            if isinstance(buf, _Rows):
+                buf.committed = len(buf.rows)
+        self.restore.clear()
+
+    def rolled_back(self) -> None:
+        """The transaction rolled back: drop what it held back and hold again the committed
+        rows it wrote (its writes are undone)."""
+        kept: dict[Hashable, _Buffer] = {}
+        for key, buf in self.buffers.items():
+            if isinstance(buf, _Rows) and buf.committed:
+                del buf.rows[buf.committed :]
+                kept[key] = buf
+        for key, buf in self.restore:
+            kept[key] = buf
+        self.buffers = kept
+        self.restore = []
         self._pattern = None
+
+    def _flush(self, store: Store, buf: _Buffer, key: Hashable) -> None:
+        self._pattern = None
+        if store._depth and isinstance(buf, _Rows) and buf.committed:
+            again = _Rows(buf.tables[0], buf.lasting)  # if this transaction rolls back
+            again.rows = buf.rows[: buf.committed]
+            again.committed = buf.committed
+            self.restore.append((key, again))
         outer = self._keeping
         self._keeping = outer | frozenset(buf.keeps)
         try:
@@ -817,6 +876,7 @@ class _Behind:
 
     def discard(self) -> None:
         self.buffers.clear()
+        self.restore = []
         self._pattern = None
 
     def forget_all(self) -> None:

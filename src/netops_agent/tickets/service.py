@@ -199,6 +199,7 @@ class TicketService:
                     "data": data,
                 }
             ],
+            log=True,
         )
 
     def _known(self, ticket_id: str) -> tuple[str, str | None]:
