@@ -35,6 +35,13 @@ def _parsed_runbooks(path: Path | None) -> tuple[Runbook, ...]:
 
 
 def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, Runbook]:
-    """Load and validate runbooks (parsed once per process); rebuild the TF-IDF index if they changed."""
-    build_index(store, list(_parsed_runbooks(runbooks)))
+    """Load and validate runbooks (parsed once per process); rebuild the TF-IDF index if they
+    changed. Returns the runbooks as stored."""
+    refresh_index(store, runbooks)
     return stored_runbooks(store)
+
+
+def refresh_index(store: Store, runbooks: Path | None = None) -> bool:
+    """`ensure_index` without reading the runbooks back (for a caller that only needs the
+    index up to date, say before copying it); True if it was rebuilt."""
+    return build_index(store, list(_parsed_runbooks(runbooks)))

@@ -25,7 +25,7 @@ from contextlib import closing
 from netops_agent.killpoints import killpoint
 from netops_agent.pipeline.backends import FrrRunConfig
 from netops_agent.pipeline.case import RunOptions, RunReport, run_suite
-from netops_agent.services import ensure_index
+from netops_agent.services import refresh_index
 from netops_agent.store import Store
 from netops_agent.store.migrations import RUN_TABLES
 from netops_agent.store.truth import TruthStore, truth_path
@@ -39,11 +39,11 @@ def run_staged(
 ) -> RunReport:
     """`run_suite` in memory; its records replace the previous run's in `store` at the end."""
     options = options or RunOptions()
-    ensure_index(store, options.runbooks)
+    refresh_index(store, options.runbooks)
     with closing(Store(":memory:", compress=True)) as stage, closing(TruthStore()) as truth:
-        for table in INDEX_TABLES:
-            stage.replace_table(table, store.arrow(f'SELECT * FROM "{table}"'))
-        with stage.transaction():
+        with stage.transaction():  # a new database: its tables are empty
+            for table in INDEX_TABLES:
+                stage.append_arrow(table, store.arrow(f'SELECT * FROM "{table}"'))
             for row in store.query("SELECT key, value FROM meta"):
                 if row["key"] not in _KEEP_META:
                     stage.set_meta(row["key"], row["value"])
