@@ -345,8 +345,9 @@ class Store:
         their tool calls with one statement. Nothing can tell the difference: only this store
         reads the database, a rollback keeps the rows its transaction did not add (even if
         it wrote them), and a crash loses the whole database either way. Their ids (sequence
-        defaults) are handed out when they are written, in the same order. (A statement that
-        reads a table without naming it, say `duckdb_sequences()`, needs `flush()` first.)"""
+        defaults) are handed out when they are written, in the same order (after such a
+        rollback, with a gap: DuckDB's sequences are not transactional). A statement that
+        reads a table without naming it, say `duckdb_sequences()`, needs `flush()` first."""
         if not rows:
             return
         lasting = log and self.private
