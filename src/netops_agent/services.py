@@ -41,6 +41,14 @@ def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, Runboo
     return stored_runbooks(store)
 
 
+def runbooks_digest(runbooks: Path | None = None) -> str:
+    """The `meta` value (`knowledge.index.HASH_KEY`) of a store whose index is up to date for
+    these runbooks (parsed and validated once per process)."""
+    from netops_agent.knowledge.index import index_digest
+
+    return index_digest(list(_parsed_runbooks(runbooks)))
+
+
 def refresh_index(store: Store, runbooks: Path | None = None) -> bool:
     """`ensure_index` without reading the runbooks back (for a caller that only needs the
     index up to date, say before copying it); True if it was rebuilt."""

@@ -73,10 +73,16 @@ def content_hash(runbooks: list[Runbook], fingerprint: str = "") -> str:
     return hashlib.sha256((fingerprint + body).encode()).hexdigest()
 
 
+def index_digest(runbooks: list[Runbook]) -> str:
+    """What `meta` holds under `HASH_KEY` once the index of `runbooks`, analysed with the
+    current analyzer (synonyms), is stored."""
+    return content_hash(runbooks, current_analyzer()[1])
+
+
 def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -> bool:
     """(Re)build the index if the runbooks or the analyzer changed; True if it was rebuilt."""
-    analyze, fingerprint = current_analyzer()
-    digest = content_hash(runbooks, fingerprint)
+    analyze, _ = current_analyzer()
+    digest = index_digest(runbooks)
     if not force and store.get_meta(HASH_KEY) == digest:
         return False
     fitted = None if force else _cached_fit(digest)

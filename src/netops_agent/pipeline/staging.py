@@ -4,8 +4,10 @@ A run replaces the previous run's records. If it wrote them into the database fi
 it went, the file would be locked for the whole run (DuckDB lets one process write a
 file and no one read it meanwhile), or readers would see half a run. So `run_staged`:
 
-1. brings the runbook index up to date in the file (a cache, not a run record), then
-   copies it, the `meta` keys and the sequences' positions into an in-memory database;
+1. copies the runbook index (a cache, not a run record), the `meta` keys and the
+   sequences' positions into an in-memory database; when the file's index is not up
+   to date (a new file, changed runbooks or synonyms), the index is built there
+   instead and published with the run in step 3;
 2. lets go of the file and runs the suite against the in-memory copy, every incident
    still its own unit of record there (`pipeline.case`);
 3. opens the file again and, in one transaction, deletes the previous run's records and
@@ -25,7 +27,7 @@ from contextlib import closing
 from netops_agent.killpoints import killpoint
 from netops_agent.pipeline.backends import FrrRunConfig
 from netops_agent.pipeline.case import RunOptions, RunReport, run_suite
-from netops_agent.services import refresh_index
+from netops_agent.services import refresh_index, runbooks_digest
 from netops_agent.store import Store
 from netops_agent.store.migrations import RUN_TABLES
 from netops_agent.store.truth import TruthStore, truth_path
@@ -38,19 +40,24 @@ def run_staged(
     store: Store, suite: object, options: RunOptions | None = None, *, frr: FrrRunConfig | None = None
 ) -> RunReport:
     """`run_suite` in memory; its records replace the previous run's in `store` at the end."""
+    from netops_agent.knowledge.index import HASH_KEY
+
     options = options or RunOptions()
-    refresh_index(store, options.runbooks)
+    digest = runbooks_digest(options.runbooks)  # bad runbooks stop the run here, as before
+    meta = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM meta")}
     with closing(Store(":memory:", compress=True)) as stage, closing(TruthStore()) as truth:
         with stage.transaction():  # a new database: its tables are empty
-            for table in INDEX_TABLES:
-                stage.append_arrow(table, store.arrow(f'SELECT * FROM "{table}"'))
-            for row in store.query("SELECT key, value FROM meta"):
-                if row["key"] not in _KEEP_META:
-                    stage.set_meta(row["key"], row["value"])
+            if meta.get(HASH_KEY) == digest:  # the file's index is current: the same rows
+                for table in INDEX_TABLES:
+                    stage.append_arrow(table, store.arrow(f'SELECT * FROM "{table}"'))
+            for key, value in meta.items():
+                if key not in _KEEP_META:
+                    stage.set_meta(key, value)
+        new_index = refresh_index(stage, options.runbooks)  # else built here, published below
         move_sequences(stage, sequence_positions(store))
         store.release()
         report = run_suite(stage, suite, options, truth=truth, frr=frr)  # type: ignore[arg-type]
-        publish(stage, store)
+        publish(stage, store, index=new_index)
         killpoint("committed")
         store.release()
         with TruthStore(truth_path(store.path)) as kept:
@@ -58,8 +65,9 @@ def run_staged(
     return report
 
 
-def publish(stage: Store, store: Store) -> None:
-    """The staged run's records replace the previous run's in `store`, in one transaction.
+def publish(stage: Store, store: Store, *, index: bool = False) -> None:
+    """The staged run's records replace the previous run's in `store`, in one transaction;
+    with `index`, so does the runbook index built in the stage (with its `meta` hash).
 
     The file is attached to the in-memory stage and each table is copied inside DuckDB:
     no row passes through Python or Arrow, and a large case's telemetry is never held a
@@ -67,11 +75,12 @@ def publish(stage: Store, store: Store) -> None:
     caller owns) takes the rows as streamed Arrow batches instead."""
     meta = [r for r in stage.query("SELECT key, value FROM meta") if r["key"] not in _KEEP_META]
     positions = sequence_positions(stage)
+    tables = [*RUN_TABLES, *(INDEX_TABLES if index else ())]
     if not store.persistent or store.leased:
         with store.transaction():
-            store.clear(RUN_TABLES)  # a DELETE only where the previous run left rows
+            store.clear(tables)  # a DELETE only where the previous run left rows
             killpoint("commit")
-            for table in RUN_TABLES:
+            for table in tables:
                 store.append_batches(table, stage.batches(f'SELECT * FROM "{table}"'))
             for row in meta:
                 store.set_meta(row["key"], row["value"])
@@ -79,9 +88,9 @@ def publish(stage: Store, store: Store) -> None:
         return
     here = stage.database()
     with stage.attached(store, "published") as there, stage.transaction():
-        stage.clear(RUN_TABLES, database=there)  # a DELETE only where the previous run left rows
+        stage.clear(tables, database=there)  # a DELETE only where the previous run left rows
         killpoint("commit")
-        for table in RUN_TABLES:
+        for table in tables:
             cols = ", ".join(f'"{c}"' for c in stage.columns(table))
             stage.execute(f'INSERT INTO {there}."{table}" ({cols}) SELECT {cols} FROM {here}."{table}"')
         for row in meta:
