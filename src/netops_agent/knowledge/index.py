@@ -227,17 +227,14 @@ class TfidfRetriever:
         scored: list[Hit] = []
         if names:
             terms = pa.array(names, pa.string())  # typed: pyarrow's inference tries to import dateutil
-            self.store.register("query_vec", pa.table({"term": terms, "qweight": weights}))
-            try:
-                rows = self.store.query(
-                    "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
-                    "FROM runbook_vectors v JOIN query_vec q USING (term) "
-                    "JOIN runbooks r ON r.id = v.runbook_id "
-                    "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?",
-                    [k],
-                )
-            finally:
-                self.store.unregister("query_vec")
+            rows = self.store.query(
+                "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
+                f"FROM runbook_vectors v JOIN {Store.SCAN} q USING (term) "
+                "JOIN runbooks r ON r.id = v.runbook_id "
+                "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?",
+                [k],
+                scan=pa.table({"term": terms, "qweight": weights}),
+            )
             scored = [
                 Hit(r["id"], r["title"], round(float(r["score"]), 4), list(r["fault_types"])) for r in rows
             ]

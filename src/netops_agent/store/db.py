@@ -46,6 +46,8 @@ class Store:
     memory, a little more CPU), as a file's always are.
     """
 
+    _scan: Any = None  # what the running statement reads as `_SCAN` (see `_scanning`)
+
     def __init__(
         self,
         path: Path | str = ":memory:",
@@ -381,8 +383,14 @@ class Store:
             self._behind.touch(self, sql)
 
     # --- reads ----------------------------------------------------------------------------
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        cols, rows = self._fetch(sql, params)
+    SCAN = "_netops_arrow_scan"  # what a statement calls `query`'s `scan` (see `_scanning`)
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None, *, scan: pa.Table | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts. `scan`: an Arrow table the statement reads as `Store.SCAN` (cheaper
+        than `register` and `unregister` around it: no view is made)."""
+        cols, rows = self._fetch(sql, params) if scan is None else self._scanning(scan, sql, params)
         return [dict(zip(cols, row, strict=True)) for row in rows]
 
     def query_one(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, Any] | None:
@@ -479,28 +487,18 @@ class Store:
             from netops_agent.store.telemetry import append_telemetry
 
             return append_telemetry(self, data, after=after)
-        con = self._live()
-        con.register("_incoming", data)
-        try:
-            cols = ", ".join(f'"{c}"' for c in data.column_names)
-            sql = f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming'
-            if after is not None:
-                _, rows = self._fetch(sql + " WHERE ts > ?", [after])
-            else:
-                _, rows = self._fetch(sql)
-        finally:
-            con.unregister("_incoming")
+        cols = ", ".join(f'"{c}"' for c in data.column_names)
+        sql = f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {_SCAN}'
+        if after is not None:
+            _, rows = self._scanning(data, sql + " WHERE ts > ?", [after])
+        else:
+            _, rows = self._scanning(data, sql)
         return int(rows[0][0]) if rows else data.num_rows
 
     def append_batches(self, table: str, reader: pa.RecordBatchReader) -> int:
         """Append a stream of record batches (see `batches`) without holding them all at once."""
-        con = self._live()
-        con.register("_incoming", reader)
-        try:
-            cols = ", ".join(f'"{c}"' for c in reader.schema.names)
-            _, rows = self._fetch(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
-        finally:
-            con.unregister("_incoming")
+        cols = ", ".join(f'"{c}"' for c in reader.schema.names)
+        _, rows = self._scanning(reader, f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {_SCAN}')
         return int(rows[0][0]) if rows else 0
 
     def append_newer(self, table: str, read: Callable[[datetime | None], pa.Table]) -> int:
@@ -521,7 +519,8 @@ class Store:
         return n
 
     def register(self, name: str, data: pa.Table) -> None:
-        """Expose an Arrow table to SQL under `name` (for joins against a query vector)."""
+        """Expose an Arrow table to SQL under `name` until `unregister` (each costs about a
+        millisecond: for one statement, `query(..., scan=data)` is cheaper)."""
         self._live().register(name, data)
 
     def unregister(self, name: str) -> None:
@@ -558,8 +557,21 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
+    def _scanning(
+        self, data: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple]]:
+        """`_fetch` for a statement that reads `data` (an Arrow table or record batch reader)
+        as `_SCAN`: DuckDB finds it as a variable of `_fetch`'s frame (a replacement scan),
+        so no view is registered and dropped for it (that pair cost ~1 ms a statement)."""
+        self._scan = data
+        try:
+            return self._fetch(sql, params)
+        finally:
+            self._scan = None
+
     def _fetch(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one statement and fetch its rows (column names, rows)."""
+        _netops_arrow_scan = self._scan  # read by DuckDB by this name (see `_scanning`)
         self._touch(sql)
         if self._columns is not None and _SCHEMA_CHANGE.match(sql):
             self._columns = None
@@ -654,6 +666,9 @@ def _open_error(path: str, exc: duckdb.Error) -> StoreError:
 
 
 _UNKNOWN: Any = object()
+# The name a statement run by `Store._scanning` reads its data by: a local variable of
+# `Store._fetch`'s frame, which DuckDB's replacement scan finds (for a name no table has).
+_SCAN = Store.SCAN
 
 
 def _latest(data: pa.Table, last: datetime | None) -> Any:
