@@ -1,5 +1,5 @@
-"""In memory, the twin's observations reach the store once after the agent's last incident;
-a file store takes them with each incident. Both end with the same rows."""
+"""A case on an in-memory store (a staged run, an eval case: its twin saved once, its log
+rows held past commits) and on a file store end with the same telemetry and syslog rows."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _observed(store: Store) -> list[list[tuple]]:
 
 
 def test_memory_and_file_stores_hold_the_same_observations(tmp_path: Path) -> None:
-    # no recheck and no bookkeeping: nothing after the agent's loop would append them
+    # no recheck and no bookkeeping: only the per-incident flushes append the agent-time rows
     opts = {"recheck_alerts": False, "bookkeeping": False}
     result_mem, mem, _ = one_case_with_lab(*FAULTS, **opts)
     assert mem.persistent is False and len(result_mem.outcomes) >= 2
