@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,20 @@ def query_db(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every statement `store` runs inside the block, whitespace folded."""
+    seen: list[str] = []
+    fetch = store._fetch
+
+    def counting(sql: str, params: object = None) -> tuple[list[str], list[tuple]]:
+        seen.append(" ".join(sql.split()))
+        return fetch(sql, params)  # type: ignore[arg-type]
+
+    store._fetch = counting  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        del store._fetch

@@ -6,8 +6,6 @@ reads them again after a statement that may change the schema."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,28 +13,13 @@ from typing import Any
 import pytest
 
 from netops_agent.store import Store
+from tests.helpers import statements
 
 T0 = datetime(2026, 11, 30, 9, 0, 0, 123456)
 TABLE = (
     "CREATE TABLE {} (k INTEGER, s VARCHAR, f DOUBLE, i BIGINT, b BOOLEAN, ts TIMESTAMP, "
     "j JSON, n VARCHAR, m DOUBLE, id BIGINT DEFAULT nextval('{}_seq'))"
 )
-
-
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
-    seen: list[str] = []
-    fetch = store._fetch
-
-    def counting(sql: str, params: object = None) -> tuple[list[str], list[tuple]]:
-        seen.append(" ".join(sql.split()))
-        return fetch(sql, params)  # type: ignore[arg-type]
-
-    store._fetch = counting  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        del store._fetch
 
 
 def _store() -> Store:

@@ -8,8 +8,6 @@ a wrapper around `Store._fetch` (every statement the store runs goes through it)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,25 +19,9 @@ from netops_agent.models import Incident, Severity
 from netops_agent.store import Store
 from netops_agent.store.migrations import MIGRATIONS
 from netops_agent.tickets import TicketService
+from tests.helpers import statements
 
 T0 = datetime(2026, 11, 30, 9, 0, 0)
-
-
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
-    """Every statement `store` runs inside the block."""
-    seen: list[str] = []
-    fetch = store._fetch
-
-    def counting(sql: str, params: object = None) -> tuple[list[str], list[tuple]]:
-        seen.append(" ".join(sql.split()))
-        return fetch(sql, params)  # type: ignore[arg-type]
-
-    store._fetch = counting  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        del store._fetch
 
 
 def _event(n: int) -> dict[str, object]:
