@@ -158,8 +158,12 @@ def _episodes(t: pa.Table) -> pa.Table:
     return t if t.schema.equals(EPISODE_SCHEMA) else t.cast(EPISODE_SCHEMA)
 
 
-def _arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
-    return _episodes(store.arrow(sql, params))
+def _episodes_of(store: Store, sql: str, params: list[object], rules: pa.Table) -> pa.Table:
+    """Run a detector's query, which reads `rules` as `Store.SCAN` (no view registered and
+    dropped around it), and fetch its few rows: cheaper than an Arrow relation, which
+    DuckDB binds twice (once to build it, once to run it)."""
+    rows = store.query(sql, params, scan=rules)
+    return pa.Table.from_pylist(rows, schema=EPISODE_SCHEMA) if rows else empty_episodes()
 
 
 # Episodes from rows `hits(name, kind, device, entity, ts, value)` already filtered to
@@ -178,7 +182,7 @@ SELECT '{source}' AS source, ep.name AS check_name, ep.kind, ep.device, ep.entit
        ep.first_true + to_microseconds(CAST((r.for_n - 1) * {step} * 1e6 AS BIGINT)) AS start_ts,
        ep.end_ts, ep.end_ts >= ? AS active, 1::BIGINT AS n, ep.value,
        r.label AS message, r.hold_s
-FROM ep JOIN _rules r ON ep.name = r.name
+FROM ep JOIN {rules} r ON ep.name = r.name
 WHERE ep.n >= r.for_n
 """
 
@@ -226,49 +230,60 @@ class ThresholdDetector:
         if first is None or last is None:
             return empty_episodes()
         gauges = [r for r in self.rules if not r.rate]
-        counters = sorted({r.metric for r in self.rules if r.rate})
-        in_counters = ", ".join("?" for _ in counters) or "NULL"
-        gauge_filter = " OR ".join(f"(metric = ? AND value {SQL_OPS[r.op]} ?)" for r in gauges)
-        cond = " OR ".join(f"(r.op = '{op}' AND v {sym} r.thr)" for op, sym in SQL_OPS.items())
-        step = self.config.settings.sample_s
-        # `mv`: the counter series that changed between the window's first and last
-        # sample; only those can have a rate above zero, so only their rates (a window
-        # `lag`) are computed.
-        sql = f"""
-        WITH mv AS (
-            SELECT device, entity, metric FROM telemetry
-            WHERE ts IN (?, ?) AND metric IN ({in_counters})
-            GROUP BY ALL HAVING max(value) <> min(value)
-        ), g AS (
-            SELECT device, entity, metric, ts, value AS v FROM telemetry
-            WHERE ts > ? AND ts <= ? AND ({gauge_filter or "false"})
-        ), c AS (
-            SELECT t.device, t.entity, t.metric, t.ts, t.value FROM telemetry t
-            SEMI JOIN mv m ON t.device = m.device AND t.entity = m.entity
-                           AND t.metric = m.metric
-            WHERE t.ts > ? AND t.ts <= ? AND t.metric IN ({in_counters})
-        ), rates AS (
-            SELECT device, entity, metric, ts,
-                   (value - lag(value) OVER w) / nullif(epoch(ts) - epoch(lag(ts) OVER w), 0) AS v
-            FROM c WINDOW w AS (PARTITION BY device, entity, metric ORDER BY ts)
-        ), hits AS (
-            SELECT r.name, r.kind, x.device, x.entity, x.ts, x.v AS value
-            FROM g x JOIN _rules r ON x.metric = r.metric AND NOT r.rate WHERE {cond}
-            UNION ALL
-            SELECT r.name, r.kind, x.device, x.entity, x.ts, x.v AS value
-            FROM rates x JOIN _rules r ON x.metric = r.metric AND r.rate
-            WHERE x.v >= 0 AND ({cond})
-        ), {_ISLANDS.format(step=step, source=self.name)}
-        """
-        params: list[object] = [first, last, *counters, ctx.since, ctx.now]
-        for r in gauges:
-            params += [r.metric, r.value]
-        params += [ctx.since, ctx.now, *counters, last]
-        ctx.store.register("_rules", self._rules_table())
-        try:
-            return _arrow(ctx.store, sql, params)
-        finally:
-            ctx.store.unregister("_rules")
+        # A sample can break a gauge rule only if its value breaks some gauge rule's
+        # threshold: a cheap filter on the samples before they meet their series.
+        breaks = " OR ".join(f"value {SQL_OPS[r.op]} ?" for r in gauges) or "false"
+        cond = " OR ".join(f"(k.op = '{op}' AND x.v {sym} k.thr)" for op, sym in SQL_OPS.items())
+        sql = _THRESHOLD.format(
+            breaks=breaks, cond=cond, step=self.config.settings.sample_s, rules=Store.SCAN, source=self.name
+        )
+        params: list[object] = [first, last, ctx.since, ctx.now, *(r.value for r in gauges)]
+        params += [ctx.since, ctx.now, last]
+        return _episodes_of(ctx.store, sql, params, self._rules_table())
+
+
+# Every threshold rule at once, over series ids (one series is one device, entity and
+# metric; a rule has one metric, so a rule's series is its device and entity): the
+# names are joined to the few episodes at the end. `ks`: the series each rule watches.
+# `mv`: the counter series that changed between the window's first and last sample;
+# only those can have a rate above zero, so only their rates (a window `lag`) are
+# computed. Consecutive hits (one `step` apart) form one island, as in `_ISLANDS`.
+_THRESHOLD = """
+WITH ks AS (
+    SELECT k.id, r.name, r.op, r.thr, r.rate FROM telemetry_series k JOIN {rules} r ON k.metric = r.metric
+), mv AS (
+    SELECT series FROM telemetry_samples
+    WHERE ts IN (?, ?) AND series IN (SELECT id FROM ks WHERE rate)
+    GROUP BY series HAVING max(value) <> min(value)
+), g AS (
+    SELECT series, ts, value AS v FROM telemetry_samples WHERE ts > ? AND ts <= ? AND ({breaks})
+), c AS (
+    SELECT series, ts, value FROM telemetry_samples
+    WHERE ts > ? AND ts <= ? AND series IN (SELECT series FROM mv)
+), rates AS (
+    SELECT series, ts, (value - lag(value) OVER w) / nullif(epoch(ts) - epoch(lag(ts) OVER w), 0) AS v
+    FROM c WINDOW w AS (PARTITION BY series ORDER BY ts)
+), hits AS (
+    SELECT k.name, x.series, x.ts, x.v AS value FROM g x JOIN ks k ON x.series = k.id AND NOT k.rate
+    WHERE {cond}
+    UNION ALL
+    SELECT k.name, x.series, x.ts, x.v AS value FROM rates x JOIN ks k ON x.series = k.id AND k.rate
+    WHERE x.v >= 0 AND ({cond})
+), isl AS (
+    SELECT name, series, ts, value,
+           round(epoch(ts) / {step}) - row_number() OVER (PARTITION BY name, series ORDER BY ts) AS grp
+    FROM hits
+), ep AS (
+    SELECT name, series, min(ts) AS first_true, max(ts) AS end_ts, count(*) AS n,
+           arg_max(value, ts) AS value
+    FROM isl GROUP BY name, series, grp
+)
+SELECT '{source}' AS source, ep.name AS check_name, r.kind, k.device, k.entity, r.severity,
+       ep.first_true + to_microseconds(CAST((r.for_n - 1) * {step} * 1e6 AS BIGINT)) AS start_ts,
+       ep.end_ts, ep.end_ts >= ? AS active, 1::BIGINT AS n, ep.value, r.label AS message, r.hold_s
+FROM ep JOIN {rules} r ON ep.name = r.name JOIN telemetry_series k ON k.id = ep.series
+WHERE ep.n >= r.for_n
+"""
 
 
 class AnomalyDetector:
@@ -305,21 +320,13 @@ class AnomalyDetector:
             self._stride(rule, first, recent_start)
             for rule, (first, _), (_, recent_start) in zip(self.rules, baselines, windows, strict=True)
         ]
-        ctx.store.register("_rules", self._rules_table(windows, strides))
-        ctx.store.register("_metrics", self._metrics_table())
-        try:
-            return _arrow(
-                ctx.store,
-                _ANOMALY.format(
-                    step=step,
-                    islands=_ISLANDS.format(step=step, source=self.name),
-                    only_candidates=_ONLY_CANDIDATES if self.prefilter else "",
-                ),
-                [ctx.now, latest],
-            )
-        finally:
-            ctx.store.unregister("_metrics")
-            ctx.store.unregister("_rules")
+        sql = _ANOMALY.format(
+            step=step,
+            rules=Store.SCAN,
+            islands=_ISLANDS.format(step=step, source=self.name, rules=_ONE_ROW_A_RULE),
+            only_candidates=_ONLY_CANDIDATES if self.prefilter else "",
+        )
+        return _episodes_of(ctx.store, sql, [ctx.now, latest], self._rules_table(windows, strides))
 
     @staticmethod
     def _window(ctx: DetectContext, rule: AnomalyRule) -> tuple[datetime, datetime]:
@@ -335,19 +342,23 @@ class AnomalyDetector:
         return max(1, math.ceil(samples / rule.max_baseline_samples))
 
     def _rules_table(self, windows: list[tuple[datetime, datetime]], strides: list[int]) -> pa.Table:
+        """One row per rule and metric: the rule's windows, stride and floors."""
         step = self.config.settings.sample_s
-        rules = self.rules
+        at = [(n, m) for n, r in enumerate(self.rules) for m in r.metrics]
+        rules = [self.rules[n] for n, _ in at]
         return pa.table(
             {
-                "rid": pa.array(range(len(rules)), pa.int32()),
+                "rid": pa.array([n for n, _ in at], pa.int32()),
                 "name": pa.array([r.name for r in rules], pa.string()),
+                "metric": pa.array([m for _, m in at], pa.string()),
+                "kind": pa.array([metric_kind(m) for _, m in at], pa.string()),
                 "severity": pa.array([r.severity for r in rules], pa.string()),
                 "for_n": pa.array([max(1, round(self.config.for_s(r) / step)) for r in rules], pa.int64()),
                 "hold_s": pa.array([self.config.hold_s(r) for r in rules], pa.float64()),
                 "label": pa.array([f"robust z-score beyond {r.z:g}" for r in rules], pa.string()),
-                "base_start": pa.array([w[0] for w in windows], pa.timestamp("us")),
-                "recent_start": pa.array([w[1] for w in windows], pa.timestamp("us")),
-                "stride": pa.array(strides, pa.int64()),
+                "base_start": pa.array([windows[n][0] for n, _ in at], pa.timestamp("us")),
+                "recent_start": pa.array([windows[n][1] for n, _ in at], pa.timestamp("us")),
+                "stride": pa.array([strides[n] for n, _ in at], pa.int64()),
                 "min_baseline": pa.array([r.min_baseline for r in rules], pa.int64()),
                 "min_scale": pa.array([r.min_scale for r in rules], pa.float64()),
                 "rel_scale": pa.array([r.rel_scale for r in rules], pa.float64()),
@@ -356,19 +367,9 @@ class AnomalyDetector:
             }
         )
 
-    def _metrics_table(self) -> pa.Table:
-        pairs = [(r.name, m) for r in self.rules for m in r.metrics]
-        return pa.table(
-            {
-                "name": pa.array([n for n, _ in pairs], pa.string()),
-                "metric": pa.array([m for _, m in pairs], pa.string()),
-                "kind": pa.array([metric_kind(m) for _, m in pairs], pa.string()),
-            }
-        )
 
-
-# Every anomaly rule at once: `_rules` (one row per rule: windows, stride, floors) and
-# `_metrics` (rule name -> metric, kind). A series' baseline and z-scores are per rule.
+# Every anomaly rule at once: `{rules}` has one row per rule and metric (its windows,
+# stride and floors; read as `Store.SCAN`). A series' baseline and z-scores are per rule.
 #
 # Median and MAD (holistic aggregates: every baseline value of every series kept and
 # sorted) are worked out only for the series that could fire. A recent sample fires
@@ -379,9 +380,9 @@ class AnomalyDetector:
 # out. `NOT (x <= bound)` keeps a series whose values are NaN or infinite.
 _ANOMALY = """
 WITH rm AS (
-    SELECT r.rid, r.name, m.metric, m.kind, r.base_start, r.recent_start, r.stride, r.min_baseline,
-           r.min_scale, r.rel_scale, r.z, r.direction, r.z * r.min_scale * 0.999 AS reach
-    FROM _rules r JOIN _metrics m ON m.name = r.name
+    SELECT rid, name, metric, kind, base_start, recent_start, stride, min_baseline,
+           min_scale, rel_scale, z, direction, z * min_scale * 0.999 AS reach
+    FROM {rules}
 ), ser AS (
     SELECT rm.*, k.id AS series, k.device, k.entity FROM telemetry_series k JOIN rm ON k.metric = rm.metric
 ), bs AS (
@@ -420,6 +421,8 @@ WITH rm AS (
 
 
 _ONLY_CANDIDATES = "JOIN cand ON cand.rid = bs.rid AND cand.series = bs.series"
+# What `_ISLANDS` needs of each anomaly rule (its table has a row per rule and metric).
+_ONE_ROW_A_RULE = f"(SELECT DISTINCT name, severity, for_n, hold_s, label FROM {Store.SCAN})"
 
 
 class SyslogDetector:
@@ -455,15 +458,6 @@ class SyslogDetector:
         )
         if tagged is None:
             return empty_episodes()
-        rules = pa.table(
-            {
-                "name": pa.array([r.name for r in self.rules], pa.string()),
-                "kind": pa.array([r.kind for r in self.rules], pa.string()),
-                "severity": pa.array([r.severity for r in self.rules], pa.string()),
-                "hold_s": pa.array([self.config.hold_s(r) for r in self.rules], pa.float64()),
-                "has_clear": pa.array([r.clear is not None for r in self.rules], pa.bool_()),
-            }
-        )
         # The entity: a rule's fixed one, or its pattern's `entity` group (whose index
         # regexp_extract needs as a constant: one branch per index in use).
         groups = sorted({g for g in patterns["grp"].to_pylist() if g})
@@ -481,7 +475,7 @@ class SyslogDetector:
             SELECT rowid AS rid, * FROM events WHERE ts > ? AND ts <= ?
         ), m AS (
             SELECT p.up, p.name, ev.device, {entity} AS entity, ev.ts, ev.rid, ev.message
-            FROM ev JOIN _patterns p ON ev.facility = p.facility AND ev.severity = p.severity
+            FROM ev JOIN {Store.SCAN} p ON ev.facility = p.facility AND ev.severity = p.severity
                                      AND ev.mnemonic = p.mnemonic
             WHERE p.grp <> 0 OR regexp_matches(ev.message, p.pattern)
         ), marked AS (
@@ -503,24 +497,24 @@ class SyslogDetector:
                                           ELSE ep.last_raise END) AS end_ts,
                r.has_clear AND ep.clear_ts IS NULL AS active, ep.n, NULL::DOUBLE AS value,
                ep.message, r.hold_s
-        FROM ep JOIN _rules r ON ep.name = r.name
+        FROM ep JOIN (SELECT DISTINCT name, rule_kind AS kind, rule_severity AS severity, hold_s,
+                             has_clear FROM {Store.SCAN}) r ON ep.name = r.name
         WHERE ep.n > 0
         """
-        ctx.store.register("_rules", rules)
-        ctx.store.register("_patterns", patterns)
-        try:
-            return _arrow(ctx.store, sql, [ctx.since, ctx.now, ctx.now])
-        finally:
-            ctx.store.unregister("_patterns")
-            ctx.store.unregister("_rules")
+        return _episodes_of(ctx.store, sql, [ctx.since, ctx.now, ctx.now], patterns)
 
     def _patterns(self) -> pa.Table:
         """One row per pattern: a rule's raise (up=1) and clear (up=0) message, with the tag
-        it must come with and where its entity is. Matched in one join over the events: a
-        UNION of one regexp SELECT per pattern cost DuckDB ~1.5 ms of planning each."""
+        it must come with, where its entity is, and its rule's kind, severity, hold time and
+        whether it has a clear. Matched in one join over the events: a UNION of one regexp
+        SELECT per pattern cost DuckDB ~1.5 ms of planning each."""
         rows: dict[str, list[object]] = {
-            k: [] for k in ("up", "name", "facility", "severity", "mnemonic", "pattern", "grp", "fixed")
-        }
+            k: []
+            for k in (
+                "up", "name", "facility", "severity", "mnemonic", "pattern", "grp", "fixed",
+                "rule_kind", "rule_severity", "hold_s", "has_clear",
+            )
+        }  # fmt: skip
 
         def add(rule: SyslogRule, pattern: str, up: int, tag: str) -> None:
             facility, severity, mnemonic = tag.split("-", 2)
@@ -528,6 +522,8 @@ class SyslogDetector:
                 ("up", up), ("name", rule.name), ("facility", facility), ("severity", int(severity)),
                 ("mnemonic", mnemonic), ("pattern", pattern), ("fixed", rule.entity),
                 ("grp", 0 if rule.entity is not None else rule.entity_group(pattern)),
+                ("rule_kind", rule.kind), ("rule_severity", rule.severity),
+                ("hold_s", self.config.hold_s(rule)), ("has_clear", rule.clear is not None),
             ):  # fmt: skip
                 rows[key].append(value)
 
@@ -535,7 +531,10 @@ class SyslogDetector:
             add(rule, rule.pattern, 1, rule.tag)
             if rule.clear is not None:
                 add(rule, rule.clear, 0, rule.clear_tag or rule.tag)
-        types = {"up": pa.int32(), "severity": pa.int32(), "grp": pa.int32()}
+        types = {
+            "up": pa.int32(), "severity": pa.int32(), "grp": pa.int32(), "hold_s": pa.float64(),
+            "has_clear": pa.bool_(),
+        }  # fmt: skip
         return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in rows.items()})
 
 
@@ -602,7 +601,7 @@ class ProbeDetector:
             SELECT ep.*, r.name, r.severity, r.hold_s, row_number() OVER (
                 PARTITION BY ep.kind, ep.device, ep.entity, ep.start_ts
                 ORDER BY (r.route = 'any'), r.name) AS pick
-            FROM ep JOIN _rules r ON ep.kind = r.target_kind
+            FROM ep JOIN {Store.SCAN} r ON ep.kind = r.target_kind
                 AND (r.route = 'any' OR r.route = ep.route)
         )
         SELECT '{self.name}' AS source, name AS check_name, kind, device, entity, severity,
@@ -611,11 +610,7 @@ class ProbeDetector:
                    AS message, hold_s
         FROM matched WHERE pick = 1
         """
-        ctx.store.register("_rules", rules)
-        try:
-            return _arrow(ctx.store, sql, [ctx.scope, ctx.since, ctx.now])
-        finally:
-            ctx.store.unregister("_rules")
+        return _episodes_of(ctx.store, sql, [ctx.scope, ctx.since, ctx.now], rules)
 
 
 DETECTORS.register("threshold", ThresholdDetector)
