@@ -298,7 +298,7 @@ class AnomalyDetector:
     """
 
     name = "anomaly"
-    # Median and MAD only for series whose recent samples could fire (see `_ANOMALY`);
+    # Median and MAD only for series whose recent samples could fire (`_ANOMALY_SHORT`);
     # False works them out for every series (what the tests compare the shortcut with).
     prefilter = True
 
@@ -320,13 +320,13 @@ class AnomalyDetector:
             self._stride(rule, first, recent_start)
             for rule, (first, _), (_, recent_start) in zip(self.rules, baselines, windows, strict=True)
         ]
-        sql = _ANOMALY.format(
+        sql = (_ANOMALY_SHORT if self.prefilter else _ANOMALY).format(
             step=step,
             rules=Store.SCAN,
             islands=_ISLANDS.format(step=step, source=self.name, rules=_ONE_ROW_A_RULE),
-            only_candidates=_ONLY_CANDIDATES if self.prefilter else "",
         )
-        return _episodes_of(ctx.store, sql, [ctx.now, latest], self._rules_table(windows, strides))
+        params: list[object] = [ctx.now] * (2 if self.prefilter else 1) + [latest]
+        return _episodes_of(ctx.store, sql, params, self._rules_table(windows, strides))
 
     @staticmethod
     def _window(ctx: DetectContext, rule: AnomalyRule) -> tuple[datetime, datetime]:
@@ -370,41 +370,26 @@ class AnomalyDetector:
 
 # Every anomaly rule at once: `{rules}` has one row per rule and metric (its windows,
 # stride and floors; read as `Store.SCAN`). A series' baseline and z-scores are per rule.
-#
-# Median and MAD (holistic aggregates: every baseline value of every series kept and
-# sorted) are worked out only for the series that could fire. A recent sample fires
-# only if it is further than `z * min_scale` from the median (the scale is never below
-# `min_scale`), and the median lies between the baseline's min and max: so a series
-# whose recent samples all stay within `z * min_scale` (less a margin for rounding) of
-# its baseline's range cannot fire, and min/max (a cheap streaming aggregate) rule it
-# out. `NOT (x <= bound)` keeps a series whose values are NaN or infinite.
-_ANOMALY = """
+# `_ANOMALY` is the long way: median and MAD of every watched series.
+_ANOMALY_SERIES = """
 WITH rm AS (
     SELECT rid, name, metric, kind, base_start, recent_start, stride, min_baseline,
            min_scale, rel_scale, z, direction, z * min_scale * 0.999 AS reach
     FROM {rules}
 ), ser AS (
     SELECT rm.*, k.id AS series, k.device, k.entity FROM telemetry_series k JOIN rm ON k.metric = rm.metric
-), bs AS (
-    SELECT ser.rid, t.series, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
-    WHERE t.ts > ser.base_start AND t.ts <= ser.recent_start
-      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0
+)"""
+_ANOMALY_SCORE = """
+bs AS (
+    SELECT s.rid, t.series, t.value FROM telemetry_samples t JOIN {scored} s ON t.series = s.series
+    WHERE t.ts > s.base_start AND t.ts <= s.recent_start
+      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % s.stride = 0
 ), rs AS (
-    SELECT ser.rid, t.series, t.ts, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
-    WHERE t.ts > ser.recent_start AND t.ts <= ?
-), cand AS (
-    SELECT b.rid, b.series FROM (
-        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY rid, series
-    ) b JOIN (
-        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY rid, series
-    ) r ON r.rid = b.rid AND r.series = b.series
-    JOIN ser ON ser.rid = b.rid AND ser.series = b.series
-    WHERE (ser.direction <> 'down' AND NOT (r.hi - b.lo <= ser.reach))
-       OR (ser.direction <> 'up' AND NOT (b.hi - r.lo <= ser.reach))
+    SELECT s.rid, t.series, t.ts, t.value FROM telemetry_samples t JOIN {scored} s ON t.series = s.series
+    WHERE t.ts > s.recent_start AND t.ts <= ?
 ), base AS (
     SELECT bs.rid, bs.series, median(bs.value) AS med, mad(bs.value) AS mad
-    FROM bs {only_candidates}
-    JOIN ser ON ser.rid = bs.rid AND ser.series = bs.series
+    FROM bs JOIN ser ON ser.rid = bs.rid AND ser.series = bs.series
     GROUP BY bs.rid, bs.series
     HAVING count(*) >= any_value(ser.min_baseline)
 ), z AS (
@@ -418,9 +403,39 @@ WITH rm AS (
     WHERE CASE direction WHEN 'up' THEN z > thr WHEN 'down' THEN z < -thr ELSE abs(z) > thr END
 ), {islands}
 """
+_ANOMALY = _ANOMALY_SERIES + ", " + _ANOMALY_SCORE.replace("{scored}", "ser")
 
-
-_ONLY_CANDIDATES = "JOIN cand ON cand.rid = bs.rid AND cand.series = bs.series"
+# The short way (`AnomalyDetector.prefilter`): median and MAD (holistic aggregates:
+# every baseline value of every series kept and sorted) are worked out only for the
+# series that could fire. A recent sample fires only if it is further than
+# `z * min_scale` from the median (the scale is never below `min_scale`), and the
+# median lies between the baseline's min and max: so a series whose recent samples all
+# stay within `z * min_scale` (less a margin for rounding) of its baseline's range
+# cannot fire, and min/max (a cheap streaming aggregate) rule it out. `span` reads each
+# series' baseline and recent samples in one pass for those min/max; only candidates'
+# samples are read again. `NOT (x <= bound)` keeps a series whose values are NaN or
+# infinite.
+_ANOMALY_SHORT = (
+    _ANOMALY_SERIES
+    + """, span AS (
+    SELECT ser.rid, t.series,
+           min(t.value) FILTER (WHERE t.ts <= ser.recent_start
+                                  AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0) AS blo,
+           max(t.value) FILTER (WHERE t.ts <= ser.recent_start
+                                  AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0) AS bhi,
+           min(t.value) FILTER (WHERE t.ts > ser.recent_start) AS rlo,
+           max(t.value) FILTER (WHERE t.ts > ser.recent_start) AS rhi
+    FROM telemetry_samples t JOIN ser ON t.series = ser.series
+    WHERE t.ts > ser.base_start AND t.ts <= ?
+    GROUP BY ser.rid, t.series
+), cand AS (
+    SELECT ser.* FROM span JOIN ser ON ser.rid = span.rid AND ser.series = span.series
+    WHERE span.blo IS NOT NULL AND span.rlo IS NOT NULL
+      AND ((ser.direction <> 'down' AND NOT (span.rhi - span.blo <= ser.reach))
+        OR (ser.direction <> 'up' AND NOT (span.bhi - span.rlo <= ser.reach)))
+), """
+    + _ANOMALY_SCORE.replace("{scored}", "cand")
+)
 # What `_ISLANDS` needs of each anomaly rule (its table has a row per rule and metric).
 _ONE_ROW_A_RULE = f"(SELECT DISTINCT name, severity, for_n, hold_s, label FROM {Store.SCAN})"
 
