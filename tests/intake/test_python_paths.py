@@ -4,14 +4,16 @@
   the `_CANDIDATES` query; the query decides when two active alerts share a fingerprint;
 - syslog: matched raises and clears grouped into episodes in Python, as the SQL grouped them;
 - threshold: rules evaluated over series ids, the episodes of the query over names
-  (`_threshold_by_names` below is the query the detector ran before).
+  (`_threshold_by_names` below is the query the detector ran before);
+- probes: runs of failed probes grouped in Python, the episodes of the SQL; the SQL
+  decides where the rows leave its answer open.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -23,6 +25,7 @@ from netops_agent.intake.config import SQL_OPS, DetectionConfig, SyslogRule
 from netops_agent.intake.detectors import (
     EPISODE_SCHEMA,
     DetectContext,
+    ProbeDetector,
     SyslogDetector,
     ThresholdDetector,
     empty_episodes,
@@ -290,3 +293,86 @@ def test_threshold_over_series_ids_finds_what_the_query_over_names_found(
         fired |= {e["check_name"] for e in got}
     assert {"cpu-high", "interface-down", "bgp-session-down"} <= fired
     assert fired & {"input-errors", "output-drops", "late-collisions"}
+
+
+# --- probes ------------------------------------------------------------------------------
+def _random_probes(rng: random.Random, sweeps: int, vantages: int = 1) -> pa.Table:
+    """Sweeps over device and prefix targets: answered, failed, half answered, skipped; a
+    failed prefix with its route present, absent or not looked up; another scope."""
+    rows = []
+    targets = [("device", f"r{k}", f"10.255.0.{k}") for k in range(3)]
+    targets += [("prefix", f"r{k}", f"172.16.{k}.0/24") for k in range(3)]
+    for t in rng.sample(range(1, 80), sweeps):
+        for kind, device, entity in targets:
+            if rng.random() < 0.2:
+                continue
+            pct = rng.choice([0.0, 0.0, 0.0, 100.0, 100.0, 60.0, None])
+            rows.append(
+                {
+                    "ts": at(t),
+                    "scope": rng.choice(["t", "t", "t", "other"]),
+                    "vantage": f"v{rng.randrange(vantages)},v9" if vantages > 1 else "v1,v2",
+                    "target": rng.choice([entity.split("/")[0], None]) if kind == "prefix" else entity,
+                    "kind": kind,
+                    "device": device,
+                    "entity": entity,
+                    "success_pct": pct,
+                    "status": "skipped" if pct is None else ("failed" if pct == 0 else "ok"),
+                    "route": rng.choice([None, "present", "absent"])
+                    if kind == "prefix" and pct == 0
+                    else None,
+                }
+            )
+    types = {"ts": pa.timestamp("us"), "success_pct": pa.float64()}
+    return pa.Table.from_pylist(rows, schema=pa.schema([(c, types.get(c, pa.string())) for c in rows[0]]))
+
+
+def _probe_episodes(config: DetectionConfig, store: Store, now: datetime, sql: bool) -> list[dict[str, Any]]:
+    det = ProbeDetector(config)
+    checks = [r for r in config.probe_checks if r.enabled]
+    ctx = DetectContext(store, config, now, "t")
+    table = det._episodes_sql(ctx, checks) if sql else det._episodes(ctx, checks)
+    assert table.schema == EPISODE_SCHEMA
+    return sorted(table.to_pylist(), key=lambda r: (r["check_name"], r["device"], r["entity"], r["start_ts"]))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_probe_runs_in_python_give_the_episodes_of_the_sql(
+    config: DetectionConfig, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    store = Store(":memory:")
+    store.append_arrow("probe_results", _random_probes(random.Random(seed), 12))
+    checks: set[tuple[str, bool, bool]] = set()
+    for now in (at(30), at(60), at(90)):
+        want = _probe_episodes(config, store, now, sql=True)
+        monkeypatch.setattr(ProbeDetector, "_episodes_sql", lambda *a: pytest.fail("Python decides"))
+        assert _probe_episodes(config, store, now, sql=False) == want, now
+        monkeypatch.undo()
+        checks |= {(e["check_name"], e["active"], e["n"] > 1) for e in want}
+    assert {c for c, *_ in checks} == {"device-unreachable", "prefix-not-routed", "prefix-unreachable"}
+    assert {a for _, a, _ in checks} == {True, False} and any(many for *_, many in checks)
+
+
+def test_probe_runs_leave_it_to_the_sql_where_its_answer_is_open(
+    config: DetectionConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(":memory:")
+    store.append_arrow("probe_results", _random_probes(random.Random(3), 12, vantages=3))
+    want = _probe_episodes(config, store, at(90), sql=True)
+    assert any(
+        "," in e["message"].split(" from ")[1].split(":")[0].replace("v9", "") for e in want if e["n"] > 1
+    )
+    det = ProbeDetector(config)
+    calls = []
+    real = ProbeDetector._episodes_sql
+    monkeypatch.setattr(ProbeDetector, "_episodes_sql", lambda self, *a: calls.append(1) or real(self, *a))
+    assert _probe_episodes(config, store, at(90), sql=False) == want and calls
+    # Two probes of one target at one instant: the SQL decides too.
+    twice = _random_probes(random.Random(4), 6)
+    store = Store(":memory:")
+    store.append_arrow("probe_results", pa.concat_tables([twice, twice]))
+    calls.clear()
+    assert _probe_episodes(config, store, at(90), sql=False) == _probe_episodes(
+        config, store, at(90), sql=True
+    )
+    assert calls and det is not None
