@@ -135,6 +135,17 @@ def test_alert_merge_leaves_it_to_the_sql_when_active_alerts_share_a_fingerprint
     assert _plain(alert_store.candidates(store, table, scope="t", now=at(126))) == _plain(want)
 
 
+def test_alert_merge_leaves_episodes_missing_a_field_to_the_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(":memory:")
+    episodes = _random_episodes(random.Random(6))
+    episodes[0] = {**episodes[0], "hold_s": None}  # a plugin detector's episode, say
+    episodes[1] = {**episodes[1], "entity": None}
+    table = pa.Table.from_pylist(episodes, schema=EPISODE_SCHEMA)
+    want = alert_store._candidates_sql(store, table, scope="t", now=at(126))
+    monkeypatch.setattr(alert_store, "merge_episodes", lambda *a: pytest.fail("the SQL decides"))
+    assert _plain(alert_store.candidates(store, table, scope="t", now=at(126))) == _plain(want)
+
+
 def test_record_alerts_from_no_episodes_changes_nothing_but_expiry(config: DetectionConfig) -> None:
     store = Store(":memory:")
     stats = alert_store.record_alerts(store, empty_episodes(), config, scope="t", now=at(10))

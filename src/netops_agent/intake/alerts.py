@@ -104,16 +104,24 @@ def candidates(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -
     """Episodes merged into alert candidates: `_CANDIDATES`' rows, in its order.
 
     Episodes are few (tens a pass) and DuckDB's windows and groups cost ~20 ms on so few
-    rows, so the merge runs in Python; only the scope's active alerts are read. When two
-    active alerts share a fingerprint (the SQL's join would then pair each episode with
-    both), the query decides, as it always did."""
+    rows, so the merge runs in Python; only the scope's active alerts are read. The query
+    decides, as it always did, when two active alerts share a fingerprint (its join then
+    pairs each episode with both) or an episode lacks a field the merge needs (a plugin
+    detector's: SQL's NULL rules apply)."""
+    rows = episodes.to_pylist()
+    if any(e[c] is None for e in rows for c in _NEEDED):
+        return _candidates_sql(store, episodes, scope=scope, now=now)
     active = store.query(
         "SELECT id, fingerprint, last_seen FROM alerts WHERE scope = ? AND state = 'active'", [scope]
     )
     existing = {a["fingerprint"]: a for a in active}
     if len(existing) < len(active):
         return _candidates_sql(store, episodes, scope=scope, now=now)
-    return merge_episodes(episodes.to_pylist(), existing, now)
+    return merge_episodes(rows, existing, now)
+
+
+# What `merge_episodes` needs on every episode (`value` and `message` may be missing).
+_NEEDED = ("source", "check_name", "device", "entity", "start_ts", "end_ts", "active", "n", "hold_s")
 
 
 def _candidates_sql(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -> list[dict[str, Any]]:
