@@ -29,6 +29,7 @@ from netops_agent.intake.detectors import (
     SyslogDetector,
     ThresholdDetector,
     empty_episodes,
+    run_detectors,
 )
 from netops_agent.store import Store
 from tests.intake.conftest import at, series
@@ -387,3 +388,30 @@ def test_probe_runs_leave_it_to_the_sql_where_its_answer_is_open(
         config, store, at(90), sql=True
     )
     assert calls and det is not None
+
+
+# --- what the store remembers -----------------------------------------------------------
+def test_a_detection_pass_keeps_what_the_store_remembered_of_the_tables_it_reads(
+    config: DetectionConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass only reads telemetry, events and probe results: what the store remembered of
+    them (the twin's series ids, the latest sample time) stays. Its statements that start
+    with WITH are sent as SELECTs: the store takes any other statement for a write."""
+    store = Store(":memory:")
+    store.append_arrow("telemetry", _random_telemetry(random.Random(1), 40))
+    store.append_arrow("events", _random_log(random.Random(1), 60))
+    store.append_arrow("probe_results", _random_probes(random.Random(1), 12))
+    tables = ("telemetry_series", "telemetry_samples", "events", "probe_results")
+    for t in tables:
+        store.remember(("kept", t), t, tables=(t,))
+    sent: list[str] = []
+    fetch = store._fetch
+    monkeypatch.setattr(store, "_fetch", lambda sql, params=None: sent.append(sql) or fetch(sql, params))
+    episodes = run_detectors(DetectContext(store, config, at(60), "t"))
+    assert {e["source"] for e in episodes.to_pylist()} == {"threshold", "syslog", "probe"}
+    alert_store._candidates_sql(store, episodes, scope="t", now=at(60))  # the merge's query too
+    ctes = sorted(" ".join(s.split()).split(" AS ")[0] for s in sent if "WITH" in s)
+    assert ctes == [f"SELECT * FROM ( WITH {cte}" for cte in ("e", "ev", "ks", "rm")]
+    assert [store.recall(("kept", t)) for t in tables] == list(tables)
+    store.execute("DELETE FROM events WHERE ts < ?", [at(2)])  # a write forgets
+    assert store.recall(("kept", "events")) is None and store.recall(("kept", "probe_results"))

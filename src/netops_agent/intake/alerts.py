@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from netops_agent.intake.columns import ALERT_COLUMNS
 from netops_agent.intake.config import DetectionConfig, Rule, severity_rank
+from netops_agent.intake.detectors import read
 from netops_agent.store import Store
 
 
@@ -125,8 +126,7 @@ _NEEDED = ("source", "check_name", "device", "entity", "start_ts", "end_ts", "ac
 
 
 def _candidates_sql(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = store.query(_CANDIDATES, [scope, now], scan=episodes)
-    return rows
+    return read(store, _CANDIDATES, [scope, now], episodes)
 
 
 def merge_episodes(

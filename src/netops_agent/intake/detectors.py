@@ -162,8 +162,15 @@ def _episodes_of(store: Store, sql: str, params: list[object], rules: pa.Table) 
     """Run a detector's query, which reads `rules` as `Store.SCAN` (no view registered and
     dropped around it), and fetch its few rows: cheaper than an Arrow relation, which
     DuckDB binds twice (once to build it, once to run it)."""
-    rows = store.query(sql, params, scan=rules)
+    rows = read(store, sql, params, rules)
     return pa.Table.from_pylist(rows, schema=EPISODE_SCHEMA) if rows else empty_episodes()
+
+
+def read(store: Store, sql: str, params: list[object], scan: pa.Table) -> list[dict[str, Any]]:
+    """Rows of a query that starts with `WITH`, as a statement that starts with SELECT:
+    `Store` takes any other statement for a write and forgets what it remembered of the
+    tables it names (the twin's series ids, the latest sample time)."""
+    return store.query(f"SELECT * FROM ({sql})", params, scan=scan)
 
 
 # Episodes from rows `hits(name, kind, device, entity, ts, value)` already filtered to
@@ -496,8 +503,8 @@ class SyslogDetector:
             WHERE p.grp <> 0 OR regexp_matches(ev.message, p.pattern)
         )"""
         if self.group_in_python:
-            matched = ctx.store.query(
-                head + " SELECT * FROM m WHERE entity <> ''", [ctx.since, ctx.now], scan=patterns
+            matched = read(
+                ctx.store, head + " SELECT * FROM m WHERE entity <> ''", [ctx.since, ctx.now], patterns
             )
             rows = self._episodes(matched, ctx.now)
             return pa.Table.from_pylist(rows, schema=EPISODE_SCHEMA) if rows else empty_episodes()
