@@ -333,7 +333,7 @@ class AnomalyDetector:
             rules=Store.SCAN,
             islands=_ISLANDS.format(step=step, source=self.name, rules=_ONE_ROW_A_RULE),
         )
-        params: list[object] = [ctx.now] * (2 if self.prefilter else 1) + [latest]
+        params: list[object] = [ctx.now, latest]
         return _episodes_of(ctx.store, sql, params, self._rules_table(windows, strides))
 
     @staticmethod
@@ -419,30 +419,23 @@ _ANOMALY = _ANOMALY_SERIES + ", " + _ANOMALY_SCORE.replace("{scored}", "ser")
 # `z * min_scale` from the median (the scale is never below `min_scale`), and the
 # median lies between the baseline's min and max: so a series whose recent samples all
 # stay within `z * min_scale` (less a margin for rounding) of its baseline's range
-# cannot fire, and min/max (a cheap streaming aggregate) rule it out. `span` reads each
-# series' baseline and recent samples in one pass for those min/max; only candidates'
-# samples are read again. `NOT (x <= bound)` keeps a series whose values are NaN or
-# infinite.
-_ANOMALY_SHORT = (
-    _ANOMALY_SERIES
-    + """, span AS (
-    SELECT ser.rid, t.series,
-           min(t.value) FILTER (WHERE t.ts <= ser.recent_start
-                                  AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0) AS blo,
-           max(t.value) FILTER (WHERE t.ts <= ser.recent_start
-                                  AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0) AS bhi,
-           min(t.value) FILTER (WHERE t.ts > ser.recent_start) AS rlo,
-           max(t.value) FILTER (WHERE t.ts > ser.recent_start) AS rhi
-    FROM telemetry_samples t JOIN ser ON t.series = ser.series
-    WHERE t.ts > ser.base_start AND t.ts <= ?
-    GROUP BY ser.rid, t.series
-), cand AS (
-    SELECT ser.* FROM span JOIN ser ON ser.rid = span.rid AND ser.series = span.series
-    WHERE span.blo IS NOT NULL AND span.rlo IS NOT NULL
-      AND ((ser.direction <> 'down' AND NOT (span.rhi - span.blo <= ser.reach))
-        OR (ser.direction <> 'up' AND NOT (span.bhi - span.rlo <= ser.reach)))
-), """
-    + _ANOMALY_SCORE.replace("{scored}", "cand")
+# cannot fire, and min/max (a cheap streaming aggregate) rule it out. `NOT (x <= bound)`
+# keeps a series whose values are NaN or infinite. (Reading baseline and recent
+# samples in one scan for the min/max, measured paired, cost as much or a little more.)
+_ANOMALY_SHORT = _ANOMALY.replace(
+    "), base AS (",
+    """), cand AS (
+    SELECT b.rid, b.series FROM (
+        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY rid, series
+    ) b JOIN (
+        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY rid, series
+    ) r ON r.rid = b.rid AND r.series = b.series
+    JOIN ser ON ser.rid = b.rid AND ser.series = b.series
+    WHERE (ser.direction <> 'down' AND NOT (r.hi - b.lo <= ser.reach))
+       OR (ser.direction <> 'up' AND NOT (b.hi - r.lo <= ser.reach))
+), base AS (""",
+).replace(
+    "FROM bs JOIN ser", "FROM bs JOIN cand ON cand.rid = bs.rid AND cand.series = bs.series\n    JOIN ser"
 )
 # What `_ISLANDS` needs of each anomaly rule (its table has a row per rule and metric).
 _ONE_ROW_A_RULE = f"(SELECT DISTINCT name, severity, for_n, hold_s, label FROM {Store.SCAN})"
