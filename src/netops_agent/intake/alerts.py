@@ -11,6 +11,7 @@ overlapping data updates alerts in place instead of duplicating them.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from netops_agent.intake.columns import ALERT_COLUMNS
 from netops_agent.intake.config import DetectionConfig, Rule, severity_rank
+from netops_agent.intake.detectors import read
 from netops_agent.store import Store
 
 
@@ -35,10 +37,11 @@ class AlertStats:
     active: int = 0
 
 
-_CANDIDATES = """
+# The merge `merge_episodes` does, as DuckDB SQL over the episodes (read as `Store.SCAN`).
+_CANDIDATES = f"""
 WITH e AS (
     SELECT md5(source || '|' || device || '|' || entity || '|' || check_name)[1:16] AS fingerprint,
-           * FROM _episodes
+           * FROM {Store.SCAN}
 ), ex AS (
     SELECT id, fingerprint, last_seen FROM alerts WHERE scope = ? AND state = 'active'
 ), j AS (
@@ -76,12 +79,7 @@ def record_alerts(
 ) -> AlertStats:
     """Merge detector episodes into the `alerts` table (one transaction)."""
     stats = AlertStats()
-    store.register("_episodes", episodes)
-    try:
-        cands = store.arrow(_CANDIDATES, [scope, now])
-    finally:
-        store.unregister("_episodes")
-    rows = _worded(cands.to_pylist(), config)
+    rows = _worded(candidates(store, episodes, scope=scope, now=now), config)
     holds = pa.table(
         {
             "check_name": pa.array([r.name for r in config.rules()], pa.string()),
@@ -101,6 +99,111 @@ def record_alerts(
         store.scalar("SELECT count(*) FROM alerts WHERE scope = ? AND state = 'active'", [scope])
     )
     return stats
+
+
+def candidates(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -> list[dict[str, Any]]:
+    """Episodes merged into alert candidates: `_CANDIDATES`' rows, in its order.
+
+    Episodes are few (tens a pass) and DuckDB's windows and groups cost ~20 ms on so few
+    rows, so the merge runs in Python; only the scope's active alerts are read. The query
+    decides, as it always did, when two active alerts share a fingerprint (its join then
+    pairs each episode with both) or an episode lacks a field the merge needs (a plugin
+    detector's: SQL's NULL rules apply)."""
+    rows = episodes.to_pylist()
+    if any(e[c] is None for e in rows for c in _NEEDED):
+        return _candidates_sql(store, episodes, scope=scope, now=now)
+    active = store.query(
+        "SELECT id, fingerprint, last_seen FROM alerts WHERE scope = ? AND state = 'active'", [scope]
+    )
+    existing = {a["fingerprint"]: a for a in active}
+    if len(existing) < len(active):
+        return _candidates_sql(store, episodes, scope=scope, now=now)
+    return merge_episodes(rows, existing, now)
+
+
+# What `merge_episodes` needs on every episode (`value` and `message` may be missing).
+_NEEDED = ("source", "check_name", "device", "entity", "start_ts", "end_ts", "active", "n", "hold_s")
+
+
+def _candidates_sql(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -> list[dict[str, Any]]:
+    return read(store, _CANDIDATES, [scope, now], episodes)
+
+
+def merge_episodes(
+    episodes: list[dict[str, Any]], existing: dict[str, dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """`_CANDIDATES` over episode rows, with `existing` the active alert (id, last_seen) of
+    each fingerprint. Episodes of one fingerprint ordered by (start, end) form islands:
+    one starts a new island when it begins more than `hold_s` after every earlier one
+    ended. An island is one alert candidate; island 0 continues the existing alert when
+    it begins within the hold time of that alert's last sighting."""
+    by_print: dict[str, list[dict[str, Any]]] = {}
+    for e in episodes:
+        key = fingerprint(e["source"], e["device"], e["entity"], e["check_name"])
+        by_print.setdefault(key, []).append(e)
+    out: list[dict[str, Any]] = []
+    for key, eps in by_print.items():
+        eps.sort(key=lambda e: (e["start_ts"], e["end_ts"]))
+        ex = existing.get(key)
+        ex_id, ex_last = (ex["id"], ex["last_seen"]) if ex else (None, None)
+        islands: list[list[dict[str, Any]]] = []
+        reach: datetime | None = None  # the latest end so far
+        for e in eps:
+            if reach is None or not e["start_ts"] > reach + _hold(e["hold_s"]):
+                if not islands:
+                    islands.append([])
+                islands[-1].append(e)
+            else:
+                islands.append([e])
+            reach = e["end_ts"] if reach is None else max(reach, e["end_ts"])
+        for number, members in enumerate(islands):
+            out.append(_candidate(key, number, members, ex_id, ex_last, now))
+    out.sort(key=lambda r: (r["first_seen"], r["device"], r["entity"], r["check_name"]))
+    return out
+
+
+def _hold(hold_s: float) -> timedelta:
+    """`to_microseconds(CAST(hold_s * 1e6 AS BIGINT))`: DuckDB's cast rounds halves away from 0."""
+    us = hold_s * 1e6
+    return timedelta(microseconds=math.floor(us + 0.5) if us >= 0 else math.ceil(us - 0.5))
+
+
+def _latest(members: list[dict[str, Any]], column: str) -> Any:
+    """DuckDB's `arg_max(column, end_ts)`: the value at the latest end, NULLs skipped."""
+    kept = [m for m in members if m[column] is not None]
+    return max(kept, key=lambda m: m["end_ts"])[column] if kept else None
+
+
+def _candidate(
+    key: str,
+    island: int,
+    members: list[dict[str, Any]],
+    ex_id: str | None,
+    ex_last: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    head = members[0]
+    first_seen = min(m["start_ts"] for m in members)
+    last_seen = max(m["end_ts"] for m in members)
+    hold_s = max(m["hold_s"] for m in members)
+    holding = any(m["active"] for m in members)
+    return {
+        "fingerprint": key,
+        "island": island,
+        **{c: head[c] for c in ("source", "check_name", "kind", "device", "entity", "severity")},
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "n": sum(m["n"] for m in members),
+        "n_new": sum(m["n"] for m in members if ex_last is None or m["start_ts"] > ex_last),
+        "holding": holding,
+        "value": _latest(members, "value"),
+        "raw_message": _latest(members, "message"),
+        "hold_s": hold_s,
+        "ex_id": ex_id,
+        "ex_last": ex_last,
+        "live": holding or now < last_seen + _hold(hold_s),
+        "cont": ex_id is not None and island == 0 and first_seen <= ex_last + _hold(hold_s),  # type: ignore[operator]
+    }
 
 
 def _worded(rows: list[dict[str, Any]], config: DetectionConfig) -> list[dict[str, Any]]:
@@ -190,16 +293,13 @@ def _update(store: Store, rows: list[dict[str, Any]]) -> None:
             ]
         ),
     )
-    store.register("_upd", tbl)
-    try:
-        store.execute(
-            "UPDATE alerts SET count = alerts.count + u.n_new, "
-            "last_seen = greatest(alerts.last_seen, u.last_seen), state = u.state, "
-            "cleared_at = u.cleared_at, value = u.value, message = u.message, "
-            "detail = u.detail, severity = u.severity FROM _upd u WHERE alerts.id = u.id"
-        )
-    finally:
-        store.unregister("_upd")
+    store.query(
+        "UPDATE alerts SET count = alerts.count + u.n_new, "
+        "last_seen = greatest(alerts.last_seen, u.last_seen), state = u.state, "
+        "cleared_at = u.cleared_at, value = u.value, message = u.message, "
+        f"detail = u.detail, severity = u.severity FROM {Store.SCAN} u WHERE alerts.id = u.id",
+        scan=tbl,
+    )
 
 
 def _insert(store: Store, rows: list[dict[str, Any]], scope: str) -> None:
@@ -247,24 +347,22 @@ def _alert_schema() -> pa.Schema:
 
 def _expire(store: Store, holds: pa.Table, scope: str, now: datetime, keep: set[str]) -> int:
     """Clear active alerts whose condition has been gone for their hold time."""
-    store.register("_holds", holds)
-    try:
-        rows = store.query(
-            "SELECT a.id FROM alerts a JOIN _holds h USING (check_name) "
-            "WHERE a.scope = ? AND a.state = 'active' "
-            "AND ?::TIMESTAMP >= a.last_seen + to_microseconds(CAST(h.hold_s * 1e6 AS BIGINT))",
-            [scope, now],
+    rows = store.query(
+        f"SELECT a.id FROM alerts a JOIN {Store.SCAN} h USING (check_name) "
+        "WHERE a.scope = ? AND a.state = 'active' "
+        "AND ?::TIMESTAMP >= a.last_seen + to_microseconds(CAST(h.hold_s * 1e6 AS BIGINT))",
+        [scope, now],
+        scan=holds,
+    )
+    ids = [r["id"] for r in rows if r["id"] not in keep]
+    if ids:
+        store.query(
+            "UPDATE alerts SET state = 'cleared', cleared_at = alerts.last_seen "
+            f"+ to_microseconds(CAST(h.hold_s * 1e6 AS BIGINT)) FROM {Store.SCAN} h "
+            "WHERE alerts.check_name = h.check_name AND list_contains(?, alerts.id)",
+            [ids],
+            scan=holds,
         )
-        ids = [r["id"] for r in rows if r["id"] not in keep]
-        if ids:
-            store.execute(
-                "UPDATE alerts SET state = 'cleared', cleared_at = alerts.last_seen "
-                "+ to_microseconds(CAST(h.hold_s * 1e6 AS BIGINT)) FROM _holds h "
-                "WHERE alerts.check_name = h.check_name AND list_contains(?, alerts.id)",
-                [ids],
-            )
-    finally:
-        store.unregister("_holds")
     return len(ids)
 
 
@@ -283,11 +381,9 @@ def assign(store: Store, links: dict[str, str]) -> None:
     tbl = pa.table(
         {"id": pa.array(list(links), pa.string()), "incident_id": pa.array(list(links.values()), pa.string())}
     )
-    store.register("_links", tbl)
-    try:
-        store.execute("UPDATE alerts SET incident_id = l.incident_id FROM _links l WHERE alerts.id = l.id")
-    finally:
-        store.unregister("_links")
+    store.query(
+        f"UPDATE alerts SET incident_id = l.incident_id FROM {Store.SCAN} l WHERE alerts.id = l.id", scan=tbl
+    )
 
 
 def relink_alerts(store: Store, renamed: dict[str, str]) -> None:
@@ -298,13 +394,10 @@ def relink_alerts(store: Store, renamed: dict[str, str]) -> None:
     tbl = pa.table(
         {"old": pa.array(list(changed), pa.string()), "new": pa.array(list(changed.values()), pa.string())}
     )
-    store.register("_renamed", tbl)
-    try:
-        store.execute(
-            "UPDATE alerts SET incident_id = r.new FROM _renamed r WHERE alerts.incident_id = r.old"
-        )
-    finally:
-        store.unregister("_renamed")
+    store.query(
+        f"UPDATE alerts SET incident_id = r.new FROM {Store.SCAN} r WHERE alerts.incident_id = r.old",
+        scan=tbl,
+    )
 
 
 def worst(severities: list[str]) -> str:

@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -158,8 +158,19 @@ def _episodes(t: pa.Table) -> pa.Table:
     return t if t.schema.equals(EPISODE_SCHEMA) else t.cast(EPISODE_SCHEMA)
 
 
-def _arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
-    return _episodes(store.arrow(sql, params))
+def _episodes_of(store: Store, sql: str, params: list[object], rules: pa.Table) -> pa.Table:
+    """Run a detector's query, which reads `rules` as `Store.SCAN` (no view registered and
+    dropped around it), and fetch its few rows: cheaper than an Arrow relation, which
+    DuckDB binds twice (once to build it, once to run it)."""
+    rows = read(store, sql, params, rules)
+    return pa.Table.from_pylist(rows, schema=EPISODE_SCHEMA) if rows else empty_episodes()
+
+
+def read(store: Store, sql: str, params: list[object], scan: pa.Table) -> list[dict[str, Any]]:
+    """Rows of a query that starts with `WITH`, as a statement that starts with SELECT:
+    `Store` takes any other statement for a write and forgets what it remembered of the
+    tables it names (the twin's series ids, the latest sample time)."""
+    return store.query(f"SELECT * FROM ({sql})", params, scan=scan)
 
 
 # Episodes from rows `hits(name, kind, device, entity, ts, value)` already filtered to
@@ -178,7 +189,7 @@ SELECT '{source}' AS source, ep.name AS check_name, ep.kind, ep.device, ep.entit
        ep.first_true + to_microseconds(CAST((r.for_n - 1) * {step} * 1e6 AS BIGINT)) AS start_ts,
        ep.end_ts, ep.end_ts >= ? AS active, 1::BIGINT AS n, ep.value,
        r.label AS message, r.hold_s
-FROM ep JOIN _rules r ON ep.name = r.name
+FROM ep JOIN {rules} r ON ep.name = r.name
 WHERE ep.n >= r.for_n
 """
 
@@ -226,49 +237,61 @@ class ThresholdDetector:
         if first is None or last is None:
             return empty_episodes()
         gauges = [r for r in self.rules if not r.rate]
-        counters = sorted({r.metric for r in self.rules if r.rate})
-        in_counters = ", ".join("?" for _ in counters) or "NULL"
-        gauge_filter = " OR ".join(f"(metric = ? AND value {SQL_OPS[r.op]} ?)" for r in gauges)
-        cond = " OR ".join(f"(r.op = '{op}' AND v {sym} r.thr)" for op, sym in SQL_OPS.items())
-        step = self.config.settings.sample_s
-        # `mv`: the counter series that changed between the window's first and last
-        # sample; only those can have a rate above zero, so only their rates (a window
-        # `lag`) are computed.
-        sql = f"""
-        WITH mv AS (
-            SELECT device, entity, metric FROM telemetry
-            WHERE ts IN (?, ?) AND metric IN ({in_counters})
-            GROUP BY ALL HAVING max(value) <> min(value)
-        ), g AS (
-            SELECT device, entity, metric, ts, value AS v FROM telemetry
-            WHERE ts > ? AND ts <= ? AND ({gauge_filter or "false"})
-        ), c AS (
-            SELECT t.device, t.entity, t.metric, t.ts, t.value FROM telemetry t
-            SEMI JOIN mv m ON t.device = m.device AND t.entity = m.entity
-                           AND t.metric = m.metric
-            WHERE t.ts > ? AND t.ts <= ? AND t.metric IN ({in_counters})
-        ), rates AS (
-            SELECT device, entity, metric, ts,
-                   (value - lag(value) OVER w) / nullif(epoch(ts) - epoch(lag(ts) OVER w), 0) AS v
-            FROM c WINDOW w AS (PARTITION BY device, entity, metric ORDER BY ts)
-        ), hits AS (
-            SELECT r.name, r.kind, x.device, x.entity, x.ts, x.v AS value
-            FROM g x JOIN _rules r ON x.metric = r.metric AND NOT r.rate WHERE {cond}
-            UNION ALL
-            SELECT r.name, r.kind, x.device, x.entity, x.ts, x.v AS value
-            FROM rates x JOIN _rules r ON x.metric = r.metric AND r.rate
-            WHERE x.v >= 0 AND ({cond})
-        ), {_ISLANDS.format(step=step, source=self.name)}
-        """
-        params: list[object] = [first, last, *counters, ctx.since, ctx.now]
-        for r in gauges:
-            params += [r.metric, r.value]
-        params += [ctx.since, ctx.now, *counters, last]
-        ctx.store.register("_rules", self._rules_table())
-        try:
-            return _arrow(ctx.store, sql, params)
-        finally:
-            ctx.store.unregister("_rules")
+        # A sample can break a gauge rule only if its value breaks some gauge rule's
+        # threshold: a cheap filter on the samples before they meet their series.
+        limits = list(dict.fromkeys((SQL_OPS[r.op], r.value) for r in gauges))  # each test once
+        breaks = " OR ".join(f"value {op} ?" for op, _ in limits) or "false"
+        cond = " OR ".join(f"(k.op = '{op}' AND x.v {sym} k.thr)" for op, sym in SQL_OPS.items())
+        sql = _THRESHOLD.format(
+            breaks=breaks, cond=cond, step=self.config.settings.sample_s, rules=Store.SCAN, source=self.name
+        )
+        params: list[object] = [first, last, ctx.since, ctx.now, *(value for _, value in limits)]
+        params += [ctx.since, ctx.now, last]
+        return _episodes_of(ctx.store, sql, params, self._rules_table())
+
+
+# Every threshold rule at once, over series ids (one series is one device, entity and
+# metric; a rule has one metric, so a rule's series is its device and entity): the
+# names are joined to the few episodes at the end. `ks`: the series each rule watches.
+# `mv`: the counter series that changed between the window's first and last sample;
+# only those can have a rate above zero, so only their rates (a window `lag`) are
+# computed. Consecutive hits (one `step` apart) form one island, as in `_ISLANDS`.
+_THRESHOLD = """
+WITH ks AS (
+    SELECT k.id, r.name, r.op, r.thr, r.rate FROM telemetry_series k JOIN {rules} r ON k.metric = r.metric
+), mv AS (
+    SELECT series FROM telemetry_samples
+    WHERE ts IN (?, ?) AND series IN (SELECT id FROM ks WHERE rate)
+    GROUP BY series HAVING max(value) <> min(value)
+), g AS (
+    SELECT series, ts, value AS v FROM telemetry_samples WHERE ts > ? AND ts <= ? AND ({breaks})
+), c AS (
+    SELECT series, ts, value FROM telemetry_samples
+    WHERE ts > ? AND ts <= ? AND series IN (SELECT series FROM mv)
+), rates AS (
+    SELECT series, ts, (value - lag(value) OVER w) / nullif(epoch(ts) - epoch(lag(ts) OVER w), 0) AS v
+    FROM c WINDOW w AS (PARTITION BY series ORDER BY ts)
+), hits AS (
+    SELECT k.name, x.series, x.ts, x.v AS value FROM g x JOIN ks k ON x.series = k.id AND NOT k.rate
+    WHERE {cond}
+    UNION ALL
+    SELECT k.name, x.series, x.ts, x.v AS value FROM rates x JOIN ks k ON x.series = k.id AND k.rate
+    WHERE x.v >= 0 AND ({cond})
+), isl AS (
+    SELECT name, series, ts, value,
+           round(epoch(ts) / {step}) - row_number() OVER (PARTITION BY name, series ORDER BY ts) AS grp
+    FROM hits
+), ep AS (
+    SELECT name, series, min(ts) AS first_true, max(ts) AS end_ts, count(*) AS n,
+           arg_max(value, ts) AS value
+    FROM isl GROUP BY name, series, grp
+)
+SELECT '{source}' AS source, ep.name AS check_name, r.kind, k.device, k.entity, r.severity,
+       ep.first_true + to_microseconds(CAST((r.for_n - 1) * {step} * 1e6 AS BIGINT)) AS start_ts,
+       ep.end_ts, ep.end_ts >= ? AS active, 1::BIGINT AS n, ep.value, r.label AS message, r.hold_s
+FROM ep JOIN {rules} r ON ep.name = r.name JOIN telemetry_series k ON k.id = ep.series
+WHERE ep.n >= r.for_n
+"""
 
 
 class AnomalyDetector:
@@ -283,7 +306,7 @@ class AnomalyDetector:
     """
 
     name = "anomaly"
-    # Median and MAD only for series whose recent samples could fire (see `_ANOMALY`);
+    # Median and MAD only for series whose recent samples could fire (`_ANOMALY_SHORT`);
     # False works them out for every series (what the tests compare the shortcut with).
     prefilter = True
 
@@ -305,21 +328,13 @@ class AnomalyDetector:
             self._stride(rule, first, recent_start)
             for rule, (first, _), (_, recent_start) in zip(self.rules, baselines, windows, strict=True)
         ]
-        ctx.store.register("_rules", self._rules_table(windows, strides))
-        ctx.store.register("_metrics", self._metrics_table())
-        try:
-            return _arrow(
-                ctx.store,
-                _ANOMALY.format(
-                    step=step,
-                    islands=_ISLANDS.format(step=step, source=self.name),
-                    only_candidates=_ONLY_CANDIDATES if self.prefilter else "",
-                ),
-                [ctx.now, latest],
-            )
-        finally:
-            ctx.store.unregister("_metrics")
-            ctx.store.unregister("_rules")
+        sql = (_ANOMALY_SHORT if self.prefilter else _ANOMALY).format(
+            step=step,
+            rules=Store.SCAN,
+            islands=_ISLANDS.format(step=step, source=self.name, rules=_ONE_ROW_A_RULE),
+        )
+        params: list[object] = [ctx.now, latest]
+        return _episodes_of(ctx.store, sql, params, self._rules_table(windows, strides))
 
     @staticmethod
     def _window(ctx: DetectContext, rule: AnomalyRule) -> tuple[datetime, datetime]:
@@ -335,19 +350,23 @@ class AnomalyDetector:
         return max(1, math.ceil(samples / rule.max_baseline_samples))
 
     def _rules_table(self, windows: list[tuple[datetime, datetime]], strides: list[int]) -> pa.Table:
+        """One row per rule and metric: the rule's windows, stride and floors."""
         step = self.config.settings.sample_s
-        rules = self.rules
+        at = [(n, m) for n, r in enumerate(self.rules) for m in r.metrics]
+        rules = [self.rules[n] for n, _ in at]
         return pa.table(
             {
-                "rid": pa.array(range(len(rules)), pa.int32()),
+                "rid": pa.array([n for n, _ in at], pa.int32()),
                 "name": pa.array([r.name for r in rules], pa.string()),
+                "metric": pa.array([m for _, m in at], pa.string()),
+                "kind": pa.array([metric_kind(m) for _, m in at], pa.string()),
                 "severity": pa.array([r.severity for r in rules], pa.string()),
                 "for_n": pa.array([max(1, round(self.config.for_s(r) / step)) for r in rules], pa.int64()),
                 "hold_s": pa.array([self.config.hold_s(r) for r in rules], pa.float64()),
                 "label": pa.array([f"robust z-score beyond {r.z:g}" for r in rules], pa.string()),
-                "base_start": pa.array([w[0] for w in windows], pa.timestamp("us")),
-                "recent_start": pa.array([w[1] for w in windows], pa.timestamp("us")),
-                "stride": pa.array(strides, pa.int64()),
+                "base_start": pa.array([windows[n][0] for n, _ in at], pa.timestamp("us")),
+                "recent_start": pa.array([windows[n][1] for n, _ in at], pa.timestamp("us")),
+                "stride": pa.array([strides[n] for n, _ in at], pa.int64()),
                 "min_baseline": pa.array([r.min_baseline for r in rules], pa.int64()),
                 "min_scale": pa.array([r.min_scale for r in rules], pa.float64()),
                 "rel_scale": pa.array([r.rel_scale for r in rules], pa.float64()),
@@ -356,54 +375,29 @@ class AnomalyDetector:
             }
         )
 
-    def _metrics_table(self) -> pa.Table:
-        pairs = [(r.name, m) for r in self.rules for m in r.metrics]
-        return pa.table(
-            {
-                "name": pa.array([n for n, _ in pairs], pa.string()),
-                "metric": pa.array([m for _, m in pairs], pa.string()),
-                "kind": pa.array([metric_kind(m) for _, m in pairs], pa.string()),
-            }
-        )
 
-
-# Every anomaly rule at once: `_rules` (one row per rule: windows, stride, floors) and
-# `_metrics` (rule name -> metric, kind). A series' baseline and z-scores are per rule.
-#
-# Median and MAD (holistic aggregates: every baseline value of every series kept and
-# sorted) are worked out only for the series that could fire. A recent sample fires
-# only if it is further than `z * min_scale` from the median (the scale is never below
-# `min_scale`), and the median lies between the baseline's min and max: so a series
-# whose recent samples all stay within `z * min_scale` (less a margin for rounding) of
-# its baseline's range cannot fire, and min/max (a cheap streaming aggregate) rule it
-# out. `NOT (x <= bound)` keeps a series whose values are NaN or infinite.
-_ANOMALY = """
+# Every anomaly rule at once: `{rules}` has one row per rule and metric (its windows,
+# stride and floors; read as `Store.SCAN`). A series' baseline and z-scores are per rule.
+# `_ANOMALY` is the long way: median and MAD of every watched series.
+_ANOMALY_SERIES = """
 WITH rm AS (
-    SELECT r.rid, r.name, m.metric, m.kind, r.base_start, r.recent_start, r.stride, r.min_baseline,
-           r.min_scale, r.rel_scale, r.z, r.direction, r.z * r.min_scale * 0.999 AS reach
-    FROM _rules r JOIN _metrics m ON m.name = r.name
+    SELECT rid, name, metric, kind, base_start, recent_start, stride, min_baseline,
+           min_scale, rel_scale, z, direction, z * min_scale * 0.999 AS reach
+    FROM {rules}
 ), ser AS (
     SELECT rm.*, k.id AS series, k.device, k.entity FROM telemetry_series k JOIN rm ON k.metric = rm.metric
-), bs AS (
-    SELECT ser.rid, t.series, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
-    WHERE t.ts > ser.base_start AND t.ts <= ser.recent_start
-      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % ser.stride = 0
+)"""
+_ANOMALY_SCORE = """
+bs AS (
+    SELECT s.rid, t.series, t.value FROM telemetry_samples t JOIN {scored} s ON t.series = s.series
+    WHERE t.ts > s.base_start AND t.ts <= s.recent_start
+      AND CAST(floor(epoch(t.ts) / {step}) AS BIGINT) % s.stride = 0
 ), rs AS (
-    SELECT ser.rid, t.series, t.ts, t.value FROM telemetry_samples t JOIN ser ON t.series = ser.series
-    WHERE t.ts > ser.recent_start AND t.ts <= ?
-), cand AS (
-    SELECT b.rid, b.series FROM (
-        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY rid, series
-    ) b JOIN (
-        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY rid, series
-    ) r ON r.rid = b.rid AND r.series = b.series
-    JOIN ser ON ser.rid = b.rid AND ser.series = b.series
-    WHERE (ser.direction <> 'down' AND NOT (r.hi - b.lo <= ser.reach))
-       OR (ser.direction <> 'up' AND NOT (b.hi - r.lo <= ser.reach))
+    SELECT s.rid, t.series, t.ts, t.value FROM telemetry_samples t JOIN {scored} s ON t.series = s.series
+    WHERE t.ts > s.recent_start AND t.ts <= ?
 ), base AS (
     SELECT bs.rid, bs.series, median(bs.value) AS med, mad(bs.value) AS mad
-    FROM bs {only_candidates}
-    JOIN ser ON ser.rid = bs.rid AND ser.series = bs.series
+    FROM bs JOIN ser ON ser.rid = bs.rid AND ser.series = bs.series
     GROUP BY bs.rid, bs.series
     HAVING count(*) >= any_value(ser.min_baseline)
 ), z AS (
@@ -417,15 +411,43 @@ WITH rm AS (
     WHERE CASE direction WHEN 'up' THEN z > thr WHEN 'down' THEN z < -thr ELSE abs(z) > thr END
 ), {islands}
 """
+_ANOMALY = _ANOMALY_SERIES + ", " + _ANOMALY_SCORE.replace("{scored}", "ser")
 
-
-_ONLY_CANDIDATES = "JOIN cand ON cand.rid = bs.rid AND cand.series = bs.series"
+# The short way (`AnomalyDetector.prefilter`): median and MAD (holistic aggregates:
+# every baseline value of every series kept and sorted) are worked out only for the
+# series that could fire. A recent sample fires only if it is further than
+# `z * min_scale` from the median (the scale is never below `min_scale`), and the
+# median lies between the baseline's min and max: so a series whose recent samples all
+# stay within `z * min_scale` (less a margin for rounding) of its baseline's range
+# cannot fire, and min/max (a cheap streaming aggregate) rule it out. `NOT (x <= bound)`
+# keeps a series whose values are NaN or infinite. (Reading baseline and recent
+# samples in one scan for the min/max, measured paired, cost as much or a little more.)
+_ANOMALY_SHORT = _ANOMALY.replace(
+    "), base AS (",
+    """), cand AS (
+    SELECT b.rid, b.series FROM (
+        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM bs GROUP BY rid, series
+    ) b JOIN (
+        SELECT rid, series, min(value) AS lo, max(value) AS hi FROM rs GROUP BY rid, series
+    ) r ON r.rid = b.rid AND r.series = b.series
+    JOIN ser ON ser.rid = b.rid AND ser.series = b.series
+    WHERE (ser.direction <> 'down' AND NOT (r.hi - b.lo <= ser.reach))
+       OR (ser.direction <> 'up' AND NOT (b.hi - r.lo <= ser.reach))
+), base AS (""",
+).replace(
+    "FROM bs JOIN ser", "FROM bs JOIN cand ON cand.rid = bs.rid AND cand.series = bs.series\n    JOIN ser"
+)
+# What `_ISLANDS` needs of each anomaly rule (its table has a row per rule and metric).
+_ONE_ROW_A_RULE = f"(SELECT DISTINCT name, severity, for_n, hold_s, label FROM {Store.SCAN})"
 
 
 class SyslogDetector:
     """Tag + regex rules over the `events` table; a clearing message ends the episode."""
 
     name = "syslog"
+    # The matched events are grouped into episodes in Python (tens of rows: DuckDB's window
+    # and grouping cost ~10 ms on so few); False groups them in SQL (the tests compare).
+    group_in_python = True
 
     def __init__(self, config: DetectionConfig) -> None:
         self.config = config
@@ -455,36 +477,34 @@ class SyslogDetector:
         )
         if tagged is None:
             return empty_episodes()
-        rules = pa.table(
-            {
-                "name": pa.array([r.name for r in self.rules], pa.string()),
-                "kind": pa.array([r.kind for r in self.rules], pa.string()),
-                "severity": pa.array([r.severity for r in self.rules], pa.string()),
-                "hold_s": pa.array([self.config.hold_s(r) for r in self.rules], pa.float64()),
-                "has_clear": pa.array([r.clear is not None for r in self.rules], pa.bool_()),
-            }
-        )
         # The entity: a rule's fixed one, or its pattern's `entity` group (whose index
         # regexp_extract needs as a constant: one branch per index in use).
         groups = sorted({g for g in patterns["grp"].to_pylist() if g})
         extract = " ".join(f"WHEN {g} THEN regexp_extract(ev.message, p.pattern, {g})" for g in groups)
         entity = f"coalesce(p.fixed, CASE p.grp {extract} END)" if groups else "p.fixed"
         # A pattern with an entity group matched where it extracts a non-empty entity
-        # (rows with an empty one are dropped below): only fixed-entity patterns need
+        # (rows with an empty one are dropped): only fixed-entity patterns need
         # `regexp_matches`, a second regex (compiled again for each row: the pattern is
         # a column) on every event.
-        # A clear ends the run of raises before it: numbering each row by the clears
-        # *before* it puts a clear in the group of the raises it ends, so one GROUP BY
-        # gives each episode its raises and its clear (no second pass and join).
-        sql = f"""
+        head = f"""
         WITH ev AS (
             SELECT rowid AS rid, * FROM events WHERE ts > ? AND ts <= ?
         ), m AS (
             SELECT p.up, p.name, ev.device, {entity} AS entity, ev.ts, ev.rid, ev.message
-            FROM ev JOIN _patterns p ON ev.facility = p.facility AND ev.severity = p.severity
+            FROM ev JOIN {Store.SCAN} p ON ev.facility = p.facility AND ev.severity = p.severity
                                      AND ev.mnemonic = p.mnemonic
             WHERE p.grp <> 0 OR regexp_matches(ev.message, p.pattern)
-        ), marked AS (
+        )"""
+        if self.group_in_python:
+            matched = read(
+                ctx.store, head + " SELECT * FROM m WHERE entity <> ''", [ctx.since, ctx.now], patterns
+            )
+            rows = self._episodes(matched, ctx.now)
+            return pa.Table.from_pylist(rows, schema=EPISODE_SCHEMA) if rows else empty_episodes()
+        # A clear ends the run of raises before it: numbering each row by the clears
+        # *before* it puts a clear in the group of the raises it ends, so one GROUP BY
+        # gives each episode its raises and its clear (no second pass and join).
+        sql = f"""{head}, marked AS (
             SELECT *, coalesce(sum(1 - up) OVER (PARTITION BY name, device, entity ORDER BY ts, rid
                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
                                0) AS grp
@@ -503,24 +523,69 @@ class SyslogDetector:
                                           ELSE ep.last_raise END) AS end_ts,
                r.has_clear AND ep.clear_ts IS NULL AS active, ep.n, NULL::DOUBLE AS value,
                ep.message, r.hold_s
-        FROM ep JOIN _rules r ON ep.name = r.name
+        FROM ep JOIN (SELECT DISTINCT name, rule_kind AS kind, rule_severity AS severity, hold_s,
+                             has_clear FROM {Store.SCAN}) r ON ep.name = r.name
         WHERE ep.n > 0
         """
-        ctx.store.register("_rules", rules)
-        ctx.store.register("_patterns", patterns)
-        try:
-            return _arrow(ctx.store, sql, [ctx.since, ctx.now, ctx.now])
-        finally:
-            ctx.store.unregister("_patterns")
-            ctx.store.unregister("_rules")
+        return _episodes_of(ctx.store, sql, [ctx.since, ctx.now, ctx.now], patterns)
+
+    def _episodes(self, matched: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """Episodes from the matched raises (up=1) and clears (up=0), as the SQL way groups
+        them: per rule, device and entity in (ts, rowid) order, a clear ends the run of
+        raises before it. An episode's message is its latest raise's (of raises logged at
+        the same instant, the one stored last; DuckDB's `arg_max` may take either)."""
+        runs: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for m in sorted(matched, key=lambda m: (m["ts"], m["rid"])):
+            runs.setdefault((m["name"], m["device"], m["entity"]), []).append(m)
+        rules = {r.name: r for r in self.rules}
+        out = []
+        for (name, device, entity), members in runs.items():
+            rule = rules[name]
+            groups: list[list[dict[str, Any]]] = [[]]
+            for m in members:
+                groups[-1].append(m)
+                if m["up"] == 0:  # a clear closes its group
+                    groups.append([])
+            for group in groups:
+                raises = [m for m in group if m["up"] == 1]
+                if not raises:
+                    continue
+                clear_ts = min((m["ts"] for m in group if m["up"] == 0), default=None)
+                worded = [m for m in raises if m["message"] is not None]
+                has_clear = rule.clear is not None
+                out.append(
+                    {
+                        "source": self.name,
+                        "check_name": name,
+                        "kind": rule.kind,
+                        "device": device,
+                        "entity": entity,
+                        "severity": rule.severity,
+                        "start_ts": raises[0]["ts"],
+                        "end_ts": clear_ts
+                        if clear_ts is not None
+                        else (now if has_clear else raises[-1]["ts"]),
+                        "active": has_clear and clear_ts is None,
+                        "n": len(raises),
+                        "value": None,
+                        "message": worded[-1]["message"] if worded else None,
+                        "hold_s": self.config.hold_s(rule),
+                    }
+                )
+        return out
 
     def _patterns(self) -> pa.Table:
         """One row per pattern: a rule's raise (up=1) and clear (up=0) message, with the tag
-        it must come with and where its entity is. Matched in one join over the events: a
-        UNION of one regexp SELECT per pattern cost DuckDB ~1.5 ms of planning each."""
+        it must come with, where its entity is, and its rule's kind, severity, hold time and
+        whether it has a clear. Matched in one join over the events: a UNION of one regexp
+        SELECT per pattern cost DuckDB ~1.5 ms of planning each."""
         rows: dict[str, list[object]] = {
-            k: [] for k in ("up", "name", "facility", "severity", "mnemonic", "pattern", "grp", "fixed")
-        }
+            k: []
+            for k in (
+                "up", "name", "facility", "severity", "mnemonic", "pattern", "grp", "fixed",
+                "rule_kind", "rule_severity", "hold_s", "has_clear",
+            )
+        }  # fmt: skip
 
         def add(rule: SyslogRule, pattern: str, up: int, tag: str) -> None:
             facility, severity, mnemonic = tag.split("-", 2)
@@ -528,6 +593,8 @@ class SyslogDetector:
                 ("up", up), ("name", rule.name), ("facility", facility), ("severity", int(severity)),
                 ("mnemonic", mnemonic), ("pattern", pattern), ("fixed", rule.entity),
                 ("grp", 0 if rule.entity is not None else rule.entity_group(pattern)),
+                ("rule_kind", rule.kind), ("rule_severity", rule.severity),
+                ("hold_s", self.config.hold_s(rule)), ("has_clear", rule.clear is not None),
             ):  # fmt: skip
                 rows[key].append(value)
 
@@ -535,7 +602,10 @@ class SyslogDetector:
             add(rule, rule.pattern, 1, rule.tag)
             if rule.clear is not None:
                 add(rule, rule.clear, 0, rule.clear_tag or rule.tag)
-        types = {"up": pa.int32(), "severity": pa.int32(), "grp": pa.int32()}
+        types = {
+            "up": pa.int32(), "severity": pa.int32(), "grp": pa.int32(), "hold_s": pa.float64(),
+            "has_clear": pa.bool_(),
+        }  # fmt: skip
         return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in rows.items()})
 
 
@@ -577,6 +647,76 @@ class ProbeDetector:
         return episodes
 
     def _episodes(self, ctx: DetectContext, checks: list[ProbeRule]) -> pa.Table:
+        """The episodes of the window's probes: grouped in Python (a few hundred rows: the
+        query's windows cost DuckDB ~15 ms on so few), or by `_episodes_sql` when Python
+        could pick differently from it (see `_runs`)."""
+        probes = ctx.store.query(
+            "SELECT ts, kind, device, entity, success_pct, route, target, vantage FROM probe_results "
+            "WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'",
+            [ctx.scope, ctx.since, ctx.now],
+        )
+        rows = self._runs(probes, checks)
+        if rows is None:
+            return self._episodes_sql(ctx, checks)
+        return pa.Table.from_pylist(rows, schema=EPISODE_SCHEMA) if rows else empty_episodes()
+
+    def _runs(self, probes: list[dict[str, Any]], checks: list[ProbeRule]) -> list[dict[str, Any]] | None:
+        """`_episodes_sql`'s rows: per target (kind, device, entity), each run of failed
+        probes (success 0) between answered ones (success above 0). None where the SQL's
+        answer is not fixed by the rows, so Python must not choose: two probes of a target
+        at one instant (their order is open), a success that is not a number (DuckDB
+        orders NaN above every number), or a run probed from several vantage lists (the
+        order `string_agg(DISTINCT ...)` joins them in is open)."""
+        targets: dict[tuple[Any, Any, Any], list[dict[str, Any]]] = {}
+        for p in probes:
+            pct = p["success_pct"]
+            if pct is None or math.isnan(pct):
+                return None
+            targets.setdefault((p["kind"], p["device"], p["entity"]), []).append(p)
+        out = []
+        for (kind, device, entity), seen in targets.items():
+            seen.sort(key=lambda p: p["ts"])
+            if len({p["ts"] for p in seen}) < len(seen):
+                return None
+            runs: dict[int, list[dict[str, Any]]] = {}
+            answered = 0
+            for p in seen:
+                answered += p["success_pct"] > 0
+                if p["success_pct"] == 0:
+                    runs.setdefault(answered, []).append(p)
+            for run in runs.values():
+                vantages = {p["vantage"] for p in run if p["vantage"] is not None}
+                if len(vantages) > 1:
+                    return None
+                route = run[-1]["route"] if run[-1]["route"] is not None else "unknown"
+                fits = [r for r in checks if r.target == kind and r.route in ("any", route)]
+                if not fits:
+                    continue
+                rule = min(fits, key=lambda r: (r.route == "any", r.name))
+                named = [p["target"] for p in run if p["target"] is not None]
+                target, vantage = (named[-1] if named else None), next(iter(vantages), None)
+                out.append(
+                    {
+                        "source": self.name,
+                        "check_name": rule.name,
+                        "kind": kind,
+                        "device": device,
+                        "entity": entity,
+                        "severity": rule.severity,
+                        "start_ts": run[0]["ts"],
+                        "end_ts": run[-1]["ts"],
+                        "active": run[-1]["ts"] == seen[-1]["ts"],
+                        "n": len(run),
+                        "value": 0.0,
+                        "message": None
+                        if target is None or vantage is None
+                        else f"ping {target} from {vantage}: no answer; route {route}",
+                        "hold_s": self.config.hold_s(rule),
+                    }
+                )
+        return out
+
+    def _episodes_sql(self, ctx: DetectContext, checks: list[ProbeRule]) -> pa.Table:
         rules = pa.table(
             {
                 "target_kind": pa.array([r.target for r in checks], pa.string()),
@@ -602,7 +742,7 @@ class ProbeDetector:
             SELECT ep.*, r.name, r.severity, r.hold_s, row_number() OVER (
                 PARTITION BY ep.kind, ep.device, ep.entity, ep.start_ts
                 ORDER BY (r.route = 'any'), r.name) AS pick
-            FROM ep JOIN _rules r ON ep.kind = r.target_kind
+            FROM ep JOIN {Store.SCAN} r ON ep.kind = r.target_kind
                 AND (r.route = 'any' OR r.route = ep.route)
         )
         SELECT '{self.name}' AS source, name AS check_name, kind, device, entity, severity,
@@ -611,11 +751,7 @@ class ProbeDetector:
                    AS message, hold_s
         FROM matched WHERE pick = 1
         """
-        ctx.store.register("_rules", rules)
-        try:
-            return _arrow(ctx.store, sql, [ctx.scope, ctx.since, ctx.now])
-        finally:
-            ctx.store.unregister("_rules")
+        return _episodes_of(ctx.store, sql, [ctx.scope, ctx.since, ctx.now], rules)
 
 
 DETECTORS.register("threshold", ThresholdDetector)
