@@ -99,6 +99,8 @@ class _Wiring:
         ]
         self.devices = [d.name for d in inv.devices]
         self.peer_of = {(s.device, s.peer_ip): s.peer_device for s in inv.bgp_sessions}
+        # (device, peer ip) -> the ends of the session's link (routing's BGP graph)
+        self.session_ends = {(s.device, s.peer_ip): ends[s.link_id] for s in inv.bgp_sessions}
 
     @classmethod
     def of(cls, inv: Inventory) -> _Wiring:
