@@ -25,13 +25,15 @@ from netops_agent.lab.sim.routing import Routing
 from netops_agent.lab.sim.state import Conditions, Derived, derive, key
 from netops_agent.lab.sim.syslog import LogEvent, diff_events, make
 from netops_agent.lab.sim.telemetry import (
+    TS_FIELD,
+    Gauges,
     InterfaceIndex,
     Layout,
     Rates,
     compute_rates,
-    device_gauges,
     layout,
     sample,
+    sample_values,
 )
 from netops_agent.lab.sim.topology import generated, own_inventory
 from netops_agent.models import InjectedFault, Inventory
@@ -68,6 +70,7 @@ class Ticks:
     def __init__(self) -> None:
         # (the table without ts, the ts field, the stamp) or (the table, None, None)
         self._ticks: list[tuple[pa.Table, pa.Field | None, np.datetime64 | None]] = []
+        self._firsts: list[datetime | None] = []  # each tick's first stamp, read once (since)
 
     @staticmethod
     def _pack(tbl: pa.Table) -> tuple[pa.Table, pa.Field | None, np.datetime64 | None]:
@@ -93,6 +96,16 @@ class Ticks:
 
     def append(self, tbl: pa.Table) -> None:
         self._ticks.append(self._pack(tbl))
+        self._firsts.append(None)
+
+    def append_stamped(self, tbl: pa.Table, ts: datetime) -> None:
+        """Append a tick given without its `ts` column: every row stamped `ts` (what
+        `append` keeps of the table with that column first)."""
+        if not tbl.num_rows:  # kept whole, as `_pack` keeps an empty tick
+            self.append(tbl.add_column(0, TS_FIELD, pa.array([], TS_FIELD.type)))
+            return
+        self._ticks.append((tbl, TS_FIELD, np.datetime64(ts, "us")))
+        self._firsts.append(None)
 
     def __len__(self) -> int:
         return len(self._ticks)
@@ -102,6 +115,7 @@ class Ticks:
 
     def __setitem__(self, n: int, tbl: pa.Table) -> None:
         self._ticks[n] = self._pack(tbl)
+        self._firsts[n] = None
 
     def __iter__(self) -> Iterator[pa.Table]:
         return (self._unpack(n) for n in range(len(self._ticks)))
@@ -113,8 +127,10 @@ class Ticks:
             if not tbl.num_rows:
                 continue
             if since is not None:
-                first = stamp if field is not None else tbl["ts"][0]
-                if _as_py(first, field) <= since:
+                first = self._firsts[n]
+                if first is None:
+                    first = self._firsts[n] = _as_py(stamp if field is not None else tbl["ts"][0], field)
+                if first <= since:
                     continue
             out.append(self._unpack(n))
         return out
@@ -183,7 +199,9 @@ class SimLab:
         self._derived: Derived | None = derive(inv, self.configs, self.cond)  # eager: the
         # first commit() must compare against the state before the first change
         self._cache: dict[str, object] = {}  # views of the derived state, cleared by commit()
-        self._layout: tuple[tuple[tuple[str, str], ...], Layout] | None = None  # see layout()
+        # see layout(): (the sessions, their layout, the derived state they were read from)
+        self._layout: tuple[tuple[tuple[str, str], ...], Layout, Derived] | None = None
+        self._gauges: Gauges | None = None  # see gauges()
         # config texts (see config_text): device -> (the config rendered, its text)
         self._texts: dict[str, tuple[DeviceConfig, str]] = {}  # running: cleared by commit()
         self._golden_texts: dict[str, tuple[DeviceConfig, str]] = {}  # golden never changes
@@ -347,19 +365,35 @@ class SimLab:
             self.clock += timedelta(seconds=step)
             remaining -= step
             if self.clock.timestamp() % TICK_S < 1e-6:
-                self.telemetry.append(self.sample())
+                # `self.sample()`, kept without its stamp column (see Ticks)
+                cpu, mem = self.gauges()
+                lay, rates = self.layout(), self.rates
+                tick = sample_values(lay, rates, self.counters, cpu, mem, self.rng, self.jitter)
+                self.telemetry.append_stamped(tick, self.clock)
 
     def sample(self) -> pa.Table:
-        cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
+        cpu, mem = self.gauges()
         return sample(self.layout(), self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter)
+
+    def gauges(self) -> tuple[np.ndarray, np.ndarray]:
+        """`telemetry.device_gauges` for this twin now (CPU and memory per device)."""
+        g = self._gauges
+        if g is None or not g.fits(self.inv, self.base_cpu, self.base_mem):
+            g = self._gauges = Gauges(self.inv, self.base_cpu, self.base_mem)
+        return g(self.cond, self.clock)
 
     def layout(self) -> Layout:
         """The names of a tick's rows: every interface and device (fixed for the twin) and
         the configured BGP sessions, so kept until a change adds or removes a session (the
         same Arrow buffers tick after tick: the store maps them to series ids once)."""
-        sessions = tuple(self.derived.bgp)
+        d = self.derived
+        if self._layout is not None and self._layout[2] is d:  # no change since: the same
+            return self._layout[1]
+        sessions = tuple(d.bgp)
         if self._layout is None or self._layout[0] != sessions:
-            self._layout = (sessions, layout(self.inv, self.idx, self.rates))
+            self._layout = (sessions, layout(self.inv, self.idx, self.rates), d)
+        else:
+            self._layout = (sessions, self._layout[1], d)
         return self._layout[1]
 
     # --- monitoring feeds (what the NetworkView hands the intake) ------------------------------
@@ -408,6 +442,6 @@ class SimLab:
         return sorted(procs, key=lambda x: -x[1])
 
     def device_gauges(self, device: str) -> tuple[float, float]:
-        cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
+        cpu, mem = self.gauges()
         n = self.inv.device_names().index(device)
         return float(cpu[n]), float(mem[n])

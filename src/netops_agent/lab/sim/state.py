@@ -101,6 +101,8 @@ class _Wiring:
         self.peer_of = {(s.device, s.peer_ip): s.peer_device for s in inv.bgp_sessions}
         # (device, peer ip) -> the ends of the session's link (routing's BGP graph)
         self.session_ends = {(s.device, s.peer_ip): ends[s.link_id] for s in inv.bgp_sessions}
+        # (device, interface) -> the other end of its cable, as `inv.link_of(...).peer_of(device)`
+        self.peer_end = {end: lk.peer_of(end[0]) for lk in inv.links for end in lk.ends()}
 
     @classmethod
     def of(cls, inv: Inventory) -> _Wiring:
