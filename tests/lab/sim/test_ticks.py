@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pyarrow as pa
+import pytest
 
 from netops_agent.lab.sim.lab import TICK_S, SimLab, Ticks
 
@@ -25,14 +26,22 @@ def _advance_sampling(lab: SimLab, seconds: float) -> list[pa.Table]:
     return sampled
 
 
-def test_ticks_read_back_as_sampled_and_since_filters_the_same() -> None:
-    """`advance` keeps each tick without its stamp column (sampled without it): read back,
-    the ticks are the tables `sample()` gave, random draws (jitter) included."""
-    lab = SimLab.build("small", 42, jitter=0.05)
-    old = SimLab.build("small", 42, jitter=0.05)
+@pytest.mark.parametrize("jitter", [0.0, 0.05])
+def test_ticks_read_back_as_sampled_and_since_filters_the_same(jitter: float) -> None:
+    """`advance` keeps each tick without its stamp column (sampled without it, the rates'
+    columns kept until a change): read back, the ticks are the tables `sample()` gave,
+    random draws (jitter) included, before and after a change."""
+    lab = SimLab.build("small", 42, jitter=jitter)
+    old = SimLab.build("small", 42, jitter=jitter)
     old.cond.cpu_hogs["site1-leaf1"] = lab.cond.cpu_hogs["site1-leaf1"] = {"SNMP ENGINE": 81.0}
-    lab.advance(95)
-    sampled = _advance_sampling(old, 95)
+    lab.advance(47)
+    sampled = _advance_sampling(old, 47)
+    port = next(i for i in lab.inv.interfaces if i.kind == "p2p")
+    for twin in (lab, old):  # a port goes down: its status and utilisation change
+        twin.configs[port.device].interfaces[port.name].shutdown = True
+        twin.commit()
+    lab.advance(48)
+    sampled += _advance_sampling(old, 48)
     assert len(lab.telemetry) == len(sampled) == 9
     for n, tbl in enumerate(sampled):
         assert lab.telemetry[n].equals(tbl, check_metadata=True)

@@ -32,6 +32,7 @@ from netops_agent.lab.sim.telemetry import (
     Rates,
     compute_rates,
     layout,
+    rate_columns,
     sample,
     sample_values,
 )
@@ -358,17 +359,25 @@ class SimLab:
     def advance(self, seconds: float) -> None:
         """Move the clock; counters grow at the current rates; telemetry is sampled per tick."""
         remaining = float(seconds)
+        stamp = self.clock.timestamp()  # read once per step: the clock's, until it moves
         while remaining > 0:
-            to_tick = TICK_S - (self.clock.timestamp() % TICK_S)
+            to_tick = TICK_S - (stamp % TICK_S)
             step = min(remaining, to_tick)
             self.counters += self.rates.per_s * step
             self.clock += timedelta(seconds=step)
             remaining -= step
-            if self.clock.timestamp() % TICK_S < 1e-6:
+            stamp = self.clock.timestamp()
+            if stamp % TICK_S < 1e-6:
                 # `self.sample()`, kept without its stamp column (see Ticks)
                 cpu, mem = self.gauges()
                 lay, rates = self.layout(), self.rates
-                tick = sample_values(lay, rates, self.counters, cpu, mem, self.rng, self.jitter)
+                tail = None
+                if not self.jitter:  # the rates' columns, the same every tick until a change
+                    kept = self._cache.get("rate columns")
+                    if kept is None or kept[0] is not rates:  # type: ignore[index]
+                        kept = self._cache["rate columns"] = (rates, rate_columns(rates, 1.0))
+                    tail = kept[1]  # type: ignore[index]
+                tick = sample_values(lay, rates, self.counters, cpu, mem, self.rng, self.jitter, tail)
                 self.telemetry.append_stamped(tick, self.clock)
 
     def sample(self) -> pa.Table:

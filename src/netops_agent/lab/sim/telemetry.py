@@ -303,6 +303,15 @@ def sample(
 TS_FIELD = pa.field("ts", pa.timestamp("us"))
 
 
+def rate_columns(rates: Rates, noise: float | np.ndarray) -> list[np.ndarray]:
+    """A tick's status and utilisation values (per interface), the utilisation scaled by
+    `noise` (1.0, or 1 + the jitter's draws)."""
+    return [
+        np.where(rates.oper_up, 1.0, 2.0), np.where(rates.admin_up, 1.0, 2.0),
+        np.clip(rates.in_util * 100 * noise, 0, 100), np.clip(rates.out_util * 100 * noise, 0, 100),
+    ]
+
+
 def sample_values(
     lay: Layout,
     rates: Rates,
@@ -311,17 +320,18 @@ def sample_values(
     mem: np.ndarray,
     rng: np.random.Generator,
     jitter: float = 0.0,
+    tail: list[np.ndarray] | None = None,
 ) -> pa.Table:
-    """`sample` without its `ts` column (every row of a tick has the same stamp)."""
+    """`sample` without its `ts` column (every row of a tick has the same stamp). `tail`:
+    `rate_columns(rates, 1.0)`, kept by the caller while the rates stand (without jitter
+    they do not change from tick to tick)."""
     n = counters.shape[0]
-    noise = 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0)
+    if jitter or tail is None:
+        tail = rate_columns(rates, 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0))
     values = np.concatenate([
         counters[:, C["in_octets"]], counters[:, C["out_octets"]], counters[:, C["in_errors"]],
         counters[:, C["in_crc"]], counters[:, C["in_discards"]], counters[:, C["out_discards"]],
-        counters[:, C["late_collisions"]],
-        np.where(rates.oper_up, 1.0, 2.0), np.where(rates.admin_up, 1.0, 2.0),
-        np.clip(rates.in_util * 100 * noise, 0, 100), np.clip(rates.out_util * 100 * noise, 0, 100),
-        cpu, mem, rates.bgp_up,
+        counters[:, C["late_collisions"]], *tail, cpu, mem, rates.bgp_up,
     ])
     return pa.Table.from_arrays([lay.device, lay.entity, lay.metric, pa.array(values, pa.float64())],
                                 names=["device", "entity", "metric", "value"])
