@@ -130,3 +130,20 @@ def test_the_layout_is_kept_while_the_state_is_the_same_and_read_after_a_change(
     assert changed is not first and changed.rows == first.rows - 1
     lab.advance(10)
     assert lab.telemetry[-1].num_rows == changed.rows
+
+
+def test_twins_of_one_network_share_an_interface_index_equal_to_a_fresh_one() -> None:
+    from netops_agent.lab.sim.telemetry import InterfaceIndex
+    from netops_agent.lab.sim.topology import generate
+
+    a, b = SimLab.build("small", seed=3), SimLab.build("small", seed=3)
+    assert a.idx is b.idx
+    inv, _ = generate("small", 3)
+    fresh = InterfaceIndex(inv)
+    for name in ("speed_bps", "kind", "base_util", "devices", "names"):
+        assert np.array_equal(getattr(a.idx, name), getattr(fresh, name))
+    assert a.idx.keys == fresh.keys and a.idx.pos == fresh.pos
+    other = inv.model_copy(update={"interfaces": inv.interfaces[:-1]})  # another list: its own
+    assert InterfaceIndex.of(other) is not InterfaceIndex.of(inv)
+    assert len(InterfaceIndex.of(other).keys) == len(fresh.keys) - 1
+    assert not a.idx.base_util.flags.writeable  # shared: never written in place

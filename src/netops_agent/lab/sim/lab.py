@@ -187,7 +187,7 @@ class SimLab:
         self.cond = conditions or Conditions()
         self.clock = clock
         self.jitter = jitter
-        self.idx = InterfaceIndex(inv)
+        self.idx = InterfaceIndex.of(inv)
         self.counters = counters if counters is not None else self._initial_counters()
         self.rng = np.random.default_rng([seed, int(clock.timestamp())])
         dev_rng = np.random.default_rng(seed + 1)

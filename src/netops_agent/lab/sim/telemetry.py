@@ -54,6 +54,7 @@ class InterfaceIndex:
     """A fixed order of interfaces so counters and rates live in numpy arrays."""
 
     def __init__(self, inv: Inventory) -> None:
+        self.interfaces_of = inv.interfaces  # the list it was built from (see `of`)
         self.keys: list[tuple[str, str]] = [(i.device, i.name) for i in inv.interfaces]
         self.pos = {k: n for n, k in enumerate(self.keys)}
         self.speed_bps = np.array([i.speed_mbps * 1e6 for i in inv.interfaces])
@@ -66,6 +67,18 @@ class InterfaceIndex:
         )
         self.devices = np.array([d for d, _ in self.keys])
         self.names = np.array([n for _, n in self.keys])
+        for arr in (self.speed_bps, self.kind, self.base_util, self.devices, self.names):
+            arr.setflags(write=False)  # shared by the twins of one inventory (`of`)
+
+    @classmethod
+    def of(cls, inv: Inventory) -> InterfaceIndex:
+        """The index of an inventory's interfaces, built once per interface list (twins of
+        one generated network share it: `topology.own_inventory` keeps the list)."""
+        idx = inv.__dict__.get("_sim_index")
+        if idx is None or idx.interfaces_of is not inv.interfaces:
+            idx = cls(inv)
+            inv.__dict__["_sim_index"] = idx
+        return idx  # type: ignore[no-any-return]
 
 
 def compute_rates(

@@ -342,9 +342,10 @@ def own_inventory(inv: Inventory) -> Inventory:
     """A twin's own copy of a shared inventory: the only records ever changed on a lab's
     inventory, the devices' and sites' criticality, are copied; the rest is shared (as
     `pipeline.case.snapshot_inventory` does). Lookup indexes stashed on the original point
-    at its records and are left behind, except the twin's wiring (it checks its lists)."""
+    at its records and are left behind, except the twin's wiring and interface index (they
+    check their lists)."""
     sites, devices = [s.model_copy() for s in inv.sites], [d.model_copy() for d in inv.devices]
     own = inv.model_copy(update={"sites": sites, "devices": devices})
-    for cached in set(own.__dict__) - set(Inventory.model_fields) - {"_sim_wiring"}:
+    for cached in set(own.__dict__) - set(Inventory.model_fields) - {"_sim_wiring", "_sim_index"}:
         del own.__dict__[cached]
     return own
