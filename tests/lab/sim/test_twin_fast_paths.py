@@ -138,6 +138,7 @@ def test_twins_of_one_network_share_an_interface_index_equal_to_a_fresh_one() ->
 
     a, b = SimLab.build("small", seed=3), SimLab.build("small", seed=3)
     assert a.idx is b.idx
+    assert a.inv.__dict__["_sim_wiring"] is b.inv.__dict__["_sim_wiring"]  # derive's lookups too
     inv, _ = generate("small", 3)
     fresh = InterfaceIndex(inv)
     for name in ("speed_bps", "kind", "base_util", "devices", "names"):

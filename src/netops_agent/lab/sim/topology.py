@@ -334,8 +334,15 @@ def generated(profile_name: str, seed: int) -> tuple[Inventory, dict[str, Device
     """`generate`, once per process for each (profile, seed): a run checks a suite's targets
     on one twin and works each case on another, an evaluation builds one per case, all of
     the same network. Shared, so never changed: twins copy the golden configs into running
-    ones, and take the inventory through `own_inventory`."""
-    return generate(profile_name, seed)
+    ones, and take the inventory through `own_inventory`, which keeps the lookups made
+    here: the wiring `derive` reads and the interface index (built once for all)."""
+    from netops_agent.lab.sim.state import _Wiring
+    from netops_agent.lab.sim.telemetry import InterfaceIndex
+
+    inv, configs = generate(profile_name, seed)
+    _Wiring.of(inv)
+    InterfaceIndex.of(inv)
+    return inv, configs
 
 
 def own_inventory(inv: Inventory) -> Inventory:
