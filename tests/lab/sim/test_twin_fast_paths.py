@@ -148,3 +148,22 @@ def test_twins_of_one_network_share_an_interface_index_equal_to_a_fresh_one() ->
     assert InterfaceIndex.of(other) is not InterfaceIndex.of(inv)
     assert len(InterfaceIndex.of(other).keys) == len(fresh.keys) - 1
     assert not a.idx.base_util.flags.writeable  # shared: never written in place
+
+
+def test_derive_fast_path_equals_the_general_one() -> None:
+    """A device neither down nor with an err-disabled port takes derive's short path; one
+    err-disabled entry anywhere sends every device through the general one: same states."""
+    from netops_agent.lab.sim.state import Conditions, derive
+
+    lab = SimLab.build("medium", seed=42)
+    link, s = lab.inv.links[4], lab.inv.bgp_sessions[9]
+    lab.configure(link.a_device, [f"interface {link.a_interface}", " shutdown"])
+    asn = lab.configs[s.device].bgp.asn  # type: ignore[union-attr]
+    lab.configure(s.device, [f"router bgp {asn}", f" neighbor {s.peer_ip} shutdown"])
+    cond = Conditions(cut_links=[lab.inv.links[7].id])
+    short = derive(lab.inv, lab.configs, cond)
+    general = derive(lab.inv, lab.configs, Conditions(cut_links=cond.cut_links, err_disabled={"x|y": {}}))
+    assert short == general
+    assert list(short.iface) == list(general.iface)  # the same order too
+    assert not short.iface[link.ends()[0]].admin_up and not short.iface[link.ends()[1]].oper_up
+    assert short.bgp[(s.device, s.peer_ip)].state == "Idle (Admin)"
