@@ -167,3 +167,22 @@ def test_derive_fast_path_equals_the_general_one() -> None:
     assert list(short.iface) == list(general.iface)  # the same order too
     assert not short.iface[link.ends()[0]].admin_up and not short.iface[link.ends()[1]].oper_up
     assert short.bgp[(s.device, s.peer_ip)].state == "Idle (Admin)"
+
+
+def test_customer_prefixes_are_what_ipaddress_makes_of_them() -> None:
+    """Leaves' customer /24s are written as text: each is a valid network, its SVI is the
+    network's first host, and BGP announces it."""
+    import ipaddress
+
+    from netops_agent.lab.sim.topology import generate
+
+    inv, configs = generate("large", 42)
+    leaves = [d.name for d in inv.devices if d.role == "leaf"]
+    assert len(leaves) == 440
+    for leaf in leaves:
+        nets = [ipaddress.IPv4Network(p) for p in inv.prefixes[leaf]]
+        assert [str(n) for n in nets] == inv.prefixes[leaf] and all(n.prefixlen == 24 for n in nets)
+        svis = [configs[leaf].interfaces[f"Vlan{v}"].ip for v in (100, 200)]
+        assert svis == [str(n.network_address + 1) for n in nets]
+        bgp = configs[leaf].bgp
+        assert bgp is not None and bgp.networks == [(str(n.network_address), 24) for n in nets]
