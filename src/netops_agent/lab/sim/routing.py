@@ -400,9 +400,9 @@ class Routing:
         for p in positions:
             loss = 1 - (1 - loss) * (1 - loss_of[p])
             latency += latency_of[p]
-        ok = rng.random(count) >= loss
-        rtts = list(np.round(1.0 + 0.5 * len(checks) + latency + rng.uniform(0, 0.4, int(ok.sum())), 1))
-        return PingResult(count, int(ok.sum()), rtts, "!" if ok.any() else ".")
+        received = int((rng.random(count) >= loss).sum())
+        rtts = list(np.round(1.0 + 0.5 * len(checks) + latency + rng.uniform(0, 0.4, received), 1))
+        return PingResult(count, received, rtts, "!" if received else ".")
 
     def _walk(self, src: str, dst_ip: str, idx: InterfaceIndex) -> _Walk | None:
         """What a packet from `src` to `dst_ip` meets, memoised for the state: per hop the
@@ -437,7 +437,8 @@ class Routing:
                     delivered = False
                     break
         ends = [e for h in hops for e in ((h.device, h.out_if), (h.next_device, h.next_in_if))]
-        positions = [idx.pos[e] for e in ends] if all(e in idx.pos for e in ends) else None
+        found_at = [idx.pos.get(e) for e in ends]
+        positions = None if None in found_at else found_at  # type: ignore[assignment]
         self._walks[k] = (checks, delivered, positions, ends)
         return self._walks[k]
 
