@@ -27,6 +27,7 @@ class Store(Protocol):
     def register(self, name: str, data: pa.Table) -> None: ...
     def unregister(self, name: str) -> None: ...
     def arrow(self, sql: str, params: Any = None) -> pa.Table: ...
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]: ...
     def execute(self, sql: str, params: Any = None) -> None: ...
     def append_arrow(self, table: str, data: pa.Table, *, after: datetime | None = None) -> int: ...
     def remember(self, key: Any, value: Any, *, tables: Any) -> None: ...
@@ -149,34 +150,44 @@ def _series_ids(store: Store, names: pa.Table) -> np.ndarray:
         distinct, inverse = np.unique(keys, return_inverse=True)
     d, rest = np.divmod(distinct, sizes[1] * sizes[2])
     e, m = np.divmod(rest, sizes[2])
-    triples = pa.table(
-        {
-            "k": pa.array(np.arange(len(distinct), dtype=np.int64)),
-            # numpy, not Array.take: that would load pyarrow.compute (~40 ms) for a few names
-            "device": pa.array(words[0].to_numpy(zero_copy_only=False)[d], pa.string()),
-            "entity": pa.array(words[1].to_numpy(zero_copy_only=False)[e], pa.string()),
-            "metric": pa.array(words[2].to_numpy(zero_copy_only=False)[m], pa.string()),
-        }
-    )
-    known = (
-        "SELECT s.k, t.id FROM _series_in s JOIN telemetry_series t "
-        "ON t.device = s.device AND t.entity = s.entity AND t.metric = s.metric"
-    )
-    store.register("_series_in", triples)
-    try:
-        found = store.arrow(known)
-        if found.num_rows < len(distinct):  # new series: number them after the last one
-            store.execute(
-                "INSERT INTO telemetry_series SELECT (SELECT coalesce(max(id), 0) FROM telemetry_series)"
-                " + row_number() OVER (ORDER BY k), device, entity, metric FROM _series_in s"
-                " WHERE NOT EXISTS (SELECT 1 FROM telemetry_series t WHERE t.device = s.device"
-                " AND t.entity = s.entity AND t.metric = s.metric)"
+    names_of = [
+        # numpy, not Array.take: that would load pyarrow.compute (~40 ms) for a few names
+        words[0].to_numpy(zero_copy_only=False)[d],
+        words[1].to_numpy(zero_copy_only=False)[e],
+        words[2].to_numpy(zero_copy_only=False)[m],
+    ]
+    # New series are numbered after the last id, in the order of their keys. When
+    # `telemetry_series` holds none (a fresh run's), every triple is new: no lookup.
+    stats = store.query("SELECT count(*) AS held, coalesce(max(id), 0) AS top FROM telemetry_series")[0]
+    held, top = stats["held"], stats["top"]
+    ids = np.zeros(len(distinct), dtype=np.int32)
+    new = np.ones(len(distinct), dtype=bool)
+    if held:
+        triples = pa.table(
+            {"k": pa.array(np.arange(len(distinct), dtype=np.int64))}
+            | {name: pa.array(col, pa.string()) for name, col in zip(NAMES, names_of, strict=True)}
+        )
+        store.register("_series_in", triples)
+        try:
+            found = store.arrow(
+                "SELECT s.k, t.id FROM _series_in s JOIN telemetry_series t "
+                "ON t.device = s.device AND t.entity = s.entity AND t.metric = s.metric"
             )
-            found = store.arrow(known)
-    finally:
-        store.unregister("_series_in")
-    ids = np.empty(len(distinct), dtype=np.int32)
-    ids[found.column("k").to_numpy()] = found.column("id").to_numpy()
+        finally:
+            store.unregister("_series_in")
+        at = found.column("k").to_numpy()
+        ids[at] = found.column("id").to_numpy()
+        new[at] = False
+    fresh = np.flatnonzero(new)
+    if len(fresh):
+        ids[fresh] = top + 1 + np.arange(len(fresh))
+        store.append_arrow(
+            "telemetry_series",
+            pa.table(
+                {"id": pa.array(ids[fresh], pa.int32())}
+                | {name: pa.array(col[fresh], pa.string()) for name, col in zip(NAMES, names_of, strict=True)}
+            ),
+        )
     if inverse is None:
         lookup = np.empty(space, dtype=np.int32)
         lookup[distinct] = ids

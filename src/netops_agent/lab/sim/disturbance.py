@@ -37,14 +37,14 @@ from typing import Any
 
 from netops_agent.lab.disturbance import injection_order
 from netops_agent.lab.sim.routing import Routing
-from netops_agent.lab.sim.state import _ip_int, derive
+from netops_agent.lab.sim.state import _ip_int
 from netops_agent.models import InjectedFault, Inventory
 
 
 def observable(lab: Any) -> dict[str, tuple[Any, ...]]:
     """Every observable entity of a twin and its state, as comparable tuples."""
     inv: Inventory = lab.inv
-    d = derive(inv, lab.configs, lab.cond)
+    d = lab.derived  # derived at the twin's last commit (every change commits)
     rates = lab.rates
     out: dict[str, tuple[Any, ...]] = {}
     for n, (dev, name) in enumerate(lab.idx.keys):
@@ -69,7 +69,7 @@ def observable(lab: Any) -> dict[str, tuple[Any, ...]]:
             out.setdefault(f"ospf:{dev}|{name}", ("none",))
     for (dev, peer), st in d.bgp.items():
         out[f"bgp:{dev}|{peer}"] = (st.state,)
-    routing = Routing(inv, lab.configs, d)
+    routing: Routing = lab.routing  # of `d`
     vantages = inv.vantages()
     down = set(lab.cond.down_devices)
     for dev in inv.devices:

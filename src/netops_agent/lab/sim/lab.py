@@ -25,14 +25,17 @@ from netops_agent.lab.sim.routing import Routing
 from netops_agent.lab.sim.state import Conditions, Derived, derive, key
 from netops_agent.lab.sim.syslog import LogEvent, diff_events, make
 from netops_agent.lab.sim.telemetry import (
+    Gauges,
     InterfaceIndex,
     Layout,
     Rates,
     compute_rates,
-    device_gauges,
     layout,
+    rate_columns,
     sample,
+    sample_values,
 )
+from netops_agent.lab.sim.ticks import Ticks
 from netops_agent.lab.sim.topology import generated, own_inventory
 from netops_agent.models import InjectedFault, Inventory
 
@@ -55,76 +58,6 @@ BASE_PROCESSES = [
     ("Exec", 0.0),
     ("TCP Timer", 0.1),
 ]
-
-
-class Ticks:
-    """The telemetry ticks a twin sampled, in order: a list of Arrow tables.
-
-    Every row of a tick carries the same time, so each is kept without its `ts` column
-    (8 bytes a row: ~26 MB over the large case's 3.3 M rows) and given the same column
-    back when read. A tick that does not start with one stamp on every row, in one
-    chunk, is kept whole."""
-
-    def __init__(self) -> None:
-        # (the table without ts, the ts field, the stamp) or (the table, None, None)
-        self._ticks: list[tuple[pa.Table, pa.Field | None, np.datetime64 | None]] = []
-
-    @staticmethod
-    def _pack(tbl: pa.Table) -> tuple[pa.Table, pa.Field | None, np.datetime64 | None]:
-        if (
-            tbl.num_rows == 0
-            or tbl.schema.names[:1] != ["ts"]
-            or not pa.types.is_timestamp(tbl.schema[0].type)
-        ):
-            return tbl, None, None
-        col = tbl.column(0)
-        if col.num_chunks != 1 or col.null_count:
-            return tbl, None, None
-        stamps = col.chunk(0).to_numpy()
-        if not (stamps == stamps[0]).all():
-            return tbl, None, None
-        return tbl.remove_column(0), tbl.schema.field(0), stamps[0]
-
-    def _unpack(self, n: int) -> pa.Table:
-        tbl, field, stamp = self._ticks[n]
-        if field is None:
-            return tbl
-        return tbl.add_column(0, field, pa.array(np.full(tbl.num_rows, stamp), field.type))
-
-    def append(self, tbl: pa.Table) -> None:
-        self._ticks.append(self._pack(tbl))
-
-    def __len__(self) -> int:
-        return len(self._ticks)
-
-    def __getitem__(self, n: int) -> pa.Table:
-        return self._unpack(range(len(self._ticks))[n])
-
-    def __setitem__(self, n: int, tbl: pa.Table) -> None:
-        self._ticks[n] = self._pack(tbl)
-
-    def __iter__(self) -> Iterator[pa.Table]:
-        return (self._unpack(n) for n in range(len(self._ticks)))
-
-    def since(self, since: datetime | None) -> list[pa.Table]:
-        """The non-empty ticks stamped after `since` (all of them for None)."""
-        out = []
-        for n, (tbl, field, stamp) in enumerate(self._ticks):
-            if not tbl.num_rows:
-                continue
-            if since is not None:
-                first = stamp if field is not None else tbl["ts"][0]
-                if _as_py(first, field) <= since:
-                    continue
-            out.append(self._unpack(n))
-        return out
-
-
-def _as_py(stamp: object, field: pa.Field | None) -> datetime:
-    """A tick's time as `tbl["ts"][0].as_py()` gives it."""
-    if field is None:
-        return stamp.as_py()  # type: ignore[attr-defined,no-any-return]
-    return pa.scalar(stamp, field.type).as_py()  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -170,7 +103,7 @@ class SimLab:
         self.cond = conditions or Conditions()
         self.clock = clock
         self.jitter = jitter
-        self.idx = InterfaceIndex(inv)
+        self.idx = InterfaceIndex.of(inv)
         self.counters = counters if counters is not None else self._initial_counters()
         self.rng = np.random.default_rng([seed, int(clock.timestamp())])
         dev_rng = np.random.default_rng(seed + 1)
@@ -183,7 +116,9 @@ class SimLab:
         self._derived: Derived | None = derive(inv, self.configs, self.cond)  # eager: the
         # first commit() must compare against the state before the first change
         self._cache: dict[str, object] = {}  # views of the derived state, cleared by commit()
-        self._layout: tuple[tuple[tuple[str, str], ...], Layout] | None = None  # see layout()
+        # see layout(): (the sessions, their layout, the derived state they were read from)
+        self._layout: tuple[tuple[tuple[str, str], ...], Layout, Derived] | None = None
+        self._gauges: Gauges | None = None  # see gauges()
         # config texts (see config_text): device -> (the config rendered, its text)
         self._texts: dict[str, tuple[DeviceConfig, str]] = {}  # running: cleared by commit()
         self._golden_texts: dict[str, tuple[DeviceConfig, str]] = {}  # golden never changes
@@ -340,26 +275,50 @@ class SimLab:
     def advance(self, seconds: float) -> None:
         """Move the clock; counters grow at the current rates; telemetry is sampled per tick."""
         remaining = float(seconds)
+        stamp = self.clock.timestamp()  # read once per step: the clock's, until it moves
         while remaining > 0:
-            to_tick = TICK_S - (self.clock.timestamp() % TICK_S)
+            to_tick = TICK_S - (stamp % TICK_S)
             step = min(remaining, to_tick)
             self.counters += self.rates.per_s * step
             self.clock += timedelta(seconds=step)
             remaining -= step
-            if self.clock.timestamp() % TICK_S < 1e-6:
-                self.telemetry.append(self.sample())
+            stamp = self.clock.timestamp()
+            if stamp % TICK_S < 1e-6:
+                # `self.sample()`, kept without its stamp column (see Ticks)
+                cpu, mem = self.gauges()
+                lay, rates = self.layout(), self.rates
+                tail = None
+                if not self.jitter:  # the rates' columns, the same every tick until a change
+                    kept = self._cache.get("rate columns")
+                    if kept is None or kept[0] is not rates:  # type: ignore[index]
+                        kept = self._cache["rate columns"] = (rates, rate_columns(rates, 1.0))
+                    tail = kept[1]  # type: ignore[index]
+                tick = sample_values(lay, rates, self.counters, cpu, mem, self.rng, self.jitter, tail)
+                self.telemetry.append_stamped(tick, self.clock)
 
     def sample(self) -> pa.Table:
-        cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
+        cpu, mem = self.gauges()
         return sample(self.layout(), self.rates, self.counters, cpu, mem, self.clock, self.rng, self.jitter)
+
+    def gauges(self) -> tuple[np.ndarray, np.ndarray]:
+        """`telemetry.device_gauges` for this twin now (CPU and memory per device)."""
+        g = self._gauges
+        if g is None or not g.fits(self.inv, self.base_cpu, self.base_mem):
+            g = self._gauges = Gauges(self.inv, self.base_cpu, self.base_mem)
+        return g(self.cond, self.clock)
 
     def layout(self) -> Layout:
         """The names of a tick's rows: every interface and device (fixed for the twin) and
         the configured BGP sessions, so kept until a change adds or removes a session (the
         same Arrow buffers tick after tick: the store maps them to series ids once)."""
-        sessions = tuple(self.derived.bgp)
+        d = self.derived
+        if self._layout is not None and self._layout[2] is d:  # no change since: the same
+            return self._layout[1]
+        sessions = tuple(d.bgp)
         if self._layout is None or self._layout[0] != sessions:
-            self._layout = (sessions, layout(self.inv, self.idx, self.rates))
+            self._layout = (sessions, layout(self.inv, self.idx, self.rates), d)
+        else:
+            self._layout = (sessions, self._layout[1], d)
         return self._layout[1]
 
     # --- monitoring feeds (what the NetworkView hands the intake) ------------------------------
@@ -408,6 +367,6 @@ class SimLab:
         return sorted(procs, key=lambda x: -x[1])
 
     def device_gauges(self, device: str) -> tuple[float, float]:
-        cpu, mem = device_gauges(self.inv, self.cond, self.clock, self.base_cpu, self.base_mem)
+        cpu, mem = self.gauges()
         n = self.inv.device_names().index(device)
         return float(cpu[n]), float(mem[n])

@@ -44,8 +44,42 @@ _SHARED_TABLES: dict[int, tuple[list, pa.Table]] = {}
 
 
 def _rows_table(rows: list, model: type) -> pa.Table:
-    cols = list(model.model_fields)
-    return pa.table({c: [getattr(r, c) for r in rows] for c in cols})
+    """The records as an Arrow table, a column per field. Columns are typed from the
+    field's annotation where it is plainly text or an integer (what pyarrow would infer
+    from the values): inferring a column's type costs pyarrow ~0.15 ms a column."""
+    return pa.table(
+        {c: pa.array([getattr(r, c) for r in rows], typ) for c, typ in _column_types(model).items()}
+    )
+
+
+_TYPES: dict[type, dict[str, pa.DataType | None]] = {}
+
+
+def _column_types(model: type) -> dict[str, pa.DataType | None]:
+    """Field -> Arrow type: string for str and string literals, int64 for int (optional or
+    not, bool excluded); None (inferred from the values) for anything else."""
+    import types
+    import typing
+
+    found = _TYPES.get(model)
+    if found is None:
+        found = {}
+        for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+            ann = info.annotation
+            args = typing.get_args(ann)
+            if typing.get_origin(ann) in (typing.Union, types.UnionType) and type(None) in args:
+                rest = [a for a in args if a is not type(None)]
+                ann = rest[0] if len(rest) == 1 else ann
+            if ann is str or (
+                typing.get_origin(ann) is typing.Literal and all(type(a) is str for a in typing.get_args(ann))
+            ):
+                found[name] = pa.string()
+            elif ann is int:
+                found[name] = pa.int64()
+            else:
+                found[name] = None
+        _TYPES[model] = found
+    return found
 
 
 def _inventory_table(inv: Inventory, table: str, model: type) -> pa.Table:
@@ -69,12 +103,13 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
         if fresh:
             for table, model in _INVENTORY:
                 store.replace_table(table, _inventory_table(lab.inv, table, model))
+            prefixes = lab.inv.prefixes
             store.replace_table(
                 "prefixes",
                 pa.table(
                     {
-                        "device": [d for d, ps in lab.inv.prefixes.items() for _ in ps],
-                        "prefix": [p for ps in lab.inv.prefixes.values() for p in ps],
+                        "device": pa.array([d for d, ps in prefixes.items() for _ in ps], pa.string()),
+                        "prefix": pa.array([p for ps in prefixes.values() for p in ps], pa.string()),
                     }
                 ),
             )
@@ -83,9 +118,9 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
             "device_config",
             pa.table(
                 {
-                    "device": names,
-                    "golden": [lab.config_text(d, golden=True) for d in names],
-                    "running": [lab.config_text(d) for d in names],
+                    "device": pa.array(names, pa.string()),
+                    "golden": pa.array([lab.config_text(d, golden=True) for d in names], pa.string()),
+                    "running": pa.array([lab.config_text(d) for d in names], pa.string()),
                     "updated_at": pa.array([lab.clock] * len(names), pa.timestamp("us")),
                 }
             ),
@@ -104,7 +139,10 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
                 "created_at": utcnow(),
             },
         )
-        counters = {"device": [k[0] for k in lab.idx.keys], "interface": [k[1] for k in lab.idx.keys]}
+        counters = {
+            "device": pa.array([k[0] for k in lab.idx.keys], pa.string()),
+            "interface": pa.array([k[1] for k in lab.idx.keys], pa.string()),
+        }
         counters |= {c: lab.counters[:, i] for i, c in enumerate(COUNTERS)}
         store.replace_table("interface_counters", pa.table(counters))
         flush(lab, store)

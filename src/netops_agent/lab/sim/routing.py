@@ -18,7 +18,7 @@ import numpy as np
 
 from netops_agent.lab.sim.config import DeviceConfig
 from netops_agent.lab.sim.paths import BfsTree, _bfs_tree, _dijkstra_tree, bidirectional_dijkstra, unit_path
-from netops_agent.lab.sim.state import Derived, _dotted, _ip_int, _net_ints, _network_of, _prefix
+from netops_agent.lab.sim.state import Derived, _dotted, _ip_int, _net_ints, _network_of, _prefix, _Wiring
 from netops_agent.lab.sim.telemetry import InterfaceIndex, Rates
 from netops_agent.models import Inventory
 
@@ -71,6 +71,7 @@ class Routing:
     def __init__(self, inv: Inventory, configs: dict[str, DeviceConfig], d: Derived) -> None:
         self.inv, self.configs, self.d = inv, configs, d
         names = inv.device_names()
+        wiring = _Wiring.of(inv)
         # each graph: the add_edge calls in order (for networkx) and the adjacency they make,
         # {u: {v: (weight, {u: (u's interface, v's interface), v: ...})}}
         self._edges: dict[str, list[tuple[str, str, dict[str, Any]]]] = {"ospf": [], "bgp": []}
@@ -78,21 +79,28 @@ class Routing:
             "ospf": {n: {} for n in names},
             "bgp": {n: {} for n in names},
         }
-        for link in inv.links:
-            (ad, ai), (bd, bi) = link.ends()
-            if d.ospf.get((ad, ai)) == "FULL":
+        # `nx.Graph.add_edge(u, v, **attrs)` on the adjacency, inline (~5,500 edges per
+        # state on the large profile): a later parallel cable replaces the attributes
+        ospf_of = d.ospf.get
+        edges, adj = self._edges["ospf"], self._adj["ospf"]
+        for _, ad, ai, bd, bi in wiring.links:
+            if ospf_of((ad, ai)) == "FULL":
                 cost = max(
                     configs[ad].interfaces[ai].ospf_cost or 1, configs[bd].interfaces[bi].ospf_cost or 1
                 )
-                self._add_edge("ospf", ad, bd, {"ends": {ad: (ai, bi), bd: (bi, ai)}, "weight": cost})
-        peer = {(s.device, s.peer_ip): s for s in inv.bgp_sessions}
-        links = {link.id: link for link in inv.links}
-        for (dev, ip), st in d.bgp.items():
-            s = peer[(dev, ip)]
+                ends = {ad: (ai, bi), bd: (bi, ai)}
+                edges.append((ad, bd, {"ends": ends, "weight": cost}))
+                adj.setdefault(ad, {})
+                adj[ad][bd] = adj.setdefault(bd, {})[ad] = (cost, ends)
+        session_ends = wiring.session_ends
+        edges, adj = self._edges["bgp"], self._adj["bgp"]
+        for k, st in d.bgp.items():
+            ad, ai, bd, bi = session_ends[k]
             if st.state == "Established":
-                link = links[s.link_id]
-                (ad, ai), (bd, bi) = link.ends()
-                self._add_edge("bgp", ad, bd, {"ends": {ad: (ai, bi), bd: (bi, ai)}})
+                ends = {ad: (ai, bi), bd: (bi, ai)}
+                edges.append((ad, bd, {"ends": ends}))
+                old = adj.setdefault(ad, {}).get(bd)
+                adj[ad][bd] = adj.setdefault(bd, {})[ad] = (old[0] if old else 1, ends)
         self._graphs: dict[str, nx.Graph] = {}
         self.addr: dict[str, tuple[str, str]] = {}  # ip -> (device, interface)
         # connected subnets as integers: (network, mask, prefix length, device, interface)
@@ -126,15 +134,6 @@ class Routing:
         self._per_if: tuple[Rates, list[float], list[float]] | None = None
         self._walks: dict[tuple[str, str], _Walk | None] = {}
         self._walk_idx: InterfaceIndex | None = None
-
-    def _add_edge(self, kind: str, u: str, v: str, attrs: dict[str, Any]) -> None:
-        """`nx.Graph.add_edge(u, v, **attrs)` on the adjacency (weight 1 when not given)."""
-        self._edges[kind].append((u, v, attrs))
-        adj = self._adj[kind]
-        old = adj.setdefault(u, {}).get(v)
-        weight = attrs.get("weight", old[0] if old else 1)
-        ends = attrs.get("ends", old[1] if old else {})
-        adj[u][v] = adj.setdefault(v, {})[u] = (weight, ends)
 
     def _graph(self, kind: str) -> nx.Graph:
         """The networkx graph of the same edges (for callers that want networkx)."""
@@ -401,9 +400,9 @@ class Routing:
         for p in positions:
             loss = 1 - (1 - loss) * (1 - loss_of[p])
             latency += latency_of[p]
-        ok = rng.random(count) >= loss
-        rtts = list(np.round(1.0 + 0.5 * len(checks) + latency + rng.uniform(0, 0.4, int(ok.sum())), 1))
-        return PingResult(count, int(ok.sum()), rtts, "!" if ok.any() else ".")
+        received = int((rng.random(count) >= loss).sum())
+        rtts = list(np.round(1.0 + 0.5 * len(checks) + latency + rng.uniform(0, 0.4, received), 1))
+        return PingResult(count, received, rtts, "!" if received else ".")
 
     def _walk(self, src: str, dst_ip: str, idx: InterfaceIndex) -> _Walk | None:
         """What a packet from `src` to `dst_ip` meets, memoised for the state: per hop the
@@ -438,7 +437,8 @@ class Routing:
                     delivered = False
                     break
         ends = [e for h in hops for e in ((h.device, h.out_if), (h.next_device, h.next_in_if))]
-        positions = [idx.pos[e] for e in ends] if all(e in idx.pos for e in ends) else None
+        found_at = [idx.pos.get(e) for e in ends]
+        positions = None if None in found_at else found_at  # type: ignore[assignment]
         self._walks[k] = (checks, delivered, positions, ends)
         return self._walks[k]
 

@@ -92,13 +92,25 @@ class _Wiring:
     def __init__(self, inv: Inventory) -> None:
         self.links_of, self.sessions_of = inv.links, inv.bgp_sessions
         self.links = [(lk.id, lk.a_device, lk.a_interface, lk.b_device, lk.b_interface) for lk in inv.links]
+        # the same with each end's key, (device, interface), made once
+        self.link_keys = [(*lk, (lk[1], lk[2]), (lk[3], lk[4])) for lk in self.links]
         ends = {lk.id: (lk.a_device, lk.a_interface, lk.b_device, lk.b_interface) for lk in inv.links}
         # (device, peer ip, peer device, local ip, the link's two ends)
         self.sessions = [
             (s.device, s.peer_ip, s.peer_device, s.local_ip, ends[s.link_id]) for s in inv.bgp_sessions
         ]
+        # the same with the keys derive makes of them: (device, peer ip), the peer's
+        # (peer device, local ip), and the link's two ends
+        self.session_keys = [
+            (dev, ip, pdev, lip, (dev, ip), (pdev, lip), (ad, ai), (bd, bi))
+            for dev, ip, pdev, lip, (ad, ai, bd, bi) in self.sessions
+        ]
         self.devices = [d.name for d in inv.devices]
         self.peer_of = {(s.device, s.peer_ip): s.peer_device for s in inv.bgp_sessions}
+        # (device, peer ip) -> the ends of the session's link (routing's BGP graph)
+        self.session_ends = {(s.device, s.peer_ip): ends[s.link_id] for s in inv.bgp_sessions}
+        # (device, interface) -> the other end of its cable, as `inv.link_of(...).peer_of(device)`
+        self.peer_end = {end: lk.peer_of(end[0]) for lk in inv.links for end in lk.ends()}
 
     @classmethod
     def of(cls, inv: Inventory) -> _Wiring:
@@ -129,23 +141,31 @@ def derive(inv: Inventory, configs: dict[str, DeviceConfig], cond: Conditions) -
     cut = set(cond.cut_links)
     err = cond.err_disabled
     states = _IF_STATES
+    up, shut = states[(True, True, False)], states[(False, False, False)]
     iface: dict[tuple[str, str], IfState] = {}
     for dev, cfg in configs.items():
         dev_down = dev in down
+        if not err and not dev_down:  # the usual device: up unless shut
+            for name, itf in cfg.interfaces.items():
+                iface[(dev, name)] = shut if itf.shutdown else up
+            continue
         for name, itf in cfg.interfaces.items():
             errd = bool(err) and key(dev, name) in err
             admin = not itf.shutdown
             iface[(dev, name)] = states[(admin, admin and not dev_down and not errd, errd)]
     ospf: dict[tuple[str, str], str] = {}
     duplex: dict[tuple[str, str], str] = {}
-    for link_id, ad, ai, bd, bi in wiring.links:
-        ka, kb = (ad, ai), (bd, bi)
+    full = ("full", "full")
+    for link_id, ad, ai, bd, bi, ka, kb in wiring.link_keys:
         a, b = iface[ka], iface[kb]
         link_up = a.oper_up and b.oper_up and link_id not in cut
-        iface[ka] = states[(a.admin_up, link_up, a.err_disabled)]
-        iface[kb] = states[(b.admin_up, link_up, b.err_disabled)]
+        if a.oper_up != link_up:  # else the same state (states are shared values)
+            iface[ka] = states[(a.admin_up, link_up, a.err_disabled)]
+        if b.oper_up != link_up:
+            iface[kb] = states[(b.admin_up, link_up, b.err_disabled)]
         ca, cb = configs[ad].interfaces[ai], configs[bd].interfaces[bi]
-        duplex[ka], duplex[kb] = effective_duplex(ca.duplex, cb.duplex)
+        da, db = ca.duplex, cb.duplex
+        duplex[ka], duplex[kb] = full if da == "auto" and db == "auto" else effective_duplex(da, db)
         if not link_up or ca.ospf_area is None or cb.ospf_area is None:
             continue
         if ca.ospf_hello != cb.ospf_hello or ca.ospf_dead != cb.ospf_dead:
@@ -165,11 +185,7 @@ def _originated(
     for dev, cfg in configs.items():
         if cfg.bgp is None or dev in down:
             continue
-        rib = {
-            f"{_net(i.ip, i.prefixlen)}"
-            for n, i in cfg.interfaces.items()
-            if i.ip and iface[(dev, n)].oper_up
-        }
+        rib = {_net(i.ip, i.prefixlen) for n, i in cfg.interfaces.items() if i.ip and iface[(dev, n)].oper_up}
         rib |= {f"{r.prefix}/{r.prefixlen}" for r in cfg.statics if _resolvable(r, cfg, iface, dev)}
         out[dev] = [f"{p}/{plen}" for p, plen in cfg.bgp.networks if f"{p}/{plen}" in rib]
     return out
@@ -262,24 +278,24 @@ def _bgp(
     asn = {d: b.asn for d, b in bgp_of.items() if b}
     states: dict[tuple[str, str], BgpState] = {}
     admin, active, established = _bgp_state("Idle (Admin)"), _bgp_state("Active"), _bgp_state("Established")
-    for dev, peer_ip, peer_dev, local_ip, (ad, ai, bd, bi) in wiring.sessions:
+    for dev, peer_ip, peer_dev, local_ip, k, _, ka, kb in wiring.session_keys:
         cfg = bgp_of[dev]
         n = cfg.neighbors.get(peer_ip) if cfg else None
         if n is None or n.remote_as is None:
             continue
         peer_cfg = bgp_of[peer_dev]
         pn = peer_cfg.neighbors.get(local_ip) if peer_cfg else None
-        transport = iface[(ad, ai)].oper_up and iface[(bd, bi)].oper_up
+        transport = iface[ka].oper_up and iface[kb].oper_up
         if n.shutdown:
-            states[(dev, peer_ip)] = admin
+            states[k] = admin
         elif not transport or pn is None or pn.remote_as is None or pn.shutdown:
-            states[(dev, peer_ip)] = active
+            states[k] = active
         elif n.remote_as != asn.get(peer_dev):
-            states[(dev, peer_ip)] = _bgp_state("Idle", notification="bad_as_sent")
+            states[k] = _bgp_state("Idle", notification="bad_as_sent")
         elif pn.remote_as != asn.get(dev):
-            states[(dev, peer_ip)] = _bgp_state("Idle", notification="bad_as_received")
+            states[k] = _bgp_state("Idle", notification="bad_as_received")
         else:
-            states[(dev, peer_ip)] = established
+            states[k] = established
     # Max-prefix: a surge from the peer beyond the limit tears the session down.
     for (dev, peer_ip), st in list(states.items()) if cond.peer_prefixes else ():
         surge = cond.peer_prefixes.get(key(dev, peer_ip))
@@ -287,13 +303,13 @@ def _bgp(
         if st.state == "Established" and surge is not None and limit is not None and surge > limit:
             states[(dev, peer_ip)] = _bgp_state("Idle (PfxCt)", surge, "maxpfx")
     # A session is up only if it is up on both ends; a Cease from the peer leaves us Idle.
-    for dev, peer_ip, peer_dev, local_ip, _ in wiring.sessions:
-        mine, theirs = states.get((dev, peer_ip)), states.get((peer_dev, local_ip))
+    for *_, k, rk, _, _ in wiring.session_keys:
+        mine, theirs = states.get(k), states.get(rk)
         if mine is None or mine.state != "Established":
             continue
         if theirs is None or theirs.state != "Established":
             ceased = theirs is not None and theirs.state == "Idle (PfxCt)"
-            states[(dev, peer_ip)] = _bgp_state("Idle" if ceased else "Active")
+            states[k] = _bgp_state("Idle" if ceased else "Active")
     return _count_prefixes(wiring, states, originated, cond)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from netops_agent.lab.sim.config import DeviceConfig
-from netops_agent.lab.sim.state import Conditions, Derived
+from netops_agent.lab.sim.state import Conditions, Derived, _Wiring
 from netops_agent.models import Inventory, Link
 
 COUNTERS = (
@@ -54,6 +54,7 @@ class InterfaceIndex:
     """A fixed order of interfaces so counters and rates live in numpy arrays."""
 
     def __init__(self, inv: Inventory) -> None:
+        self.interfaces_of = inv.interfaces  # the list it was built from (see `of`)
         self.keys: list[tuple[str, str]] = [(i.device, i.name) for i in inv.interfaces]
         self.pos = {k: n for n, k in enumerate(self.keys)}
         self.speed_bps = np.array([i.speed_mbps * 1e6 for i in inv.interfaces])
@@ -66,6 +67,18 @@ class InterfaceIndex:
         )
         self.devices = np.array([d for d, _ in self.keys])
         self.names = np.array([n for _, n in self.keys])
+        for arr in (self.speed_bps, self.kind, self.base_util, self.devices, self.names):
+            arr.setflags(write=False)  # shared by the twins of one inventory (`of`)
+
+    @classmethod
+    def of(cls, inv: Inventory) -> InterfaceIndex:
+        """The index of an inventory's interfaces, built once per interface list (twins of
+        one generated network share it: `topology.own_inventory` keeps the list)."""
+        idx = inv.__dict__.get("_sim_index")
+        if idx is None or idx.interfaces_of is not inv.interfaces:
+            idx = cls(inv)
+            inv.__dict__["_sim_index"] = idx
+        return idx  # type: ignore[no-any-return]
 
 
 def compute_rates(
@@ -91,15 +104,17 @@ def compute_rates(
             p = idx.pos[(dev, name)]
             per_s[p, C["in_crc"]] += 25.0
             loss[p] += 0.06
-    for (dev, name), eff in d.duplex.items():
-        p = idx.pos[(dev, name)]
-        peer_eff = _peer_duplex(inv, d, dev, name)
-        if eff != peer_eff:
-            if eff == "half":
-                per_s[p, C["late_collisions"]] += 4.0
-            else:
-                per_s[p, C["in_crc"]] += 6.0
-            loss[p] += 0.03
+    duplex, peer_end = d.duplex, _Wiring.of(inv).peer_end
+    for k, eff in duplex.items():  # each end against its cable's other end (`_peer_duplex`)
+        peer = peer_end.get(k)
+        if eff == (duplex[peer] if peer is not None else eff):
+            continue
+        p = idx.pos[k]
+        if eff == "half":
+            per_s[p, C["late_collisions"]] += 4.0
+        else:
+            per_s[p, C["in_crc"]] += 6.0
+        loss[p] += 0.03
     in_util = np.where(oper, np.minimum(offered_in, 1.0), 0.0)
     out_util = np.where(oper, np.minimum(offered_out, 1.0), 0.0)
     excess = np.where(oper, np.maximum(offered_out - 1.0, 0.0), 0.0)
@@ -179,6 +194,39 @@ def device_gauges(
             minutes = (now - datetime.fromisoformat(str(leak["since"]))).total_seconds() / 60
             mem[n] += leak["rate"] * max(minutes, 0.0)
     return np.minimum(cpu, 99.0), np.minimum(mem, 99.0)
+
+
+class Gauges:
+    """`device_gauges` for one twin's devices and base gauges, the bases read into arrays
+    once (in inventory order): per tick only the devices with a hog or a leak are touched."""
+
+    def __init__(self, inv: Inventory, base_cpu: dict[str, float], base_mem: dict[str, float]) -> None:
+        self.devices = inv.devices  # the list the bases were read for
+        names = [dv.name for dv in inv.devices]
+        self.pos = {name: n for n, name in enumerate(names)}
+        self.base_cpu, self.base_mem = base_cpu, base_mem
+        self.cpu = np.array([base_cpu[name] for name in names])
+        self.mem = np.array([base_mem[name] for name in names])
+
+    def fits(self, inv: Inventory, base_cpu: dict[str, float], base_mem: dict[str, float]) -> bool:
+        return inv.devices is self.devices and base_cpu is self.base_cpu and base_mem is self.base_mem
+
+    def __call__(self, cond: Conditions, now: datetime) -> tuple[np.ndarray, np.ndarray]:
+        cpu, mem = self.cpu, self.mem
+        if cond.cpu_hogs:
+            cpu = cpu.copy()
+            for dev, hogs in cond.cpu_hogs.items():
+                n = self.pos.get(dev)
+                if n is not None:
+                    cpu[n] = self.base_cpu[dev] + sum(hogs.values())
+        if cond.mem_leak:
+            mem = mem.copy()
+            for dev, leak in cond.mem_leak.items():
+                n = self.pos.get(dev)
+                if n is not None and leak:
+                    minutes = (now - datetime.fromisoformat(str(leak["since"]))).total_seconds() / 60
+                    mem[n] += leak["rate"] * max(minutes, 0.0)
+        return np.minimum(cpu, 99.0), np.minimum(mem, 99.0)
 
 
 IF_METRICS = (
@@ -261,16 +309,42 @@ def sample(
     jitter: float = 0.0,
 ) -> pa.Table:
     """One telemetry tick for the whole network as a long-format Arrow table."""
+    tbl = sample_values(lay, rates, counters, cpu, mem, rng, jitter)
+    return tbl.add_column(0, TS_FIELD, pa.array(np.full(lay.rows, np.datetime64(ts, "us")), TS_FIELD.type))
+
+
+TS_FIELD = pa.field("ts", pa.timestamp("us"))
+
+
+def rate_columns(rates: Rates, noise: float | np.ndarray) -> list[np.ndarray]:
+    """A tick's status and utilisation values (per interface), the utilisation scaled by
+    `noise` (1.0, or 1 + the jitter's draws)."""
+    return [
+        np.where(rates.oper_up, 1.0, 2.0), np.where(rates.admin_up, 1.0, 2.0),
+        np.clip(rates.in_util * 100 * noise, 0, 100), np.clip(rates.out_util * 100 * noise, 0, 100),
+    ]
+
+
+def sample_values(
+    lay: Layout,
+    rates: Rates,
+    counters: np.ndarray,
+    cpu: np.ndarray,
+    mem: np.ndarray,
+    rng: np.random.Generator,
+    jitter: float = 0.0,
+    tail: list[np.ndarray] | None = None,
+) -> pa.Table:
+    """`sample` without its `ts` column (every row of a tick has the same stamp). `tail`:
+    `rate_columns(rates, 1.0)`, kept by the caller while the rates stand (without jitter
+    they do not change from tick to tick)."""
     n = counters.shape[0]
-    noise = 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0)
+    if jitter or tail is None:
+        tail = rate_columns(rates, 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0))
     values = np.concatenate([
         counters[:, C["in_octets"]], counters[:, C["out_octets"]], counters[:, C["in_errors"]],
         counters[:, C["in_crc"]], counters[:, C["in_discards"]], counters[:, C["out_discards"]],
-        counters[:, C["late_collisions"]],
-        np.where(rates.oper_up, 1.0, 2.0), np.where(rates.admin_up, 1.0, 2.0),
-        np.clip(rates.in_util * 100 * noise, 0, 100), np.clip(rates.out_util * 100 * noise, 0, 100),
-        cpu, mem, rates.bgp_up,
+        counters[:, C["late_collisions"]], *tail, cpu, mem, rates.bgp_up,
     ])
-    stamp = pa.array(np.full(lay.rows, np.datetime64(ts, "us")), pa.timestamp("us"))
-    return pa.Table.from_arrays([stamp, lay.device, lay.entity, lay.metric, pa.array(values, pa.float64())],
-                                names=["ts", "device", "entity", "metric", "value"])
+    return pa.Table.from_arrays([lay.device, lay.entity, lay.metric, pa.array(values, pa.float64())],
+                                names=["device", "entity", "metric", "value"])

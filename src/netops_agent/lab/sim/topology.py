@@ -66,8 +66,9 @@ def profile(name: str) -> Profile:
 
 def _row(model: type[M], **fields: Any) -> M:
     """An inventory record, validated in pydantic's core (several times faster than
-    `model_construct`, which sets each field in Python)."""
-    return model.model_validate(fields)
+    `model_construct`, which sets each field in Python; `model_validate` without its
+    Python wrapper)."""
+    return model.__pydantic_validator__.validate_python(fields)  # type: ignore[attr-defined,no-any-return]
 
 
 class _Builder:
@@ -229,8 +230,10 @@ class _Builder:
         nets = []
         for k, vlan in enumerate((100, 200)):
             third = (index % 128) * 2 + k
-            net = ipaddress.IPv4Network(f"10.{100 + index // 128}.{third}.0/24")
-            gw = str(net.network_address + 1)
+            second = 100 + index // 128
+            if second > 255:  # past 10.255/16: ipaddress says what is wrong
+                ipaddress.IPv4Network(f"10.{second}.{third}.0/24")
+            network, gw = f"10.{second}.{third}.0", f"10.{second}.{third}.1"  # a /24 and its .1
             name = f"Vlan{vlan}"
             cfg.interfaces[name] = InterfaceConfig(
                 name,
@@ -252,8 +255,8 @@ class _Builder:
                     speed_mbps=1000,
                 )
             )
-            cfg.bgp.networks.append((str(net.network_address), 24))
-            nets.append(str(net))
+            cfg.bgp.networks.append((network, 24))
+            nets.append(f"{network}/24")
         self.prefixes[leaf.name] = nets
 
     def service_route(self, edge: Device, index: int) -> None:
@@ -334,17 +337,25 @@ def generated(profile_name: str, seed: int) -> tuple[Inventory, dict[str, Device
     """`generate`, once per process for each (profile, seed): a run checks a suite's targets
     on one twin and works each case on another, an evaluation builds one per case, all of
     the same network. Shared, so never changed: twins copy the golden configs into running
-    ones, and take the inventory through `own_inventory`."""
-    return generate(profile_name, seed)
+    ones, and take the inventory through `own_inventory`, which keeps the lookups made
+    here: the wiring `derive` reads and the interface index (built once for all)."""
+    from netops_agent.lab.sim.state import _Wiring
+    from netops_agent.lab.sim.telemetry import InterfaceIndex
+
+    inv, configs = generate(profile_name, seed)
+    _Wiring.of(inv)
+    InterfaceIndex.of(inv)
+    return inv, configs
 
 
 def own_inventory(inv: Inventory) -> Inventory:
     """A twin's own copy of a shared inventory: the only records ever changed on a lab's
     inventory, the devices' and sites' criticality, are copied; the rest is shared (as
     `pipeline.case.snapshot_inventory` does). Lookup indexes stashed on the original point
-    at its records and are left behind, except the twin's wiring (it checks its lists)."""
+    at its records and are left behind, except the twin's wiring and interface index (they
+    check their lists)."""
     sites, devices = [s.model_copy() for s in inv.sites], [d.model_copy() for d in inv.devices]
     own = inv.model_copy(update={"sites": sites, "devices": devices})
-    for cached in set(own.__dict__) - set(Inventory.model_fields) - {"_sim_wiring"}:
+    for cached in set(own.__dict__) - set(Inventory.model_fields) - {"_sim_wiring", "_sim_index"}:
         del own.__dict__[cached]
     return own
