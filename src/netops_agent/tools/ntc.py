@@ -9,7 +9,8 @@ state machine and runs the same template over the text, so the rows are those
 outputs). Templates that the index chains (`a:b`, merged by key) go through
 `parse_output` itself. The index lookup scans only the rows of the asked platform, and
 the rows of the last texts parsed are kept (the same text gives the same rows:
-tests/tools/test_ntc_text_cache.py).
+tests/tools/test_ntc_text_cache.py). Each template is run by `_FastFSM`, TextFSM with a
+cheaper search for the rule that matches a line (tests/tools/test_ntc_fast.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,145 @@ from ntc_templates.parse import ParsingException, _get_template_dir, parse_outpu
 from textfsm import clitable
 
 
+# A named group of a rule (a template Value, or a group nested in one): made plain in the
+# combined pattern, where names must be unique.
+_NAMED = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+# What makes a rule's meaning depend on its groups' names or numbers (backreferences,
+# conditionals) or could fool the plain rewrite above (an escaped parenthesis before
+# `?P<`): a run of rules holding one is always tried rule by rule.
+_UNSAFE = re.compile(r"\\[0-9]|\(\?P=|\(\?\(|\\\(\?P<")
+_LOOP = re.compile("")  # marks a run of rules that cannot be combined (never matched)
+
+
+def _combined(rules: list[Any]) -> re.Pattern[str] | None:
+    """One pattern for a run of rules, `(?P<r0>rule0)|(?P<r1>rule1)|...`. Matched at the
+    line's start, the regex engine tries the alternatives in order and takes the first one
+    that matches, so the group that matched names the first rule whose own regex matches:
+    the rule TextFSM's loop stops at. Only the rules' named groups become non-capturing (a
+    group matches the same text whether it captures or not); the rule's own regex is then
+    run to read its values. None when a rule cannot be combined safely."""
+    parts = []
+    for i, rule in enumerate(rules):
+        if _UNSAFE.search(rule.regex):
+            return None
+        parts.append(f"(?P<r{i}>{_NAMED.sub('(?:', rule.regex)})")
+    try:
+        return re.compile("|".join(parts))
+    except (re.error, RecursionError, OverflowError):  # e.g. a global inline flag mid-pattern
+        return None
+
+
+class _FastFSM(textfsm.TextFSM):
+    """`textfsm.TextFSM` that finds the first rule of a state matching a line with one
+    combined regex (tried in C) instead of trying the rules one by one in Python, finds a
+    Value by name in a dict, and calls a Value's option hooks only for a Value that has
+    options (the hooks of a Value without options do nothing). The option hooks, line and
+    record operations and state changes are TextFSM's own code, in TextFSM's order, so the
+    rows are the same: tests/tools/test_ntc_fast.py compares them with
+    `ntc_templates.parse.parse_output`.
+
+    Compiling a combined pattern costs about as much as a few hundred lines tried rule by
+    rule, so a run of rules (a state, or the rules after a `Continue`) gets one only once
+    `HOT` lines went through it in this process; until then its rules are tried in turn,
+    exactly as TextFSM does."""
+
+    HOT = 256
+
+    def __init__(self, template: Any) -> None:
+        # (id of a state's rule list, index of its first rule to try) -> lines seen / pattern
+        self._seen: dict[tuple[int, int], int] = {}
+        self._finders: dict[tuple[int, int], re.Pattern[str]] = {}
+        super().__init__(template)
+
+    def _Parse(self, template: Any) -> None:  # noqa: N802 (TextFSM's name)
+        super()._Parse(template)
+        self._by_name = {}
+        for value in self.values:
+            self._by_name.setdefault(value.name, value)  # TextFSM refuses duplicate names
+        self._bare = [v for v in self.values if not v.options]
+        self._hooked = [v for v in self.values if v.options]
+
+    def _GetValue(self, name: str) -> Any:  # noqa: N802 (TextFSM's name)
+        return self._by_name.get(name)
+
+    def _first(self, rules: list[Any], start: int, line: str) -> tuple[int, re.Match[str] | None]:
+        """The index of the first of `rules[start:]` whose regex matches the line, and its match."""
+        key = (id(rules), start)
+        finder = self._finders.get(key)
+        if finder is None:
+            seen = self._seen[key] = self._seen.get(key, 0) + 1
+            if seen >= self.HOT:
+                finder = self._finders[key] = _combined(rules[start:]) or _LOOP
+        if finder is not None and finder is not _LOOP:
+            m = finder.match(line)
+            if m is None:
+                return -1, None
+            j = start + int(m.lastgroup[1:])  # type: ignore[index]
+            return j, rules[j].regex_obj.regex.match(line)
+        for j in range(start, len(rules)):
+            matched = rules[j].regex_obj.regex.match(line)
+            if matched:
+                return j, matched
+        return -1, None
+
+    def _CheckLine(self, line: str) -> None:  # noqa: N802 (TextFSM's name)
+        """TextFSM's `_CheckLine`: the first rule that matches acts; after a `Continue` rule
+        the rules below it are tried on the same line."""
+        rules = self._cur_state
+        start = 0
+        while True:
+            j, matched = self._first(rules, start, line)
+            if matched is None:
+                return
+            rule = rules[j]
+            for name, text in matched.groupdict().items():  # TextFSM's _AssignVar
+                value = self._by_name.get(name)
+                if value is not None:
+                    if value.options:
+                        value.AssignVar(text)
+                    else:
+                        value.value = text
+            if self._Operations(rule, line):
+                if rule.new_state:
+                    if rule.new_state not in ("End", "EOF"):
+                        self._cur_state = self.states[rule.new_state]
+                    self._cur_state_name = rule.new_state
+                return
+            start = j + 1
+
+    def _ClearRecord(self) -> None:  # noqa: N802 (TextFSM's name)
+        for value in self._bare:
+            value.value = None
+        for value in self._hooked:
+            value.ClearVar()
+
+    def _ClearAllRecord(self) -> None:  # noqa: N802 (TextFSM's name)
+        for value in self._bare:
+            value.value = None
+        for value in self._hooked:
+            value.ClearAllVar()
+
+    def _AppendRecord(self) -> None:  # noqa: N802 (TextFSM's name)
+        """TextFSM's `_AppendRecord`: the current record joins the result if some value is set."""
+        if not self.values:
+            return
+        record = []
+        for value in self.values:
+            if value.options:
+                try:
+                    value.OnSaveRecord()
+                except textfsm.SkipRecord:
+                    self._ClearRecord()
+                    return
+                except textfsm.SkipValue:
+                    continue
+            record.append(value.value)
+        if len(record) == record.count(None) + record.count([]):
+            return
+        self._result.append(["" if v is None else v for v in record])
+        self._ClearRecord()
+
+
 class _Compiled:
     """One compiled template and the lock that serialises its (stateful) FSM."""
 
@@ -32,7 +172,7 @@ class _Compiled:
 
     def __init__(self, path: str) -> None:
         with open(path) as fh:
-            self.fsm = textfsm.TextFSM(fh)
+            self.fsm = _FastFSM(fh)
         self.header = [h.lower() for h in self.fsm.header]
         self.lock = threading.Lock()
 
