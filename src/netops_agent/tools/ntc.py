@@ -25,7 +25,6 @@ import textfsm
 from ntc_templates.parse import ParsingException, _get_template_dir, parse_output
 from textfsm import clitable
 
-
 # A named group of a rule (a template Value, or a group nested in one): made plain in the
 # combined pattern, where names must be unique.
 _NAMED = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
@@ -76,7 +75,7 @@ class _FastFSM(textfsm.TextFSM):
         self._finders: dict[tuple[int, int], re.Pattern[str]] = {}
         super().__init__(template)
 
-    def _Parse(self, template: Any) -> None:  # noqa: N802 (TextFSM's name)
+    def _Parse(self, template: Any) -> None:
         super()._Parse(template)
         self._by_name = {}
         for value in self.values:
@@ -84,7 +83,7 @@ class _FastFSM(textfsm.TextFSM):
         self._bare = [v for v in self.values if not v.options]
         self._hooked = [v for v in self.values if v.options]
 
-    def _GetValue(self, name: str) -> Any:  # noqa: N802 (TextFSM's name)
+    def _GetValue(self, name: str) -> Any:
         return self._by_name.get(name)
 
     def _first(self, rules: list[Any], start: int, line: str) -> tuple[int, re.Match[str] | None]:
@@ -107,7 +106,7 @@ class _FastFSM(textfsm.TextFSM):
                 return j, matched
         return -1, None
 
-    def _CheckLine(self, line: str) -> None:  # noqa: N802 (TextFSM's name)
+    def _CheckLine(self, line: str) -> None:
         """TextFSM's `_CheckLine`: the first rule that matches acts; after a `Continue` rule
         the rules below it are tried on the same line."""
         rules = self._cur_state
@@ -132,19 +131,19 @@ class _FastFSM(textfsm.TextFSM):
                 return
             start = j + 1
 
-    def _ClearRecord(self) -> None:  # noqa: N802 (TextFSM's name)
+    def _ClearRecord(self) -> None:
         for value in self._bare:
             value.value = None
         for value in self._hooked:
             value.ClearVar()
 
-    def _ClearAllRecord(self) -> None:  # noqa: N802 (TextFSM's name)
+    def _ClearAllRecord(self) -> None:
         for value in self._bare:
             value.value = None
         for value in self._hooked:
             value.ClearAllVar()
 
-    def _AppendRecord(self) -> None:  # noqa: N802 (TextFSM's name)
+    def _AppendRecord(self) -> None:
         """TextFSM's `_AppendRecord`: the current record joins the result if some value is set."""
         if not self.values:
             return
