@@ -92,9 +92,9 @@ def test_every_option_and_operation_gives_textfsm_rows_with_combined_patterns(ho
     for _ in range(2):  # the same FSM again: nothing kept between texts but the patterns
         assert _rows(fast, TEXT) == want
     patterns = list(fast._finders.values())
-    assert any(p is not ntc._LOOP for p in patterns)  # rules were found by a combined pattern
+    assert any(p is not None for p in patterns)  # rules were found by a combined pattern
     # the Start state holds a backreference (\1): its rules are never combined
-    assert fast._finders[(id(fast.states["Start"]), 0)] is ntc._LOOP
+    assert fast._finders[(id(fast.states["Start"]), 0)] is None
     assert ntc._combined(fast.states["Tail"]) is not None
 
 
@@ -117,7 +117,7 @@ def test_combined_pattern_picks_the_first_matching_rule(hot: None) -> None:
     ref, fast = textfsm.TextFSM(io.StringIO(template)), ntc._FastFSM(io.StringIO(template))
     text = "x one\nr\nx two\nr\n"
     assert _rows(fast, text) == _rows(ref, text) == [["one", ""], ["two", ""]]
-    assert fast._finders and all(p is not ntc._LOOP for p in fast._finders.values())
+    assert fast._finders and all(p is not None for p in fast._finders.values())
 
 
 # --- ntc-templates on the twin's output ---------------------------------------------------------
@@ -167,3 +167,10 @@ def test_twin_outputs_parse_as_parse_output(
         assert [dict(r) for r in have] == want, command
         rows += len(want)
     assert rows > 300
+
+
+def test_a_continue_on_the_last_rule_of_a_state(hot: None) -> None:
+    template = "Value A (\\w+)\n\nStart\n  ^r -> Record\n  ^x ${A} -> Continue\n"
+    ref, fast = textfsm.TextFSM(io.StringIO(template)), ntc._FastFSM(io.StringIO(template))
+    text = "x one\nr\nx two\n"
+    assert _rows(fast, text) == _rows(ref, text) == [["one"], ["two"]]

@@ -32,7 +32,7 @@ _NAMED = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 # conditionals) or could fool the plain rewrite above (an escaped parenthesis before
 # `?P<`): a run of rules holding one is always tried rule by rule.
 _UNSAFE = re.compile(r"\\[0-9]|\(\?P=|\(\?\(|\\\(\?P<")
-_LOOP = re.compile("")  # marks a run of rules that cannot be combined (never matched)
+_UNBUILT = object()
 
 
 def _combined(rules: list[Any]) -> re.Pattern[str] | None:
@@ -42,6 +42,8 @@ def _combined(rules: list[Any]) -> re.Pattern[str] | None:
     the rule TextFSM's loop stops at. Only the rules' named groups become non-capturing (a
     group matches the same text whether it captures or not); the rule's own regex is then
     run to read its values. None when a rule cannot be combined safely."""
+    if not rules:
+        return None
     parts = []
     for i, rule in enumerate(rules):
         if _UNSAFE.search(rule.regex):
@@ -72,7 +74,7 @@ class _FastFSM(textfsm.TextFSM):
     def __init__(self, template: Any) -> None:
         # (id of a state's rule list, index of its first rule to try) -> lines seen / pattern
         self._seen: dict[tuple[int, int], int] = {}
-        self._finders: dict[tuple[int, int], re.Pattern[str]] = {}
+        self._finders: dict[tuple[int, int], re.Pattern[str] | None] = {}  # None: rule by rule
         super().__init__(template)
 
     def _Parse(self, template: Any) -> None:
@@ -89,12 +91,13 @@ class _FastFSM(textfsm.TextFSM):
     def _first(self, rules: list[Any], start: int, line: str) -> tuple[int, re.Match[str] | None]:
         """The index of the first of `rules[start:]` whose regex matches the line, and its match."""
         key = (id(rules), start)
-        finder = self._finders.get(key)
-        if finder is None:
+        finder = self._finders.get(key, _UNBUILT)
+        if finder is _UNBUILT:
+            finder = None
             seen = self._seen[key] = self._seen.get(key, 0) + 1
             if seen >= self.HOT:
-                finder = self._finders[key] = _combined(rules[start:]) or _LOOP
-        if finder is not None and finder is not _LOOP:
+                finder = self._finders[key] = _combined(rules[start:])
+        if finder is not None:
             m = finder.match(line)
             if m is None:
                 return -1, None
