@@ -170,12 +170,20 @@ class _FastFSM(textfsm.TextFSM):
 class _Compiled:
     """One compiled template and the lock that serialises its (stateful) FSM."""
 
-    __slots__ = ("fsm", "header", "lock")
+    __slots__ = ("fsm", "header", "lists", "lock")
 
     def __init__(self, path: str) -> None:
         with open(path) as fh:
             self.fsm = _FastFSM(fh)
         self.header = [h.lower() for h in self.fsm.header]
+        # The columns of `List` Values (lists; every other column is a str), when every Value
+        # is a column (no option hides one); else None and each value is looked at.
+        values = self.fsm.values
+        self.lists: tuple[int, ...] | None = (
+            tuple(i for i, v in enumerate(values) if "List" in v.OptionNames())
+            if len(values) == len(self.header)
+            else None
+        )
         self.lock = threading.Lock()
 
 
@@ -333,7 +341,13 @@ def _parsed(
         with compiled.lock:
             compiled.fsm.Reset()
             records = compiled.fsm.ParseText(text)
-        header = compiled.header
+        header, lists = compiled.header, compiled.lists
+        if lists is not None:  # str columns as they are, list columns as lists of str
+            for rec in records:
+                for i in lists:
+                    rec[i] = [str(v) for v in rec[i]]
+            rows = tuple(dict(zip(header, rec, strict=True)) for rec in records)
+            return rows, tuple(sorted(header[i] for i in lists)) if rows else ()
         rows = tuple(dict(zip(header, map(_to_str, rec), strict=True)) for rec in records)
-    lists = {k for row in rows for k, v in row.items() if isinstance(v, list)}
-    return rows, tuple(sorted(lists))
+    keys = {k for row in rows for k, v in row.items() if isinstance(v, list)}
+    return rows, tuple(sorted(keys))
