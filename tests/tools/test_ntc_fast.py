@@ -174,3 +174,21 @@ def test_a_continue_on_the_last_rule_of_a_state(hot: None) -> None:
     ref, fast = textfsm.TextFSM(io.StringIO(template)), ntc._FastFSM(io.StringIO(template))
     text = "x one\nr\nx two\n"
     assert _rows(fast, text) == _rows(ref, text) == [["one"], ["two"]]
+
+
+def test_only_a_verified_textfsm_release_gets_the_fast_fsm() -> None:
+    assert ntc._fsm_class(textfsm.__version__) is (
+        ntc._FastFSM if textfsm.__version__ in ntc.VERIFIED_TEXTFSM else textfsm.TextFSM
+    )
+    assert ntc._fsm_class("2.1.0") is ntc._FastFSM
+    assert ntc._fsm_class("2.2.0") is textfsm.TextFSM
+    assert ntc._fsm_class(None) is textfsm.TextFSM
+
+
+def test_an_unverified_release_parses_with_textfsm_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(textfsm, "__version__", "9.9.9")
+    compiled = ntc._template.__wrapped__("cisco_ios", "show ip interface brief", ntc._template_dir(None))
+    assert type(compiled.fsm) is textfsm.TextFSM
+    text = "Interface   IP-Address  OK? Method Status  Protocol\nGi0/0   10.0.0.1  YES manual up  up\n"
+    compiled.fsm.Reset()
+    assert compiled.fsm.ParseText(text) == [["Gi0/0", "10.0.0.1", "up", "up"]]

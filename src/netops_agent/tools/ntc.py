@@ -62,7 +62,9 @@ class _FastFSM(textfsm.TextFSM):
     options (the hooks of a Value without options do nothing). The option hooks, line and
     record operations and state changes are TextFSM's own code, in TextFSM's order, so the
     rows are the same: tests/tools/test_ntc_fast.py compares them with
-    `ntc_templates.parse.parse_output`.
+    `ntc_templates.parse.parse_output`. It overrides private methods of textfsm 2.1.0's
+    parser.py (_Parse, _GetValue, _CheckLine, _ClearRecord, _ClearAllRecord,
+    _AppendRecord), so it runs only with the releases in VERIFIED_TEXTFSM.
 
     Compiling a combined pattern costs about as much as a few hundred lines tried rule by
     rule, so a run of rules (a state, or the rules after a `Continue`) gets one only once
@@ -167,6 +169,16 @@ class _FastFSM(textfsm.TextFSM):
         self._ClearRecord()
 
 
+# `_FastFSM` overrides private methods of TextFSM; it is used only with the textfsm releases
+# whose parser.py was read and checked against it (rows compared with parse_output); any
+# other release runs its own `textfsm.TextFSM` (tests/tools/test_ntc_fast.py).
+VERIFIED_TEXTFSM = frozenset({"2.1.0"})
+
+
+def _fsm_class(version: str | None) -> type[textfsm.TextFSM]:
+    return _FastFSM if version in VERIFIED_TEXTFSM else textfsm.TextFSM
+
+
 class _Compiled:
     """One compiled template and the lock that serialises its (stateful) FSM."""
 
@@ -174,7 +186,7 @@ class _Compiled:
 
     def __init__(self, path: str) -> None:
         with open(path) as fh:
-            self.fsm = _FastFSM(fh)
+            self.fsm = _fsm_class(getattr(textfsm, "__version__", None))(fh)
         self.header = [h.lower() for h in self.fsm.header]
         # The columns of `List` Values (lists; every other column is a str), when every Value
         # is a column (no option hides one); else None and each value is looked at.
