@@ -77,8 +77,25 @@ class Cause:
         return {"type": self.type, "target": self.target, "runbook": self.runbook.id}
 
 
+# runbook id -> (the runbook, its inputs): the runbook is held, so its id is not reused
+_INPUTS: dict[int, tuple[Runbook, frozenset[str]]] = {}
+
+
 def inputs(rb: Runbook) -> frozenset[str]:
-    """The context values a runbook's diagnostics and evidence read (not those it captures)."""
+    """The context values a runbook's diagnostics and evidence read (not those it captures).
+
+    Kept per runbook object (the differential asks for every candidate in every context;
+    ~40 us each): runbooks are loaded once and never edited in place, a changed runbook is
+    a new object (tests/agent/test_inputs_memo.py)."""
+    kept = _INPUTS.get(id(rb))
+    if kept is None or kept[0] is not rb:
+        if len(_INPUTS) >= 4096:
+            _INPUTS.clear()
+        kept = _INPUTS[id(rb)] = (rb, _inputs(rb))
+    return kept[1]
+
+
+def _inputs(rb: Runbook) -> frozenset[str]:
     steps = [*rb.diagnostics, *rb.evidence]
     used = {n for st in steps for n in _PLACEHOLDER.findall(repr(st.model_dump()))}
     captured = {n for st in rb.evidence for n in st.capture}

@@ -9,7 +9,8 @@ state machine and runs the same template over the text, so the rows are those
 outputs). Templates that the index chains (`a:b`, merged by key) go through
 `parse_output` itself. The index lookup scans only the rows of the asked platform, and
 the rows of the last texts parsed are kept (the same text gives the same rows:
-tests/tools/test_ntc_text_cache.py).
+tests/tools/test_ntc_text_cache.py). Each template is run by `_FastFSM`, TextFSM with a
+cheaper search for the rule that matches a line (tests/tools/test_ntc_fast.py).
 """
 
 from __future__ import annotations
@@ -24,16 +25,177 @@ import textfsm
 from ntc_templates.parse import ParsingException, _get_template_dir, parse_output
 from textfsm import clitable
 
+# A named group of a rule (a template Value, or a group nested in one): made plain in the
+# combined pattern, where names must be unique.
+_NAMED = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+# What makes a rule's meaning depend on its groups' names or numbers (backreferences,
+# conditionals) or could fool the plain rewrite above (an escaped parenthesis before
+# `?P<`): a run of rules holding one is always tried rule by rule.
+_UNSAFE = re.compile(r"\\[0-9]|\(\?P=|\(\?\(|\\\(\?P<")
+_UNBUILT = object()
+
+
+def _combined(rules: list[Any]) -> re.Pattern[str] | None:
+    """One pattern for a run of rules, `(?P<r0>rule0)|(?P<r1>rule1)|...`. Matched at the
+    line's start, the regex engine tries the alternatives in order and takes the first one
+    that matches, so the group that matched names the first rule whose own regex matches:
+    the rule TextFSM's loop stops at. Only the rules' named groups become non-capturing (a
+    group matches the same text whether it captures or not); the rule's own regex is then
+    run to read its values. None when a rule cannot be combined safely."""
+    if not rules:
+        return None
+    parts = []
+    for i, rule in enumerate(rules):
+        if _UNSAFE.search(rule.regex):
+            return None
+        parts.append(f"(?P<r{i}>{_NAMED.sub('(?:', rule.regex)})")
+    try:
+        return re.compile("|".join(parts))
+    except (re.error, RecursionError, OverflowError):  # e.g. a global inline flag mid-pattern
+        return None
+
+
+class _FastFSM(textfsm.TextFSM):
+    """`textfsm.TextFSM` that finds the first rule of a state matching a line with one
+    combined regex (tried in C) instead of trying the rules one by one in Python, finds a
+    Value by name in a dict, and calls a Value's option hooks only for a Value that has
+    options (the hooks of a Value without options do nothing). The option hooks, line and
+    record operations and state changes are TextFSM's own code, in TextFSM's order, so the
+    rows are the same: tests/tools/test_ntc_fast.py compares them with
+    `ntc_templates.parse.parse_output`. It overrides private methods of textfsm 2.1.0's
+    parser.py (_Parse, _GetValue, _CheckLine, _ClearRecord, _ClearAllRecord,
+    _AppendRecord), so it runs only with the releases in VERIFIED_TEXTFSM.
+
+    Compiling a combined pattern costs about as much as a few hundred lines tried rule by
+    rule, so a run of rules (a state, or the rules after a `Continue`) gets one only once
+    `HOT` lines went through it in this process; until then its rules are tried in turn,
+    exactly as TextFSM does."""
+
+    HOT = 256
+
+    def __init__(self, template: Any) -> None:
+        # (id of a state's rule list, index of its first rule to try) -> lines seen / pattern
+        self._seen: dict[tuple[int, int], int] = {}
+        self._finders: dict[tuple[int, int], re.Pattern[str] | None] = {}  # None: rule by rule
+        super().__init__(template)
+
+    def _Parse(self, template: Any) -> None:
+        super()._Parse(template)
+        self._by_name = {}
+        for value in self.values:
+            self._by_name.setdefault(value.name, value)  # TextFSM refuses duplicate names
+        self._bare = [v for v in self.values if not v.options]
+        self._hooked = [v for v in self.values if v.options]
+
+    def _GetValue(self, name: str) -> Any:
+        return self._by_name.get(name)
+
+    def _first(self, rules: list[Any], start: int, line: str) -> tuple[int, re.Match[str] | None]:
+        """The index of the first of `rules[start:]` whose regex matches the line, and its match."""
+        key = (id(rules), start)
+        finder = self._finders.get(key, _UNBUILT)
+        if finder is _UNBUILT:
+            finder = None
+            seen = self._seen[key] = self._seen.get(key, 0) + 1
+            if seen >= self.HOT:
+                finder = self._finders[key] = _combined(rules[start:])
+        if finder is not None:
+            m = finder.match(line)
+            if m is None:
+                return -1, None
+            j = start + int(m.lastgroup[1:])  # type: ignore[index]
+            return j, rules[j].regex_obj.regex.match(line)
+        for j in range(start, len(rules)):
+            matched = rules[j].regex_obj.regex.match(line)
+            if matched:
+                return j, matched
+        return -1, None
+
+    def _CheckLine(self, line: str) -> None:
+        """TextFSM's `_CheckLine`: the first rule that matches acts; after a `Continue` rule
+        the rules below it are tried on the same line."""
+        rules = self._cur_state
+        start = 0
+        while True:
+            j, matched = self._first(rules, start, line)
+            if matched is None:
+                return
+            rule = rules[j]
+            for name, text in matched.groupdict().items():  # TextFSM's _AssignVar
+                value = self._by_name.get(name)
+                if value is not None:
+                    if value.options:
+                        value.AssignVar(text)
+                    else:
+                        value.value = text
+            if self._Operations(rule, line):
+                if rule.new_state:
+                    if rule.new_state not in ("End", "EOF"):
+                        self._cur_state = self.states[rule.new_state]
+                    self._cur_state_name = rule.new_state
+                return
+            start = j + 1
+
+    def _ClearRecord(self) -> None:
+        for value in self._bare:
+            value.value = None
+        for value in self._hooked:
+            value.ClearVar()
+
+    def _ClearAllRecord(self) -> None:
+        for value in self._bare:
+            value.value = None
+        for value in self._hooked:
+            value.ClearAllVar()
+
+    def _AppendRecord(self) -> None:
+        """TextFSM's `_AppendRecord`: the current record joins the result if some value is set."""
+        if not self.values:
+            return
+        record = []
+        for value in self.values:
+            if value.options:
+                try:
+                    value.OnSaveRecord()
+                except textfsm.SkipRecord:
+                    self._ClearRecord()
+                    return
+                except textfsm.SkipValue:
+                    continue
+            record.append(value.value)
+        if len(record) == record.count(None) + record.count([]):
+            return
+        self._result.append(["" if v is None else v for v in record])
+        self._ClearRecord()
+
+
+# `_FastFSM` overrides private methods of TextFSM; it is used only with the textfsm releases
+# whose parser.py was read and checked against it (rows compared with parse_output); any
+# other release runs its own `textfsm.TextFSM` (tests/tools/test_ntc_fast.py).
+VERIFIED_TEXTFSM = frozenset({"2.1.0"})
+
+
+def _fsm_class(version: str | None) -> type[textfsm.TextFSM]:
+    return _FastFSM if version in VERIFIED_TEXTFSM else textfsm.TextFSM
+
 
 class _Compiled:
     """One compiled template and the lock that serialises its (stateful) FSM."""
 
-    __slots__ = ("fsm", "header", "lock")
+    __slots__ = ("fsm", "header", "lists", "lock")
 
     def __init__(self, path: str) -> None:
         with open(path) as fh:
-            self.fsm = textfsm.TextFSM(fh)
+            self.fsm = _fsm_class(getattr(textfsm, "__version__", None))(fh)
         self.header = [h.lower() for h in self.fsm.header]
+        # The columns of `List` Values (lists; every other column is a str), when every Value
+        # is a column (no option hides one); else None and each value is looked at.
+        values = self.fsm.values
+        self.lists: tuple[int, ...] | None = (
+            tuple(i for i, v in enumerate(values) if "List" in v.OptionNames())
+            if len(values) == len(self.header)
+            else None
+        )
         self.lock = threading.Lock()
 
 
@@ -70,23 +232,34 @@ def _index(template_dir: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
 _PLAIN_WORD = re.compile(r"([A-Za-z0-9_-]+)(?:\[\[([A-Za-z0-9_-]+)\]\])?")
 
 
-def _surely_fails(raw: str, command: str) -> bool:
-    """True only when the index row's Command pattern `raw` cannot match `command`: a plain
-    word of the pattern that a single space follows must be the command's word at the same
-    place, whole. Anything else (regex syntax, the last word) is left to `re.match`. Most rows
-    are ruled out here, so their patterns are never compiled (about 0.5 ms each)."""
+def _plain_verdict(raw: str, command: str) -> bool | None:
+    """Whether the index row's Command pattern `raw` matches `command` (`re.match`: from the
+    start, anything may follow), decided without compiling it when its words are plain: a
+    plain word that a single space follows must be the command's word at the same place,
+    whole; a plain last word must start the rest of the command. False as soon as a plain
+    word fails; None (`re.match` decides) at the first word with regex syntax. Most rows are
+    decided here, so their patterns are never compiled (about 0.5 ms each)."""
     words = command.split(" ")
-    for i, pword in enumerate(raw.split(" ")[:-1]):
+    pwords = raw.split(" ")
+    last = len(pwords) - 1
+    for i, pword in enumerate(pwords):
         plain = _PLAIN_WORD.fullmatch(pword)
         if plain is None:
-            return False
-        if i >= len(words) - 1:
-            return True  # the pattern wants a space after a word the command ends with
+            return None
         stem, completion = plain.group(1), plain.group(2) or ""
+        if i == last:  # `stem(c(o(m)?)?)?` then anything
+            return i < len(words) and " ".join(words[i:]).startswith(stem)
+        if i >= len(words) - 1:
+            return False  # the pattern wants a space after a word the command ends with
         word = words[i]
         if not (word.startswith(stem) and completion.startswith(word[len(stem) :])):
-            return True
-    return False
+            return False
+    return None  # not reached: the last word returns
+
+
+def _surely_fails(raw: str, command: str) -> bool:
+    """True only when the row's Command pattern `raw` cannot match `command` (_plain_verdict)."""
+    return _plain_verdict(raw, command) is False
 
 
 @cache
@@ -122,8 +295,12 @@ def _lookup(attrs: dict[str, str], template_dir: str) -> str | None:
         keys.append("Command")  # every key must match, so the order of the checks is free
     for row in rows:
         for key in keys:
-            if key == "Command" and _surely_fails(row[key], attrs[key]):
-                break
+            if key == "Command":
+                verdict = _plain_verdict(row[key], attrs[key])
+                if verdict is False:
+                    break
+                if verdict:
+                    continue
             pattern = expand(key, row[key])
             if pattern and not re.match(pattern, attrs[key]):
                 break
@@ -191,7 +368,13 @@ def _parsed(
         with compiled.lock:
             compiled.fsm.Reset()
             records = compiled.fsm.ParseText(text)
-        header = compiled.header
+        header, lists = compiled.header, compiled.lists
+        if lists is not None:  # str columns as they are, list columns as lists of str
+            for rec in records:
+                for i in lists:
+                    rec[i] = [str(v) for v in rec[i]]
+            rows = tuple(dict(zip(header, rec, strict=True)) for rec in records)
+            return rows, tuple(sorted(header[i] for i in lists)) if rows else ()
         rows = tuple(dict(zip(header, map(_to_str, rec), strict=True)) for rec in records)
-    lists = {k for row in rows for k, v in row.items() if isinstance(v, list)}
-    return rows, tuple(sorted(lists))
+    keys = {k for row in rows for k, v in row.items() if isinstance(v, list)}
+    return rows, tuple(sorted(keys))

@@ -91,8 +91,11 @@ def _build() -> _Node:
 _ROOT = _build()
 
 
+_WORD = re.compile(r"\S+")
+
+
 def _tokens(line: str) -> list[tuple[str, int]]:
-    return [(m.group(), m.start()) for m in re.finditer(r"\S+", line)]
+    return [(m.group(), m.start()) for m in _WORD.finditer(line)]
 
 
 def _convert(kind: str, lab: SimLab, device: str, text: str) -> Any:
@@ -122,9 +125,10 @@ def _dispatch(lab: SimLab, device: str, line: str) -> str:
             node = node.arg[1]
             break
         low = word.lower()
-        matches = [k for k in node.keywords if k.startswith(low)]
-        if low in node.keywords:
-            node = node.keywords[low]
+        exact = node.keywords.get(low)
+        matches = [] if exact is not None else [k for k in node.keywords if k.startswith(low)]
+        if exact is not None:
+            node = exact
         elif len(matches) == 1:
             node = node.keywords[matches[0]]
         elif len(matches) > 1:

@@ -9,6 +9,7 @@ the 'M' code; the success rate still tells the agent the large packets died.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from netops_agent.lab.sim.render_common import CliError, CliMessage, resolve_interface
@@ -25,11 +26,20 @@ LIMITS = {"size": (36, 18024), "repeat": (1, 100000), "timeout": (0, 3600)}
 def _ip_arg(toks: Tokens, end: int) -> str:
     if not toks:
         raise CliError(end)
-    word, _ = toks[0]
+    address = _ipv4(toks[0][0])
+    if address is None:
+        raise CliMessage("% Unrecognized host or address, or protocol not running.")
+    return address
+
+
+@lru_cache(maxsize=4096)
+def _ipv4(word: str) -> str | None:
+    """The address as IPv4Address writes it, or None: a probe sweep pings the same few
+    hundred addresses again and again."""
     try:
         return str(ipaddress.IPv4Address(word))
     except ValueError:
-        raise CliMessage("% Unrecognized host or address, or protocol not running.") from None
+        return None
 
 
 def _keyword(word: str, options: tuple[str, ...], pos: int) -> str:
