@@ -160,6 +160,10 @@ class Store:
         store = cls.__new__(cls)
         store.path = path
         store._hold = Hold(path)
+        if con is not None and path != ":memory:":
+            from netops_agent.store.instance import instance
+
+            instance().name(con, path)  # a cursor of a store's cursor: name the file's database
         store._con = con
         store._depth = 0
         store._read_only, store._wait_s, store._on_wait = False, 0.0, None

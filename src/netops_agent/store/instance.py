@@ -134,9 +134,24 @@ class Instance:
         with self.lock:
             self.root.execute(f"DETACH DATABASE IF EXISTS {alias}")
 
-    def holds(self, path: str) -> bool:
+    def alias(self, path: str) -> str | None:
+        """The name `path` is attached under, or None when it is not."""
         with self.lock:
-            return os.path.realpath(path) in self.files
+            held = self.files.get(os.path.realpath(path))
+            return None if held is None else held.alias
+
+    def name(self, con: Any, path: str) -> None:
+        """Make `path`'s database the default of `con` when `con` is a fresh cursor of this
+        instance (a cursor of a store's cursor starts on the instance's own empty database)."""
+        alias = self.alias(path)
+        if alias is None:
+            return
+        row = con.execute(
+            "SELECT current_database(), (SELECT path FROM duckdb_databases() WHERE database_name = ?)",
+            [alias],
+        ).fetchone()
+        if row and row[0] == "memory" and row[1] and os.path.realpath(row[1]) == os.path.realpath(path):
+            con.execute(f"USE {alias}")
 
 
 class Hold:
