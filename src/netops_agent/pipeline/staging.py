@@ -59,7 +59,8 @@ def run_staged(
         report = run_suite(stage, suite, options, truth=truth, frr=frr)  # type: ignore[arg-type]
         publish(stage, store, index=new_index)
         killpoint("committed")
-        store.release()
+        # The file stays attached for the command's last mark (`cli.common.writing`): one
+        # checkpoint when it is let go, not two.
         with TruthStore(truth_path(store.path)) as kept:
             kept.replace_with(truth)
     return report
