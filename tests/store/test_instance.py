@@ -86,7 +86,9 @@ def test_a_store_collected_unclosed_lets_go_of_its_file_and_memory(tmp_path: Pat
     del mem
     gc.collect()
     assert _other_process_reads(db) == "kept"
-    databases = {r[0] for r in instance().root.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+    databases = {
+        r[0] for r in instance().root.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+    }
     assert name not in databases
 
 
@@ -120,7 +122,9 @@ def test_a_file_held_by_another_instance_of_the_process_gets_its_own_connection(
         with Store(db) as store:
             store.set_meta("k", "through the process's cache")
             assert store._alias is None
-        assert own.execute("SELECT value FROM meta WHERE key = 'k'").fetchone() == ("through the process's cache",)
+        assert own.execute("SELECT value FROM meta WHERE key = 'k'").fetchone() == (
+            "through the process's cache",
+        )
     finally:
         own.close()
 

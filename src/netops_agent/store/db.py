@@ -183,6 +183,33 @@ class Store:
         store._con = store._open(read_only, None)
         return store
 
+    @classmethod
+    def like(cls, other: Store, *, compress: bool = False) -> Store:
+        """A new in-memory store with `other`'s schema (a migrated file store, say a run's
+        stage), made by copying its catalog (`COPY FROM DATABASE ... (SCHEMA)`: tables,
+        views, sequences and indexes, ~3 ms) and its `schema_migrations` rows instead of
+        running every migration (~35 ms). Its tables are empty; its sequences start where
+        `other`'s stand (it may still be moved on). A store outside this process's DuckDB
+        instance gives a migrated `Store(":memory:")`."""
+        if not other.persistent or other.leased or other._depth:
+            return cls(":memory:", compress=compress)
+        other._live()
+        if other._alias is None:
+            return cls(":memory:", compress=compress)
+        store = cls.attach(None, ":memory:")  # type: ignore[arg-type]
+        store._leased = False
+        weakref.finalize(store, store._hold.close)
+        store._con = store._open(False, None, compress)
+        try:
+            with store.attached(other, "source") as there:
+                here = store.database()
+                store.execute(f'COPY FROM DATABASE "{there}" TO "{here}" (SCHEMA)')
+                store.execute(f'INSERT INTO schema_migrations SELECT * FROM "{there}".schema_migrations')
+        except BaseException:
+            store.close()
+            raise
+        return store
+
     @property
     def persistent(self) -> bool:
         """Does what is committed here outlive the process (a file, not `:memory:`)?"""

@@ -97,8 +97,7 @@ class TruthStore:
         self._con.execute("BEGIN")
         try:
             self._con.execute("DELETE FROM ground_truth WHERE scope = ?", [scope])
-            for row in rows:
-                self._con.execute("INSERT INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)", list(row))
+            _insert(self._con, rows)
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")
@@ -135,8 +134,7 @@ class TruthStore:
         self._con.execute("BEGIN")
         try:
             self._con.execute("DELETE FROM ground_truth")
-            if rows:
-                self._con.executemany("INSERT INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            _insert(self._con, rows)
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")
@@ -149,6 +147,15 @@ class TruthStore:
             self._con.execute("DELETE FROM ground_truth")
         else:
             self._con.execute("DELETE FROM ground_truth WHERE scope = ?", [scope])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[Any]) -> None:
+    """Insert ground_truth rows in order with one statement (`executemany` ran one a row:
+    ~3 ms each)."""
+    if not rows:
+        return
+    marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+    con.execute(f"INSERT INTO ground_truth VALUES {marks}", [v for row in rows for v in row])
 
 
 def _attach(opener: Any, path: Path | str) -> Any:
