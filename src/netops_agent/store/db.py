@@ -850,7 +850,13 @@ def _as_columns(rows: Sequence[dict[str, Any]], cols: list[str]) -> list[list[An
     return out
 
 
-_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# A query: SELECT ..., or WITH ... whose text names no statement that writes (DuckDB's
+# `WITH ... INSERT`, say): a word such as INSERT anywhere counts it as a write (safe: what
+# is remembered of its tables is only forgotten).
+_READ = re.compile(
+    r"\s*(?:SELECT\b|WITH\b(?![\s\S]*\b(?:INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|MERGE)\b))",
+    re.IGNORECASE,
+)
 # Statements after which the columns a store knows (`Store.columns`) may be wrong: anything
 # but plain reads and row writes (USE changes which database is its own).
 _SCHEMA_CHANGE = re.compile(
