@@ -53,6 +53,7 @@ class Instance:
         self.root = duckdb.connect(":memory:")
         self.lock = threading.RLock()
         self.files: dict[str, _File] = {}
+        self._gates: dict[str, threading.Lock] = {}  # one opener per file (see `file`)
         self._names = itertools.count(1)
         self.opened = 0  # databases attached so far (files and memory), for tests
 
@@ -87,27 +88,35 @@ class Instance:
         runs the ATTACH, waiting for another process's lock as the caller likes."""
         key = os.path.realpath(path)
         with self.lock:
-            held = self.files.get(key)
-            if held is not None and held.read_only and not read_only:
-                raise StoreError(
-                    f"cannot open database {path} for writing: this process has it open read-only"
-                )
-            if held is None:
-                with self.lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        # One opener per file at a time; the instance's lock is not held while this one waits
+        # for another process's lock (other files and in-memory stores go on meanwhile).
+        with gate:
+            with self.lock:
+                held = self.files.get(key)
+                if held is not None and held.read_only and not read_only:
+                    raise StoreError(
+                        f"cannot open database {path} for writing: this process has it open read-only"
+                    )
+                if held is not None:
+                    held.users += 1
+                    cur = self.root.cursor()
+                else:
                     alias = f"f{next(self._names)}"
+                    cur = self.root.cursor()
+            if held is None:
                 mode = " (READ_ONLY)" if read_only else ""
                 quoted = path.replace("'", "''")
-                root = self.root
                 try:
-                    attach(lambda: root.execute(f"ATTACH '{quoted}' AS {alias}{mode}").fetchall())
-                except StoreError as exc:
-                    if _CONFLICT in str(exc):
+                    attach(lambda: cur.execute(f"ATTACH '{quoted}' AS {alias}{mode}").fetchall())
+                except BaseException as exc:
+                    cur.close()
+                    if isinstance(exc, StoreError) and _CONFLICT in str(exc):
                         return None
                     raise
-                held = self.files[key] = _File(alias, read_only)
-                self.opened += 1
-            held.users += 1
-            cur = self.root.cursor()
+                with self.lock:
+                    held = self.files[key] = _File(alias, read_only, users=1)
+                    self.opened += 1
         try:
             cur.execute(f"USE {held.alias}")
         except BaseException:
