@@ -71,7 +71,10 @@ def test_held_rows_take_their_ids_before_the_sequences_are_read() -> None:
     store = Store(":memory:")
     with store.transaction():
         store.append_rows("tool_calls", [_call(1), _call(2)], log=True)
-    seq = "SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'tool_call_seq'"
+    seq = (
+        "SELECT last_value FROM duckdb_sequences() "
+        "WHERE database_name = current_database() AND sequence_name = 'tool_call_seq'"
+    )
     assert store.scalar(seq) is None  # not written yet: the sequence has not moved
     store.flush()
     assert store.scalar(seq) == 2

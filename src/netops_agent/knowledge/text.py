@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from netops_agent import yamlio
 from netops_agent.errors import InputFileError
 
 SYNONYMS_PATH = Path(__file__).resolve().parent.parent / "data" / "synonyms.yaml"
@@ -75,12 +74,12 @@ def _section(raw: dict, name: str, path: Path) -> dict[str, str]:
 
 def _read(path: Path) -> dict[str, dict[str, str]]:
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yamlio.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise InputFileError(
             str(path), "synonyms file not found", fix=f"fix or unset ${SYNONYMS_ENV}"
         ) from None
-    except yaml.YAMLError as exc:
+    except yamlio.YAMLError as exc:
         raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise InputFileError(str(path), "expected a mapping with phrases/words/patterns/mnemonics")

@@ -45,21 +45,32 @@ def run_staged(
     options = options or RunOptions()
     digest = runbooks_digest(options.runbooks)  # bad runbooks stop the run here, as before
     meta = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM meta")}
-    with closing(Store(":memory:", compress=True)) as stage, closing(TruthStore()) as truth:
-        with stage.transaction():  # a new database: its tables are empty
-            if meta.get(HASH_KEY) == digest:  # the file's index is current: the same rows
-                for table in INDEX_TABLES:
+    # The file's schema, copied (no migrations run); its tables empty.
+    with closing(Store.like(store, compress=True)) as stage, closing(TruthStore()) as truth:
+        copy = INDEX_TABLES if meta.get(HASH_KEY) == digest else ()  # the file's index is current
+        if store.persistent and not store.leased:
+            with stage.attached(store, "published") as there, stage.transaction():
+                for table in copy:  # inside DuckDB: the same rows, in their order
+                    cols = ", ".join(f'"{c}"' for c in stage.columns(table))
+                    stage.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{there}"."{table}"')
+                for key, value in meta.items():
+                    if key not in _KEEP_META:
+                        stage.set_meta(key, value)
+        else:
+            with stage.transaction():
+                for table in copy:
                     stage.append_arrow(table, store.arrow(f'SELECT * FROM "{table}"'))
-            for key, value in meta.items():
-                if key not in _KEEP_META:
-                    stage.set_meta(key, value)
+                for key, value in meta.items():
+                    if key not in _KEEP_META:
+                        stage.set_meta(key, value)
         new_index = refresh_index(stage, options.runbooks)  # else built here, published below
         move_sequences(stage, sequence_positions(store))
         store.release()
         report = run_suite(stage, suite, options, truth=truth, frr=frr)  # type: ignore[arg-type]
         publish(stage, store, index=new_index)
         killpoint("committed")
-        store.release()
+        # The file stays attached for the command's last mark (`cli.common.writing`): one
+        # checkpoint when it is let go, not two.
         with TruthStore(truth_path(store.path)) as kept:
             kept.replace_with(truth)
     return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # only in annotations: `show-db` and other readers never load
     import pyarrow as pa
 
 from netops_agent.errors import StoreError
+from netops_agent.store.instance import Hold
 from netops_agent.store.migrations import MIGRATIONS, RUN_TABLES
 from netops_agent.store.writer import let_readers_in, reader_waiting
 
@@ -76,20 +78,20 @@ class Store:
                 raise StoreError(f"cannot create the directory for database {p}: {exc.strerror}") from exc
         self._read_only, self._wait_s, self._on_wait = read_only, wait_s, on_wait
         self._leased = False
-        self._con: duckdb.DuckDBPyConnection | None = _connect(self.path, read_only, wait_s, on_wait)
+        self._hold = Hold(self.path)
+        weakref.finalize(self, self._hold.close)  # a store collected unclosed lets go
+        self._con = self._open(read_only, on_wait, compress)
         self._depth = 0
-        if compress and self.path == ":memory:":
-            _compressed_memory(self._con)
         self._behind = _Behind()
         self._columns: dict[str, list[str]] | None = None  # see `columns`
         try:
             self._check_ours(read_only, force)
             if read_only and self._pending():
                 self.close()  # an older schema: migrate once, then read
-                self._con = _connect(self.path, False, wait_s, on_wait)
+                self._con = self._open(False, on_wait)
                 self.migrate()
                 self.close()
-                self._con = _connect(self.path, True, wait_s, on_wait)
+                self._con = self._open(True, on_wait)
             elif not read_only:
                 self.migrate()
         except BaseException:
@@ -114,6 +116,36 @@ class Store:
             "pass --db PATH to a new file, or --force to add netops-agent's tables to it"
         )
 
+    def _open(
+        self, read_only: bool, on_wait: Callable[[str], None] | None, compress: bool = False
+    ) -> duckdb.DuckDBPyConnection:
+        """A cursor of this process's DuckDB instance (`store.instance`) whose default
+        database is this store's: a new in-memory one, or the file, attached (once per
+        process) if it is not yet; waits for another process's lock as `_connect` does.
+        A file another instance of this process holds gets a connection of its own."""
+        attach = lambda opener: _connect(self.path, read_only, self._wait_s, on_wait, opener)  # noqa: E731
+        if self._hold.open(read_only, compress, attach):
+            return self._hold.con
+        return _connect(self.path, read_only, self._wait_s, on_wait)
+
+    # Its cursor (or connection) and its database's name in the process's instance (None:
+    # not a database of the instance), both held by `_hold`.
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection | None:
+        return self._hold.con
+
+    @_con.setter
+    def _con(self, con: duckdb.DuckDBPyConnection | None) -> None:
+        self._hold.con = con
+
+    @property
+    def _alias(self) -> str | None:
+        return self._hold.alias
+
+    def _let_go(self) -> None:
+        """Close this store's cursor; the file is detached when no other store uses it."""
+        self._hold.let_go()
+
     def _pending(self) -> bool:
         if "schema_migrations" not in self.tables():
             return bool(self.tables())
@@ -127,6 +159,11 @@ class Store:
         Closing it closes only that connection or cursor."""
         store = cls.__new__(cls)
         store.path = path
+        store._hold = Hold(path)
+        if con is not None and path != ":memory:":
+            from netops_agent.store.instance import instance
+
+            instance().name(con, path)  # a cursor of a store's cursor: name the file's database
         store._con = con
         store._depth = 0
         store._read_only, store._wait_s, store._on_wait = False, 0.0, None
@@ -140,8 +177,37 @@ class Store:
         """Open a file this process has already opened as a Store (so its schema is ours and
         migrated): the connection alone, without those checks. For a reader that lets go of
         the file between bursts of requests (`serve`) and opens it again often."""
-        store = cls.attach(_connect(str(path), read_only, 0.0, None), str(path))
+        store = cls.attach(None, str(path))  # type: ignore[arg-type]
         store._read_only = read_only
+        weakref.finalize(store, store._hold.close)
+        store._con = store._open(read_only, None)
+        return store
+
+    @classmethod
+    def like(cls, other: Store, *, compress: bool = False) -> Store:
+        """A new in-memory store with `other`'s schema (a migrated file store, say a run's
+        stage), made by copying its catalog (`COPY FROM DATABASE ... (SCHEMA)`: tables,
+        views, sequences and indexes, ~3 ms) and its `schema_migrations` rows instead of
+        running every migration (~35 ms). Its tables are empty; its sequences start where
+        `other`'s stand (it may still be moved on). A store outside this process's DuckDB
+        instance gives a migrated `Store(":memory:")`."""
+        if not other.persistent or other.leased or other._depth:
+            return cls(":memory:", compress=compress)
+        other._live()
+        if other._alias is None:
+            return cls(":memory:", compress=compress)
+        store = cls.attach(None, ":memory:")  # type: ignore[arg-type]
+        store._leased = False
+        weakref.finalize(store, store._hold.close)
+        store._con = store._open(False, None, compress)
+        try:
+            with store.attached(other, "source") as there:
+                here = store.database()
+                store.execute(f'COPY FROM DATABASE "{there}" TO "{here}" (SCHEMA)')
+                store.execute(f'INSERT INTO schema_migrations SELECT * FROM "{there}".schema_migrations')
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @property
@@ -175,7 +241,7 @@ class Store:
             if not self._read_only:
                 let_readers_in(self.path)  # readers that waited while we worked go first
             self._behind.forget_all()  # another process may have written meanwhile
-            self._con = _connect(self.path, self._read_only, self._wait_s, None)  # silently
+            self._con = self._open(self._read_only, None)  # silently
         return self._con
 
     def release(self) -> None:
@@ -191,19 +257,32 @@ class Store:
         if self._con is None or self._depth or self.path == ":memory:" or self._leased:
             return
         self._behind.forget_all()
-        self._con.close()
-        self._con = None
+        self._let_go()
 
     @contextmanager
     def attached(self, other: Store, alias: str) -> Iterator[str]:
-        """`other`'s file attached to this store's connection as `alias`, so a copy between
-        them runs inside DuckDB (no rows through Python or Arrow). `other` lets go of the
-        file meanwhile (one process must not open a file twice); its next statement opens
-        it again. Waits for another process's lock as opening does."""
+        """`other`'s file as a database this store's connection can name (the name is
+        yielded), so a copy between them runs inside DuckDB (no rows through Python or
+        Arrow). Both are databases of this process's DuckDB instance (`store.instance`):
+        `other`'s file is there already, or attached again if it was let go (waiting for
+        another process's lock as opening does). What is written to it meanwhile is not
+        `other`'s doing: it forgets what it remembered. (A store outside the instance lets
+        go of the file, which is attached to this connection as `alias` meanwhile.)"""
         if not other.persistent or other.leased or other._depth or self._depth:
             raise StoreError(
                 f"database {other.path} cannot be attached: it is not a file this store may let go of"
             )
+        if self._alias is not None:
+            other._live()
+            if other._alias is not None:
+                other._behind.forget_all()
+                other._columns = None
+                try:
+                    yield other._alias
+                finally:
+                    other._behind.forget_all()
+                    other._columns = None
+                return
         other.release()
         if not other._read_only:
             let_readers_in(other.path)
@@ -237,9 +316,7 @@ class Store:
         self._columns = None
         self._behind.discard()
         self._behind.forget_all()
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        self._hold.close()
 
     def migrate(self) -> list[int]:
         """Apply pending migrations, all in one transaction; return the versions applied now.
@@ -426,7 +503,7 @@ class Store:
             r["table_name"]
             for r in self.query(
                 "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' ORDER BY table_name"
+                "WHERE table_catalog = current_database() AND table_schema = 'main' ORDER BY table_name"
             )
         ]
 
@@ -648,17 +725,6 @@ def _connect(
                 time.sleep(0.05)
 
 
-def _compressed_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """Make an in-memory connection's tables compressed as a file's are (a run's stage:
-    96 -> 62 MiB for a 500-router case's 3.6 M samples, ~30 MiB off its peak). DuckDB
-    before 1.3 cannot: the tables stay uncompressed."""
-    try:
-        con.execute("ATTACH ':memory:' AS stage (COMPRESS)").fetchall()
-    except duckdb.Error:
-        return
-    con.execute("USE stage").fetchall()
-
-
 def _open_error(path: str, exc: duckdb.Error) -> StoreError:
     text = str(exc)
     first = text.splitlines()[0] if text else type(exc).__name__
@@ -784,7 +850,13 @@ def _as_columns(rows: Sequence[dict[str, Any]], cols: list[str]) -> list[list[An
     return out
 
 
-_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# A query: SELECT ..., or WITH ... whose text names no statement that writes (DuckDB's
+# `WITH ... INSERT`, say): a word such as INSERT anywhere counts it as a write (safe: what
+# is remembered of its tables is only forgotten).
+_READ = re.compile(
+    r"\s*(?:SELECT\b|WITH\b(?![\s\S]*\b(?:INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|MERGE)\b))",
+    re.IGNORECASE,
+)
 # Statements after which the columns a store knows (`Store.columns`) may be wrong: anything
 # but plain reads and row writes (USE changes which database is its own).
 _SCHEMA_CHANGE = re.compile(
