@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,12 @@ def detect(
     scope: str = "lab",
     detectors: list[str] | None = None,
 ) -> tuple[pa.Table, alert_store.AlertStats]:
-    """Run detectors over the store and merge their episodes into `alerts`."""
+    """Run detectors over the store and merge their episodes into `alerts`.
+
+    Stored times are naive UTC; a clock that tells aware time (FRR's real clock) is read
+    as naive UTC here, so detectors and the alert merge compare like with like."""
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
     ctx = DetectContext(store, config, now, scope)
     episodes = run_detectors(ctx, detectors)
     stats = alert_store.record_alerts(store, episodes, config, scope=scope, now=now)
