@@ -162,6 +162,25 @@ def test_bgp_asn_mismatch(lab: FrrLab) -> None:
         assert _diff(lab, "leaf3") == {"extra": set(), "missing": set()}  # description, timers kept
 
 
+def test_a_convergence_wait_outlasts_bgp_backing_off_after_a_fixed_remote_as(lab: FrrLab) -> None:
+    """After Bad Peer AS, bgpd backs both ends' start timers off; once the remote-as is
+    fixed they sit in Idle, nothing changing, until a timer fires. A convergence wait must
+    not call that quiet (the agent then validated on a session about to come up)."""
+    with injected(lab, "bgp_asn_mismatch", {"device": "leaf3", "peer": "10.1.0.12"}) as (fx, fault):
+        ends = {"leaf3": "10.1.0.12", "spine2": "10.1.0.13"}
+        quiet_spell = lab.min_settle + lab.quiet_s + 1.0
+
+        def backed_off() -> bool:  # both ends will wait longer than a quiet spell
+            dues = [observe.start_timer_due(lab.state.routers[d], {p}) for d, p in ends.items()]
+            return all(due is not None and due > quiet_spell for due in dues)
+
+        assert wait_until(backed_off, timeout=90, every=0.5), "bgpd did not back off"
+        fix(lab, fx, fault)
+        lab.advance(30)
+        states = {d: bgp_state(lab, d, p) for d, p in ends.items()}
+        assert set(states.values()) == {"Established"}, states
+
+
 def test_mtu_mismatch(lab: FrrLab) -> None:
     with injected(lab, "mtu_mismatch", {"device": "leaf2", "interface": "eth2"}) as (fx, fault):
         assert interface(lab, "leaf2", "eth2")["mtu"] == 9000

@@ -213,9 +213,11 @@ class FrrLab:
         for it, at most `max_advance` s. A longer one is a wait for convergence after a
         change: after `min_settle` s it ends as soon as the network has converged (every
         BGP session Established, every OSPF adjacency FULL, every route present) or
-        routing has been quiet (no session, adjacency or route changing) for `quiet_s`,
-        so a fault elsewhere does not hold it up; never longer than
-        `min(seconds, max_settle)`. All of it is read from the routers.
+        routing has been quiet (no session, adjacency or route changing) for `quiet_s`
+        and no BGP session that is down has a start timer due before the wait's end, so a
+        fault elsewhere does not hold it up but a session backing off after a fixed OPEN
+        error is waited for; never longer than `min(seconds, max_settle)`. All of it is
+        read from the routers.
         """
         seconds = max(0.0, float(seconds))
         if seconds < self.CONVERGE_WAIT_S:
@@ -226,11 +228,12 @@ class FrrLab:
         time.sleep(min(seconds, self.min_settle))
         last, since = "", time.monotonic()
         while time.monotonic() < deadline:
-            converged, digest = observe.routing_view(self._state)
+            converged, digest, due = observe.routing_watch(self._state)
             now = time.monotonic()
             if digest != last:
                 last, since = digest, now
-            if converged or now - since >= self.quiet_s:
+            pending = due is not None and now + due < deadline  # bgpd will try again in time
+            if converged or (now - since >= self.quiet_s and not pending):
                 return
             time.sleep(0.25)
 

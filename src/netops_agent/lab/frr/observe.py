@@ -247,7 +247,22 @@ def routing_view(state: LabState) -> tuple[bool, str]:
 
     Converged as in `converged()`; the digest covers BGP session states, OSPF adjacency
     states and the kernel's route destinations, so equal digests a moment apart mean
-    routing has gone quiet.
+    routing has gone quiet (see `routing_watch` for what is still due to happen).
+    """
+    converged, digest, _ = routing_watch(state)
+    return converged, digest
+
+
+def routing_watch(state: LabState) -> tuple[bool, str, float | None]:
+    """`routing_view`, and the seconds until the soonest BGP start timer of a session that
+    is down fires (None when no such timer runs).
+
+    A BGP session that failed (an OPEN error such as Bad Peer AS, a hold timer expiry)
+    waits in Idle for its start timer, which bgpd backs off with each failure: after a
+    remote-as is corrected both ends can sit in Idle, nothing changing, for longer than a
+    quiet spell, and then come up by themselves. bgpd reports the timer
+    (`nextStartTimerDueInMsecs` in `show bgp neighbors json`), read only on routers with a
+    session that is not Established.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -255,7 +270,7 @@ def routing_view(state: LabState) -> tuple[bool, str]:
     wanted = {f"{d.loopback}/32": d.name for d in inv.devices}
     wanted.update({p: dev for dev, prefixes in inv.prefixes.items() for p in prefixes})
 
-    def one(name: str) -> tuple[bool, list[str]]:
+    def one(name: str) -> tuple[bool, list[str], float | None]:
         router = state.routers[name]
         bgp, ospf = bgp_rows(router), ospf_rows(router)
         proc = run(["ip", "-n", router.ns, "-j", "route", "show"], check=False)
@@ -268,10 +283,25 @@ def routing_view(state: LabState) -> tuple[bool, str]:
         )
         parts = sorted(f"b{r['neighbor']}={r['state']}" for r in bgp)
         parts += sorted(f"o{r['interface']}/{r['neighbor_id']}={r['state']}" for r in ospf)
-        return ok, parts + sorted(routes)
+        down = {r["neighbor"] for r in bgp if r["state"] != "Established"}
+        return ok, parts + sorted(routes), start_timer_due(router, down) if down else None
 
     names = list(state.routers)
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
         results = list(pool.map(one, names))
-    digest = "|".join(f"{name}:{','.join(parts)}" for name, (_, parts) in zip(names, results, strict=True))
-    return all(ok for ok, _ in results), digest
+    digest = "|".join(f"{name}:{','.join(parts)}" for name, (_, parts, _) in zip(names, results, strict=True))
+    dues = [due for _, _, due in results if due is not None]
+    return all(ok for ok, _, _ in results), digest, min(dues) if dues else None
+
+
+def start_timer_due(router: RouterState, neighbors: set[str]) -> float | None:
+    """Seconds until the soonest start timer of these BGP neighbors fires (None if none runs)."""
+    data = vtysh_json(router, "show bgp neighbors json")
+    if not isinstance(data, dict):
+        return None
+    dues = [
+        int(info["nextStartTimerDueInMsecs"]) / 1000.0
+        for neighbor, info in data.items()
+        if neighbor in neighbors and isinstance(info, dict) and "nextStartTimerDueInMsecs" in info
+    ]
+    return min(dues) if dues else None
