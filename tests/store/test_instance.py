@@ -150,28 +150,35 @@ def test_a_forked_child_makes_its_own_instance(tmp_path: Path) -> None:
     assert instance() is parent
 
 
+# Holds a database file until a line comes on stdin; says "holding" once it does.
+_HOLD = """
+import duckdb, sys
+c = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+input()
+"""
+
+
 def test_a_store_waiting_for_another_process_does_not_hold_up_other_stores(tmp_path: Path) -> None:
     import threading
 
     db = tmp_path / "busy.duckdb"
     Store(db).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); input()", str(db)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", _HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
-        while _other_process_reads(db) != "locked":  # the holder has the file
-            pass
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert _other_process_reads(db) == "locked"  # the holder has the file
         waiting: list[str] = []
         opened: list[Store] = []
         t = threading.Thread(
             target=lambda: opened.append(Store(db, wait_s=60, on_wait=waiting.append)), daemon=True
         )
         t.start()
-        while not waiting:  # the thread now waits for the other process's lock
+        while not waiting and t.is_alive():  # the thread now waits for the other process's lock
             t.join(0.01)
+        assert waiting, "the store did not wait for the other process's lock"
         with Store(":memory:") as mem, Store(tmp_path / "other.duckdb") as other:
             assert mem.scalar("SELECT 1") == 1 and other.tables()  # not held up by the waiting one
         assert t.is_alive() and not opened
