@@ -22,9 +22,16 @@ Loc = tuple[int | str, ...]
 def read_yaml(path: Path, *, missing_fix: str = "") -> Any:
     """The parsed document; a missing file or invalid YAML is an `InputFileError`."""
     try:
-        return yamlio.safe_load(path.read_text())  # libyaml's C loader where available
+        text = path.read_text()
     except FileNotFoundError:
         raise InputFileError(str(path), "file not found", fix=missing_fix) from None
+    return parse_yaml(path, text)
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    """The parsed document of `text` (read from `path`); invalid YAML is an `InputFileError`."""
+    try:
+        return yamlio.safe_load(text)  # libyaml's C loader where available
     except yamlio.YAMLError as exc:
         raise InputFileError(str(path), f"not valid YAML: {exc}") from exc
 

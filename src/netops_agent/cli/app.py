@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from netops_agent.cli import help_renderer
 from netops_agent.cli.common import (
     DbOption,
     ForceOption,
@@ -271,6 +272,8 @@ def main() -> None:
         _register_subcommands()
         cli = app
     _quiet_flag_types()
+    if help_renderer.wanted(sys.argv[1:]):
+        help_renderer.load()  # typer's help renderer without rich.markdown / rich.traceback
     try:
         code = cli(standalone_mode=False)  # click returns typer.Exit(n)'s code in this mode
     except NetopsError as exc:

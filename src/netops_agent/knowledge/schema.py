@@ -10,14 +10,15 @@ from the incident's context; nothing else is interpolated.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from netops_agent.catalog import CATALOG
 from netops_agent.errors import InputFileError
-from netops_agent.inputs import read_yaml, validate
+from netops_agent.inputs import parse_yaml, validate
 
 ContextVar = Literal["device", "peer_device", "nbr_device"]
 Op = Literal[
@@ -141,24 +142,49 @@ def default_path() -> Path:
 
 
 def load_runbooks(path: Path | None = None) -> list[Runbook]:
-    """Load and validate a runbook file; errors name the file, runbook id and field."""
+    """Load and validate a runbook file; errors name the file, runbook id and field.
+
+    A file whose text was parsed before in this process gives the runbooks parsed then (a
+    new list of the same objects): `run` checks the runbooks before it opens the database
+    and then indexes them, and each reading cost a YAML parse and a validation."""
     path = path or default_path()
-    raw = read_yaml(path, missing_fix="pass an existing --runbooks file")
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputFileError(str(path), "file not found", fix=_MISSING_FIX) from None
+    return list(_parse(str(path), text))
+
+
+_MISSING_FIX = "pass an existing --runbooks file"
+
+
+@lru_cache(maxsize=8)
+def _parse(path_name: str, text: str) -> tuple[Runbook, ...]:
+    """The runbooks of `text` (the contents of the file `path_name`), kept per (name, text):
+    a changed file is parsed again. Errors are raised each time (not kept)."""
+    path = Path(path_name)
+    raw = parse_yaml(path, text)
     if not isinstance(raw, dict) or "runbooks" not in raw:
         raise InputFileError(
             str(path), "expected a mapping with a 'runbooks' list", fix="start the file with 'runbooks:'"
         )
-    items = raw.get("runbooks") or []
-    for n, item in enumerate(items):
-        rid = item.get("id", f"#{n + 1}") if isinstance(item, dict) else f"#{n + 1}"
-        validate(
-            Runbook, item, path, where=lambda loc, rid=rid: f"runbook {rid}, field {'.'.join(map(str, loc))}",
-            fix="see docs/architecture.md (Runbooks) for the schema",
-        )  # fmt: skip
-    book = validate(RunbookFile, raw, path)
+    try:
+        book = RunbookFile.model_validate(raw)
+    except ValidationError:
+        book = None
+    if book is None:  # the first problem, as one line: a runbook's own first, then the file's
+        items = raw.get("runbooks") or []
+        for n, item in enumerate(items):
+            rid = item.get("id", f"#{n + 1}") if isinstance(item, dict) else f"#{n + 1}"
+            validate(
+                Runbook, item, path,
+                where=lambda loc, rid=rid: f"runbook {rid}, field {'.'.join(map(str, loc))}",
+                fix="see docs/architecture.md (Runbooks) for the schema",
+            )  # fmt: skip
+        book = validate(RunbookFile, raw, path)
     seen: set[str] = set()
     for rb in book.runbooks:
         if rb.id in seen:
             raise InputFileError(str(path), f"duplicate runbook id {rb.id}", where=f"runbook {rb.id}")
         seen.add(rb.id)
-    return book.runbooks
+    return tuple(book.runbooks)

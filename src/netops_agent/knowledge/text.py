@@ -120,9 +120,43 @@ def load_synonyms(extra: Path | None = None) -> Synonyms:
 
 @lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
-    import snowballstemmer
+    """Snowball's English stemmer, as `snowballstemmer.stemmer("english")` returns it.
 
-    return snowballstemmer.stemmer("english")
+    The `snowballstemmer` package imports all of its 35 languages when it loads (~20 ms of
+    every run's start). Unless that package (or PyStemmer, which it would prefer) is
+    already there, its English module is loaded alone, from the same files, under a
+    private package name: the same code, the same stems (tests/knowledge/test_stemmer.py).
+    """
+    import importlib.util
+    import sys
+
+    if "snowballstemmer" in sys.modules or importlib.util.find_spec("Stemmer") is not None:
+        import snowballstemmer
+
+        return snowballstemmer.stemmer("english")
+    return _english_module().EnglishStemmer()
+
+
+SNOWBALL_ALONE = "netops_agent.knowledge._snowball_english"
+
+
+def _english_module():  # type: ignore[no-untyped-def]
+    """snowballstemmer's `english_stemmer` module (with its `basestemmer` and `among`) run
+    under a package of our own whose path is snowballstemmer's: its package file is not run."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if SNOWBALL_ALONE not in sys.modules:
+        spec = importlib.util.find_spec("snowballstemmer")
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("snowballstemmer")
+        package = types.ModuleType(SNOWBALL_ALONE, "snowballstemmer's English stemmer alone")
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__package__ = SNOWBALL_ALONE
+        sys.modules[SNOWBALL_ALONE] = package
+    return importlib.import_module(SNOWBALL_ALONE + ".english_stemmer")
 
 
 def make_analyzer(syn: Synonyms) -> Callable[[str], list[str]]:
