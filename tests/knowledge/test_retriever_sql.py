@@ -36,7 +36,7 @@ def _texts() -> list[str]:
     words = " ".join(texts).split()
     rng = random.Random(13)
     texts += [" ".join(rng.sample(words, rng.randint(1, 12))) for _ in range(200)]
-    return texts + ["", "nothing the index knows zzz"]
+    return [*texts, "", "nothing the index knows zzz"]
 
 
 @pytest.fixture(scope="module")

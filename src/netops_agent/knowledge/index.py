@@ -216,8 +216,9 @@ class TfidfRetriever:
     `sum(v.weight * q.qweight)` over `runbook_vectors JOIN query USING (term)` gave: the
     same products, added in the rows' stored order. DuckDB added them in an order its plan
     chose (a hash join's chains), so the sums may differ in the last bit or two, never in
-    the rounded score or the ranking (tests/knowledge/test_retriever_sql.py). A retriever is a snapshot of the index it was made over: after `build_index` rebuilds
-    it, make a new one (as `Services.open` does)."""
+    the rounded score or the ranking (tests/knowledge/test_retriever_sql.py). A retriever
+    is a snapshot of the index it was made over: after `build_index` rebuilds it, make a
+    new one (as `Services.open` does)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
