@@ -79,10 +79,13 @@ def index_digest(runbooks: list[Runbook]) -> str:
     return content_hash(runbooks, current_analyzer()[1])
 
 
-def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -> bool:
-    """(Re)build the index if the runbooks or the analyzer changed; True if it was rebuilt."""
+def build_index(
+    store: Store, runbooks: list[Runbook], *, force: bool = False, digest: str | None = None
+) -> bool:
+    """(Re)build the index if the runbooks or the analyzer changed; True if it was rebuilt.
+    `digest`: `index_digest(runbooks)` when the caller knows it already."""
     analyze, _ = current_analyzer()
-    digest = index_digest(runbooks)
+    digest = digest or index_digest(runbooks)
     if not force and store.get_meta(HASH_KEY) == digest:
         return False
     fitted = None if force else _cached_fit(digest)
