@@ -98,6 +98,7 @@ class Store:
         except BaseException:
             self.close()
             raise
+        self._migrated = not read_only
 
     def _check_ours(self, read_only: bool, force: bool) -> None:
         """Refuse a DuckDB file that another application made, unless forced."""
@@ -169,6 +170,7 @@ class Store:
         store._depth = 0
         store._read_only, store._wait_s, store._on_wait = False, 0.0, None
         store._leased = True  # the caller owns the file's connection: `release()` keeps it
+        store._migrated = False
         store._behind = _Behind()
         store._columns = None
         return store
@@ -209,7 +211,14 @@ class Store:
         except BaseException:
             store.close()
             raise
+        store._migrated = True  # `other`'s migrated schema, copied
         return store
+
+    @property
+    def migrated(self) -> bool:
+        """Did this store migrate its database when it opened it (a writable store made by
+        the constructor)? Then every table of the schema is there (`meta`, say)."""
+        return self._migrated
 
     @property
     def persistent(self) -> bool:
