@@ -218,8 +218,10 @@ class TfidfRetriever:
     with no statement (one cost ~5 ms, 15 of them a demo run). The score is what the SQL
     `sum(v.weight * q.qweight)` over `runbook_vectors JOIN query USING (term)` gave: the
     same products, added in the rows' stored order. DuckDB added them in an order its plan
-    chose (a hash join's chains), so the sums may differ in the last bit or two, never in
-    the rounded score or the ranking (tests/knowledge/test_retriever_sql.py). A retriever
+    chose (a hash join's chains), so the sums may differ in the last bit or two; the
+    ranking and the rounded scores were the same for all of 300 queries (the runbooks'
+    own texts, the retrieval suite, random word mixes: tests/knowledge/test_retriever_sql.py)
+    and the demo, the large case and the catalog. A retriever
     is a snapshot of the index it was made over: after `build_index` rebuilds it, make a
     new one (as `Services.open` does)."""
 
