@@ -61,7 +61,7 @@ def finish(store: Store) -> None:
 
 def unfinished(store: Store) -> str | None:
     """The command that did not finish, or None."""
-    if "meta" not in store.tables():
+    if not store.migrated and "meta" not in store.tables():  # a reader of a file never written
         return None
     state = store.get_meta(KEY) or ""
     return state.split()[1] if state.startswith("running") and len(state.split()) > 1 else None

@@ -43,7 +43,17 @@ def ensure_index(store: Store, runbooks: Path | None = None) -> dict[str, Runboo
 
 def runbooks_digest(runbooks: Path | None = None) -> str:
     """The `meta` value (`knowledge.index.HASH_KEY`) of a store whose index is up to date for
-    these runbooks (parsed and validated once per process)."""
+    these runbooks (parsed and validated once per process) and the current analyzer."""
+    from netops_agent.knowledge.text import current_analyzer
+
+    return _digest(runbooks, current_analyzer()[1])
+
+
+@functools.lru_cache(maxsize=4)
+def _digest(runbooks: Path | None, analyzer: str) -> str:
+    """`index_digest` of the runbooks at `runbooks` for the analyzer fingerprinted `analyzer`:
+    hashing them (JSON of every runbook) cost ~12 ms, and a run asked three times. Both its
+    inputs are fixed for the process once read (`_parsed_runbooks`, `text.analyzer`)."""
     from netops_agent.knowledge.index import index_digest
 
     return index_digest(list(_parsed_runbooks(runbooks)))
@@ -52,4 +62,4 @@ def runbooks_digest(runbooks: Path | None = None) -> str:
 def refresh_index(store: Store, runbooks: Path | None = None) -> bool:
     """`ensure_index` without reading the runbooks back (for a caller that only needs the
     index up to date, say before copying it); True if it was rebuilt."""
-    return build_index(store, list(_parsed_runbooks(runbooks)))
+    return build_index(store, list(_parsed_runbooks(runbooks)), digest=runbooks_digest(runbooks))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from netops_agent.store import Store
+from netops_agent.store import Store, db
 from tests.helpers import statements
 
 T0 = datetime(2026, 11, 30, 9, 0, 0, 123456)
@@ -57,15 +57,63 @@ def _same(store: Store) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_rows_bound_as_lists_store_what_one_row_a_statement_stored(seed: int) -> None:
+@pytest.mark.parametrize("arrow", [True, False], ids=["arrow", "lists"])
+def test_rows_bound_as_lists_store_what_one_row_a_statement_stored(
+    seed: int, arrow: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bound as lists, or (pyarrow loaded) as an Arrow table of those lists: the same values."""
+    import pyarrow  # noqa: F401  (loaded: the Arrow way is taken unless switched off)
+
+    if not arrow:
+        monkeypatch.setattr(db, "_as_arrow", lambda cols, columns: None)
     store = _store()
     rows = _rows(seed, 40)
     for r in rows:
         store.insert("one", r)
     with statements(store) as seen:
         store.insert_rows("many", rows)
-    assert len(seen) == 1 and "unnest($1)" in seen[0] and "VALUES" not in seen[0]
+    assert len(seen) == 1 and "VALUES" not in seen[0]
+    assert (Store.SCAN in seen[0]) is arrow and ("unnest($1)" in seen[0]) is not arrow
     assert len(_same(store)) == 40
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("DOUBLE", [2**60 + 1, 0.5]),  # an int a double cannot hold, with floats
+        ("DOUBLE", [-(2**53) - 1, 2.5]),
+    ],
+)
+def test_ints_too_large_for_a_double_beside_floats_go_as_lists(column: str, values: list[Any]) -> None:
+    import pyarrow  # noqa: F401
+
+    store = Store(":memory:")
+    for name in ("one", "many"):
+        store.execute(f"CREATE TABLE {name} (k INTEGER, v {column})")
+    rows = [{"k": k, "v": v} for k, v in enumerate(values)]
+    for r in rows:
+        store.insert("one", r)
+    with statements(store) as seen:
+        store.insert_rows("many", rows)
+    assert len(seen) == 1 and "unnest($1)" in seen[0]
+    assert len(_same(store)) == 2
+
+
+def test_short_commands_do_not_load_pyarrow_to_insert_rows(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from netops_agent.store import Store\n"
+        "s = Store(':memory:')\n"
+        "s.insert_rows('meta', [{'key': 'a', 'value': '1'}, {'key': 'b', 'value': '2'}])\n"
+        "print(s.query('SELECT count(*) AS n FROM meta')[0]['n'], 'pyarrow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.split() == ["2", "False"]
 
 
 @pytest.mark.parametrize(

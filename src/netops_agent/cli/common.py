@@ -104,6 +104,33 @@ def batch_gc_early(args: list[str]) -> None:
         import gc
 
         gc.set_threshold(*BATCH_GC_THRESHOLDS)
+    if args[:1] == ["run"] and "--help" not in sys.argv:
+        open_instance_early()
+
+
+def open_instance_early() -> Any:
+    """Open this process's DuckDB instance (`store.instance`) on a second thread, now.
+
+    `duckdb.connect` costs ~30 ms, during which it does not hold the GIL; `run` opens the
+    instance only once it has imported the agent, the twin, pyarrow and the rest (~0.5 s
+    of Python holding the GIL). Started first, the connect overlaps those imports. The
+    instance is the one `instance()` gives later (whoever asks meanwhile waits for it);
+    if the connect fails here, the first store connects again and reports the error.
+    DuckDB itself is imported on this thread first (it holds the GIL: nothing to overlap).
+    Returns the thread."""
+    import threading
+
+    from netops_agent.store.instance import instance
+
+    def connect() -> None:
+        try:
+            instance()
+        except Exception:  # the first store connects again and reports it, with its path
+            return
+
+    thread = threading.Thread(target=connect, name="netops-duckdb-open")
+    thread.start()
+    return thread
 
 
 def batch_arrow_memory() -> None:

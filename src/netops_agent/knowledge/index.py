@@ -79,10 +79,13 @@ def index_digest(runbooks: list[Runbook]) -> str:
     return content_hash(runbooks, current_analyzer()[1])
 
 
-def build_index(store: Store, runbooks: list[Runbook], *, force: bool = False) -> bool:
-    """(Re)build the index if the runbooks or the analyzer changed; True if it was rebuilt."""
+def build_index(
+    store: Store, runbooks: list[Runbook], *, force: bool = False, digest: str | None = None
+) -> bool:
+    """(Re)build the index if the runbooks or the analyzer changed; True if it was rebuilt.
+    `digest`: `index_digest(runbooks)` when the caller knows it already."""
     analyze, _ = current_analyzer()
-    digest = index_digest(runbooks)
+    digest = digest or index_digest(runbooks)
     if not force and store.get_meta(HASH_KEY) == digest:
         return False
     fitted = None if force else _cached_fit(digest)
@@ -208,7 +211,19 @@ def query_vector(terms: list[str], idf: dict[str, float]) -> tuple[list[str], np
 
 
 class TfidfRetriever:
-    """Cosine similarity between the query and the stored runbook vectors, in SQL."""
+    """Cosine similarity between the query and the stored runbook vectors.
+
+    The index is small (a few thousand (runbook, term, weight) rows) and read once, when
+    the retriever is made (the vocabulary always was): a query is then scored in Python,
+    with no statement (one cost ~5 ms, 15 of them a demo run). The score is what the SQL
+    `sum(v.weight * q.qweight)` over `runbook_vectors JOIN query USING (term)` gave: the
+    same products, added in the rows' stored order. DuckDB added them in an order its plan
+    chose (a hash join's chains), so the sums may differ in the last bit or two; the
+    ranking and the rounded scores were the same for all of 300 queries (the runbooks'
+    own texts, the retrieval suite, random word mixes: tests/knowledge/test_retriever_sql.py)
+    and the demo, the large case and the catalog. A retriever
+    is a snapshot of the index it was made over: after `build_index` rebuilds it, make a
+    new one (as `Services.open` does)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -221,26 +236,40 @@ class TfidfRetriever:
             (r["id"], r["title"], list(r["fault_types"]))
             for r in store.query("SELECT id, title, fault_types FROM runbooks ORDER BY id")
         ]
+        self._about = {rb_id: (title, faults) for rb_id, title, faults in self._all}
+        # term -> [(row number, runbook id, weight)], rows in stored order (a runbook the
+        # `runbooks` table lacks never scores: the SQL joined it away).
+        self._postings: dict[str, list[tuple[int, str, float]]] = {}
+        vectors = store.arrow("SELECT runbook_id, term, weight FROM runbook_vectors")
+        rows = zip(*(vectors[c].to_pylist() for c in ("runbook_id", "term", "weight")), strict=True)
+        for n, (rb_id, term, weight) in enumerate(rows):
+            if rb_id in self._about:
+                self._postings.setdefault(term, []).append((n, rb_id, weight))
 
     def retrieve(self, text: str, k: int = 5) -> list[Hit]:
-        names, weights = query_vector(self._analyze(text), self._idf)
-        scored: list[Hit] = []
-        if names:
-            terms = pa.array(names, pa.string())  # typed: pyarrow's inference tries to import dateutil
-            rows = self.store.query(
-                "SELECT r.id, r.title, r.fault_types, sum(v.weight * q.qweight) AS score "
-                f"FROM runbook_vectors v JOIN {Store.SCAN} q USING (term) "
-                "JOIN runbooks r ON r.id = v.runbook_id "
-                "GROUP BY r.id, r.title, r.fault_types ORDER BY score DESC, r.id LIMIT ?",
-                [k],
-                scan=pa.table({"term": terms, "qweight": weights}),
-            )
-            scored = [
-                Hit(r["id"], r["title"], round(float(r["score"]), 4), list(r["fault_types"])) for r in rows
-            ]
+        top = self.scores(text)[: max(k, 0)]
+        scored = [
+            Hit(rb_id, self._about[rb_id][0], round(score, 4), list(self._about[rb_id][1]))
+            for rb_id, score in top
+        ]
         seen = {h.id for h in scored}
         rest = [Hit(i, t, 0.0, f) for i, t, f in self._all if i not in seen]
         return (scored + rest)[:k]
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """(runbook id, cosine similarity) of the runbooks that share a term with `text`,
+        best first (ties by id), unrounded."""
+        names, weights = query_vector(self._analyze(text), self._idf)
+        products = [
+            (n, rb_id, weight * qweight)
+            for term, qweight in zip(names, weights.tolist(), strict=True)
+            for n, rb_id, weight in self._postings.get(term, ())
+        ]
+        products.sort(key=lambda p: p[0])  # each runbook's sum in the rows' order
+        sums: dict[str, float] = {}
+        for _, rb_id, product in products:
+            sums[rb_id] = sums.get(rb_id, 0.0) + product
+        return sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def stored_runbooks(store: Store) -> dict[str, Runbook]:
