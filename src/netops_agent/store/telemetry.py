@@ -38,6 +38,27 @@ NAMES = ("device", "entity", "metric")
 _DENSE_FACTOR = 4  # possible triples per row below which they are found without sorting
 
 
+def numeric_array(values: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """`pa.array(values, typ)` for a numpy array of numbers (or datetime64) already of
+    `typ`'s numpy type: over the array's own memory (copied only when not contiguous),
+    NaN kept as NaN as `pa.array` keeps it. `pa.array` of an ndarray checks for
+    `np.ma.MaskedArray`, which imports numpy.ma (~11 ms) on first use;
+    `Array.from_buffers` does not. Anything else (another dtype, a zoned timestamp, an
+    object array) goes to `pa.array` itself."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(typ):
+        fits = typ.tz is None and values.dtype == np.dtype(f"M8[{typ.unit}]")
+    else:
+        number = pa.types.is_integer(typ) or pa.types.is_floating(typ)
+        fits = number and values.dtype == typ.to_pandas_dtype()
+    if not fits or values.ndim != 1:
+        return pa.array(values, typ)
+    data = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(typ, len(data), [None, pa.py_buffer(data)])
+
+
 def append_telemetry(store: Store, data: pa.Table, *, after: datetime | None = None) -> int:
     """Append `data` (with `after`, its rows later than that) to the `telemetry` view's
     tables in one transaction; returns the number of samples appended."""
@@ -75,7 +96,7 @@ def append_telemetry(store: Store, data: pa.Table, *, after: datetime | None = N
             for first in firsts:
                 bounds.append((at, first.num_rows))
                 at += first.num_rows
-            series = pa.array(ids)
+            series = numeric_array(ids, pa.int32())
             known = [series.slice(*bound) for bound in bounds]
             for first, ids_of in zip(firsts, known, strict=True):
                 # the batch is kept with its ids: its buffers, alive, keep their addresses
@@ -164,8 +185,8 @@ def _series_ids(store: Store, names: pa.Table) -> np.ndarray:
     new = np.ones(len(distinct), dtype=bool)
     if held:
         triples = pa.table(
-            {"k": pa.array(np.arange(len(distinct), dtype=np.int64))}
-            | {name: pa.array(col, pa.string()) for name, col in zip(NAMES, names_of, strict=True)}
+            {"k": numeric_array(np.arange(len(distinct), dtype=np.int64), pa.int64())}
+            | {name: pa.array(col.tolist(), pa.string()) for name, col in zip(NAMES, names_of, strict=True)}
         )
         store.register("_series_in", triples)
         try:
@@ -184,8 +205,11 @@ def _series_ids(store: Store, names: pa.Table) -> np.ndarray:
         store.append_arrow(
             "telemetry_series",
             pa.table(
-                {"id": pa.array(ids[fresh], pa.int32())}
-                | {name: pa.array(col[fresh], pa.string()) for name, col in zip(NAMES, names_of, strict=True)}
+                {"id": numeric_array(ids[fresh], pa.int32())}
+                | {
+                    name: pa.array(col[fresh].tolist(), pa.string())
+                    for name, col in zip(NAMES, names_of, strict=True)
+                }
             ),
         )
     if inverse is None:

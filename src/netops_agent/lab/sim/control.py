@@ -79,7 +79,7 @@ class SimControl:
         devices = {fault.target["device"], fault.target.get("peer_device")} - {None}
         cond = self.lab.cond
         for dev in devices:
-            self.lab.configs[dev] = self.lab.golden[dev].copy()
+            self.lab.restore_golden(dev)
             cond.down_devices = [d for d in cond.down_devices if d != dev]
             cond.cpu_hogs.pop(dev, None)
             cond.mem_leak.pop(dev, None)

@@ -100,6 +100,10 @@ class SimLab:
         self.profile = profile
         self.seed = seed
         self.configs = running if running is not None else {k: v.copy() for k, v in golden.items()}
+        # device -> the running config made as a copy of its golden one and not replaced
+        # since (configs are never changed in place: a change is a new object), whose
+        # text is therefore the golden text (see config_text)
+        self._pristine: dict[str, DeviceConfig] = {} if running is not None else dict(self.configs)
         self.cond = conditions or Conditions()
         self.clock = clock
         self.jitter = jitter
@@ -168,6 +172,10 @@ class SimLab:
             down = set(self.cond.down_devices)
             self.events.extend(diff_events(self.inv, before, after, self.clock, down))
 
+    def restore_golden(self, device: str) -> None:
+        """Put the device's running config back to a copy of its golden one (no commit)."""
+        self.configs[device] = self._pristine[device] = self.golden[device].copy()
+
     def log(self, device: str, tag: str, message: str) -> None:
         self.events.append(make(self.clock, device, tag, message))
 
@@ -183,7 +191,11 @@ class SimLab:
         """`ios.render` of the device's running (or golden) config, rendered once per state:
         a save and a state hash render every device. Running texts are kept until the next
         commit() (every change commits; a config changed by `configure` is a new object)
-        and only for the very object rendered; golden configs are never changed."""
+        and only for the very object rendered; golden configs are never changed. A running
+        config still the copy of the golden one made by the twin (`_pristine`, the same
+        object) has the golden text: rendered once for both."""
+        if not golden and self._pristine.get(device) is self.configs[device]:
+            golden = True  # a copy of the golden config, unchanged: the same text
         texts = self._golden_texts if golden else self._texts
         cfg = self.golden[device] if golden else self.configs[device]
         kept = texts.get(device)

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from netops_agent.lab.sim.lab import TICK_S, SimLab
 from netops_agent.lab.sim.state import key
+from netops_agent.store.telemetry import numeric_array
 
 KINDS = ("utilisation", "cpu", "errors")
 MAX_TICKS = 2  # a spike lasts one or two samples (never long enough to be a condition)
@@ -140,7 +141,7 @@ def _patch(
         out[mask] = set_to
     else:
         out[mask] = out[mask] + add
-    return tbl.set_column(tbl.schema.get_field_index("value"), "value", pa.array(out, pa.float64()))
+    return tbl.set_column(tbl.schema.get_field_index("value"), "value", numeric_array(out, pa.float64()))
 
 
 def _patch_compute(

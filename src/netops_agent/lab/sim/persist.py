@@ -29,6 +29,7 @@ from netops_agent.models import (
 )
 from netops_agent.store import Store
 from netops_agent.store.db import utcnow
+from netops_agent.store.telemetry import numeric_array
 
 _INVENTORY = [
     ("sites", Site),
@@ -143,7 +144,7 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
             "device": pa.array([k[0] for k in lab.idx.keys], pa.string()),
             "interface": pa.array([k[1] for k in lab.idx.keys], pa.string()),
         }
-        counters |= {c: lab.counters[:, i] for i, c in enumerate(COUNTERS)}
+        counters |= {c: numeric_array(lab.counters[:, i], pa.float64()) for i, c in enumerate(COUNTERS)}
         store.replace_table("interface_counters", pa.table(counters))
         flush(lab, store)
 

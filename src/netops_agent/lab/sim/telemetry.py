@@ -17,6 +17,7 @@ import pyarrow as pa
 from netops_agent.lab.sim.config import DeviceConfig
 from netops_agent.lab.sim.state import Conditions, Derived, _Wiring
 from netops_agent.models import Inventory, Link
+from netops_agent.store.telemetry import numeric_array
 
 COUNTERS = (
     "in_octets",
@@ -284,7 +285,7 @@ def _encode_parts(parts: list[tuple[np.ndarray, int, int]]) -> pa.Array:
         codes = np.fromiter((number(v, len(seen)) for v in values.tolist()), np.int32, len(values))
         out.append(np.tile(np.repeat(codes, each), times))
     codes = np.concatenate(out) if out else np.zeros(0, np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(seen), pa.string()))
+    return pa.DictionaryArray.from_arrays(numeric_array(codes, pa.int32()), pa.array(list(seen), pa.string()))
 
 
 def _encode(values: np.ndarray) -> pa.Array:
@@ -295,7 +296,7 @@ def _encode(values: np.ndarray) -> pa.Array:
     seen: dict[object, int] = {}
     number = seen.setdefault
     codes = np.fromiter((number(v, len(seen)) for v in values.tolist()), np.int32, len(values))
-    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(seen), pa.string()))
+    return pa.DictionaryArray.from_arrays(numeric_array(codes, pa.int32()), pa.array(list(seen), pa.string()))
 
 
 def sample(
@@ -310,7 +311,8 @@ def sample(
 ) -> pa.Table:
     """One telemetry tick for the whole network as a long-format Arrow table."""
     tbl = sample_values(lay, rates, counters, cpu, mem, rng, jitter)
-    return tbl.add_column(0, TS_FIELD, pa.array(np.full(lay.rows, np.datetime64(ts, "us")), TS_FIELD.type))
+    stamps = np.full(lay.rows, np.datetime64(ts, "us"))
+    return tbl.add_column(0, TS_FIELD, numeric_array(stamps, TS_FIELD.type))
 
 
 TS_FIELD = pa.field("ts", pa.timestamp("us"))
@@ -346,5 +348,5 @@ def sample_values(
         counters[:, C["in_crc"]], counters[:, C["in_discards"]], counters[:, C["out_discards"]],
         counters[:, C["late_collisions"]], *tail, cpu, mem, rates.bgp_up,
     ])
-    return pa.Table.from_arrays([lay.device, lay.entity, lay.metric, pa.array(values, pa.float64())],
+    return pa.Table.from_arrays([lay.device, lay.entity, lay.metric, numeric_array(values, pa.float64())],
                                 names=["device", "entity", "metric", "value"])

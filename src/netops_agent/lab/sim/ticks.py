@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from netops_agent.lab.sim.telemetry import TS_FIELD
+from netops_agent.store.telemetry import numeric_array
 
 __all__ = ["Ticks"]
 
@@ -46,7 +47,7 @@ class Ticks:
         tbl, field, stamp = self._ticks[n]
         if field is None:
             return tbl
-        return tbl.add_column(0, field, pa.array(np.full(tbl.num_rows, stamp), field.type))
+        return tbl.add_column(0, field, numeric_array(np.full(tbl.num_rows, stamp), field.type))
 
     def append(self, tbl: pa.Table) -> None:
         self._ticks.append(self._pack(tbl))
