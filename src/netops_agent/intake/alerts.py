@@ -79,30 +79,67 @@ def record_alerts(
 ) -> AlertStats:
     """Merge detector episodes into the `alerts` table (one transaction)."""
     stats = AlertStats()
-    rows = _worded(candidates(store, episodes, scope=scope, now=now), config)
+    merged, active = _merged(store, episodes, scope=scope, now=now)
+    rows = _worded(merged, config)
     holds = pa.table(
         {
             "check_name": pa.array([r.name for r in config.rules()], pa.string()),
             "hold_s": pa.array([config.hold_s(r) for r in config.rules()], pa.float64()),
         }
     )
+    hold_by_name = _holds(holds)
+    known = active is not None and hold_by_name is not None and now.tzinfo is None
     with store.transaction():
         cont = [r for r in rows if r["cont"]]
         fresh = [r for r in rows if not r["cont"]]
         if cont:
             _update(store, cont)
-        if fresh:
-            _insert(store, fresh, scope)
-        stats.cleared = _expire(store, holds, scope, now, {r["ex_id"] for r in cont})
+        fresh_ids = _insert(store, fresh, scope) if fresh else []
+        keep = {r["ex_id"] for r in cont}
+        ids: list[str] = []
+        if known:
+            # The scope's active alerts are known: those read before (unless continued:
+            # `keep`) and the fresh ones inserted active; which of them expire is decided
+            # as `_expire`'s SELECT decides it, without reading them again.
+            assert active is not None and hold_by_name is not None
+            now_active = {a["id"]: a for a in active if a["id"] not in keep}
+            now_active.update(
+                (aid, r) for aid, r in zip(fresh_ids, fresh, strict=True) if r["state"] == "active"
+            )
+            ids = _expiring(now_active.items(), hold_by_name, now)
+            if ids:
+                _clear(store, holds, ids)
+            stats.cleared = len(ids)
+        else:
+            stats.cleared = _expire(store, holds, scope, now, keep)
     stats.new, stats.updated = len(fresh), len(cont)
-    stats.active = int(
-        store.scalar("SELECT count(*) FROM alerts WHERE scope = ? AND state = 'active'", [scope])
-    )
+    if known:
+        assert active is not None
+        # After the transaction: the active alerts read before, each continued one as its
+        # update left it, the fresh ones inserted active, less those that expired.
+        after = {a["id"] for a in active}
+        after.update(r["ex_id"] for r in cont if r["state"] == "active")
+        after.difference_update(r["ex_id"] for r in cont if r["state"] != "active")
+        after.update(aid for aid, r in zip(fresh_ids, fresh, strict=True) if r["state"] == "active")
+        stats.active = len(after - set(ids))
+    else:
+        stats.active = int(
+            store.scalar("SELECT count(*) FROM alerts WHERE scope = ? AND state = 'active'", [scope])
+        )
     return stats
 
 
 def candidates(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -> list[dict[str, Any]]:
-    """Episodes merged into alert candidates: `_CANDIDATES`' rows, in its order.
+    """Episodes merged into alert candidates: `_CANDIDATES`' rows, in its order."""
+    return _merged(store, episodes, scope=scope, now=now)[0]
+
+
+def _merged(
+    store: Store, episodes: pa.Table, *, scope: str, now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """Episodes merged into alert candidates (`_CANDIDATES`' rows, in its order), and the
+    scope's active alerts (id, fingerprint, last_seen, check_name) read to merge them
+    (None where the SQL merged them).
 
     Episodes are few (tens a pass) and DuckDB's windows and groups cost ~20 ms on so few
     rows, so the merge runs in Python; only the scope's active alerts are read. The query
@@ -111,14 +148,37 @@ def candidates(store: Store, episodes: pa.Table, *, scope: str, now: datetime) -
     detector's: SQL's NULL rules apply)."""
     rows = episodes.to_pylist()
     if any(e[c] is None for e in rows for c in _NEEDED):
-        return _candidates_sql(store, episodes, scope=scope, now=now)
+        return _candidates_sql(store, episodes, scope=scope, now=now), None
     active = store.query(
-        "SELECT id, fingerprint, last_seen FROM alerts WHERE scope = ? AND state = 'active'", [scope]
+        "SELECT id, fingerprint, last_seen, check_name FROM alerts WHERE scope = ? AND state = 'active'",
+        [scope],
     )
     existing = {a["fingerprint"]: a for a in active}
     if len(existing) < len(active):
-        return _candidates_sql(store, episodes, scope=scope, now=now)
-    return merge_episodes(rows, existing, now)
+        return _candidates_sql(store, episodes, scope=scope, now=now), None
+    return merge_episodes(rows, existing, now), active
+
+
+def _holds(holds: pa.Table) -> dict[str, list[float]] | None:
+    """Hold times by check name (a list: `_expire` joins every row of a name), or None if
+    one is not a finite number (then DuckDB's cast decides what happens)."""
+    out: dict[str, list[float]] = {}
+    for name, hold_s in zip(holds["check_name"].to_pylist(), holds["hold_s"].to_pylist(), strict=True):
+        if hold_s is None or not math.isfinite(hold_s):
+            return None
+        out.setdefault(name, []).append(hold_s)
+    return out
+
+
+def _expiring(alerts: Any, holds: dict[str, list[float]], now: datetime) -> list[str]:
+    """`_expire`'s SELECT over known (id, alert) pairs: one id per hold row of the alert's
+    check whose time has come (`now >= last_seen + hold`; NULL never does)."""
+    return [
+        aid
+        for aid, a in alerts
+        for hold_s in holds.get(a["check_name"], ())
+        if a["last_seen"] is not None and now >= a["last_seen"] + _hold(hold_s)
+    ]
 
 
 # What `merge_episodes` needs on every episode (`value` and `message` may be missing).
@@ -163,9 +223,10 @@ def merge_episodes(
 
 
 def _hold(hold_s: float) -> timedelta:
-    """`to_microseconds(CAST(hold_s * 1e6 AS BIGINT))`: DuckDB's cast rounds halves away from 0."""
-    us = hold_s * 1e6
-    return timedelta(microseconds=math.floor(us + 0.5) if us >= 0 else math.ceil(us - 0.5))
+    """`to_microseconds(CAST(hold_s * 1e6 AS BIGINT))`: DuckDB casts a DOUBLE to an integer
+    rounding halves to even (2.5 -> 2, 3.5 -> 4; a DECIMAL literal's halves go away from
+    0, but `hold_s` is a DOUBLE column), as Python's `round` does."""
+    return timedelta(microseconds=round(hold_s * 1e6))
 
 
 def _latest(members: list[dict[str, Any]], column: str) -> Any:
@@ -302,7 +363,8 @@ def _update(store: Store, rows: list[dict[str, Any]]) -> None:
     )
 
 
-def _insert(store: Store, rows: list[dict[str, Any]], scope: str) -> None:
+def _insert(store: Store, rows: list[dict[str, Any]], scope: str) -> list[str]:
+    """Insert fresh alerts; their ids, in the order of `rows`."""
     ids = [
         r["id"]
         for r in store.query(
@@ -310,6 +372,7 @@ def _insert(store: Store, rows: list[dict[str, Any]], scope: str) -> None:
             [len(rows)],
         )
     ]
+    ordered = sorted(ids, key=lambda i: int(i[2:]))
     tbl = pa.Table.from_pylist(
         [
             {
@@ -332,11 +395,12 @@ def _insert(store: Store, rows: list[dict[str, Any]], scope: str) -> None:
                 "detail": r["detail"],
                 "incident_id": None,
             }
-            for aid, r in zip(sorted(ids, key=lambda i: int(i[2:])), rows, strict=True)
+            for aid, r in zip(ordered, rows, strict=True)
         ],
         schema=_alert_schema(),
     )
     store.append_arrow("alerts", tbl)
+    return ordered
 
 
 def _alert_schema() -> pa.Schema:
@@ -356,14 +420,18 @@ def _expire(store: Store, holds: pa.Table, scope: str, now: datetime, keep: set[
     )
     ids = [r["id"] for r in rows if r["id"] not in keep]
     if ids:
-        store.query(
-            "UPDATE alerts SET state = 'cleared', cleared_at = alerts.last_seen "
-            f"+ to_microseconds(CAST(h.hold_s * 1e6 AS BIGINT)) FROM {Store.SCAN} h "
-            "WHERE alerts.check_name = h.check_name AND list_contains(?, alerts.id)",
-            [ids],
-            scan=holds,
-        )
+        _clear(store, holds, ids)
     return len(ids)
+
+
+def _clear(store: Store, holds: pa.Table, ids: list[str]) -> None:
+    store.query(
+        "UPDATE alerts SET state = 'cleared', cleared_at = alerts.last_seen "
+        f"+ to_microseconds(CAST(h.hold_s * 1e6 AS BIGINT)) FROM {Store.SCAN} h "
+        "WHERE alerts.check_name = h.check_name AND list_contains(?, alerts.id)",
+        [ids],
+        scan=holds,
+    )
 
 
 # --- reads and links used by correlation, the runner and the CLI ------------------------------

@@ -18,7 +18,7 @@ Shipped detectors (registered by name in `DETECTORS`):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -64,7 +64,9 @@ class DetectContext:
     """What a detector may read: the store, the rules, the time and the alert scope.
 
     One context is one detection pass: nothing writes the store while its detectors
-    read, so what one detector learnt of the samples (`sample_bounds`) serves the next.
+    read, so what one detector learnt of the samples (`sample_bounds`) serves the next,
+    and the cheap looks every detector takes first (`look`) can all be taken at once
+    (`prefetch`, one statement a pass instead of one a detector).
     """
 
     store: Store
@@ -74,6 +76,7 @@ class DetectContext:
     _bounds: dict[Window, tuple[datetime | None, datetime | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _looks: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def since(self) -> datetime:
@@ -84,20 +87,39 @@ class DetectContext:
         without a sample there). The windows not asked for before in this pass are read
         with one statement: a filtered min/max per window (row groups outside it are
         skipped), instead of a scan per detector."""
-        todo = [w for w in dict.fromkeys(windows) if w not in self._bounds]
-        if todo:
-            row = self.store.query_one(
-                "SELECT "
-                + ", ".join(
-                    f"(SELECT [min(ts), max(ts)] FROM telemetry_samples WHERE ts > ? AND ts <= ?) AS w{i}"
-                    for i in range(len(todo))
-                ),
-                [t for w in todo for t in w],
-            )
-            assert row is not None  # a SELECT of scalar subqueries has one row
-            for w, (first, last) in zip(todo, row.values(), strict=True):
-                self._bounds[w] = (first, last)
+        self.prefetch(windows, [])
         return [self._bounds[w] for w in windows]
+
+    def look(self, look: Look) -> Any:
+        """The value of one look (a scalar subquery and its parameters): taken by `prefetch`
+        earlier in this pass, or now."""
+        self.prefetch([], [look])
+        return self._looks[look]
+
+    def prefetch(self, windows: list[Window], looks: list[Look]) -> None:
+        """Read the sample bounds of `windows` and the values of `looks` not yet known in
+        this pass, all in one statement of scalar subqueries (each as it would run alone)."""
+        todo = [w for w in dict.fromkeys(windows) if w not in self._bounds]
+        asked = [k for k in dict.fromkeys(looks) if k not in self._looks]
+        if not todo and not asked:
+            return
+        parts = [
+            "(SELECT [min(ts), max(ts)] FROM telemetry_samples WHERE ts > ? AND ts <= ?)" for _ in todo
+        ] + [f"({sql})" for sql, _ in asked]
+        row = self.store.query_one(
+            "SELECT " + ", ".join(f"{part} AS v{i}" for i, part in enumerate(parts)),
+            [t for w in todo for t in w] + [p for _, params in asked for p in params],
+        )
+        assert row is not None  # a SELECT of scalar subqueries has one row
+        values = list(row.values())
+        for w, (first, last) in zip(todo, values[: len(todo)], strict=True):
+            self._bounds[w] = (first, last)
+        for k, value in zip(asked, values[len(todo) :], strict=True):
+            self._looks[k] = value
+
+
+# A look: a scalar subquery (one row, one column) and its parameters, as a hashable pair.
+Look = tuple[str, tuple[Any, ...]]
 
 
 @runtime_checkable
@@ -147,8 +169,21 @@ def empty_episodes() -> pa.Table:
 
 
 def run_detectors(ctx: DetectContext, names: list[str] | None = None) -> pa.Table:
-    """Run the named detectors (default: all registered) and stack their episodes."""
-    tables = [DETECTORS.create(n, ctx.config).detect(ctx) for n in (names or DETECTORS.names())]
+    """Run the named detectors (default: all registered) and stack their episodes.
+
+    What the detectors look at first (`wants`: sample bounds, whether anything in the
+    window could match) is read for all of them in one statement."""
+    detectors = [DETECTORS.create(n, ctx.config) for n in (names or DETECTORS.names())]
+    windows: list[Window] = []
+    looks: list[Look] = []
+    for det in detectors:
+        wants = getattr(det, "wants", None)
+        if wants is not None:
+            w, k = wants(ctx)
+            windows += w
+            looks += k
+    ctx.prefetch(windows, looks)
+    tables = [det.detect(ctx) for det in detectors]
     tables = [_episodes(t.select(EPISODE_SCHEMA.names)) for t in tables if t.num_rows]
     return pa.concat_tables(tables) if tables else empty_episodes()
 
@@ -229,6 +264,10 @@ class ThresholdDetector:
                 ),
             }
         )
+
+    def wants(self, ctx: DetectContext) -> tuple[list[Window], list[Look]]:
+        """What `detect` reads first (see `run_detectors`)."""
+        return ([(ctx.since, ctx.now)] if self.rules else []), []
 
     def detect(self, ctx: DetectContext) -> pa.Table:
         if not self.rules:
@@ -313,6 +352,12 @@ class AnomalyDetector:
     def __init__(self, config: DetectionConfig) -> None:
         self.config = config
         self.rules = [r for r in config.anomalies if r.enabled]
+
+    def wants(self, ctx: DetectContext) -> tuple[list[Window], list[Look]]:
+        """What `detect` reads first (see `run_detectors`)."""
+        if not self.rules:
+            return [], []
+        return [(ctx.since, ctx.now), *(self._window(ctx, r) for r in self.rules)], []
 
     def detect(self, ctx: DetectContext) -> pa.Table:
         if not self.rules:
@@ -452,13 +497,17 @@ class SyslogDetector:
     def __init__(self, config: DetectionConfig) -> None:
         self.config = config
         self.rules = [r for r in config.syslog if r.enabled]
+        self._pattern_table: pa.Table | None = None
 
-    def detect(self, ctx: DetectContext) -> pa.Table:
-        if not self.rules:
-            return empty_episodes()
+    def wants(self, ctx: DetectContext) -> tuple[list[Window], list[Look]]:
+        """What `detect` reads first (see `run_detectors`)."""
+        return [], ([self._tagged(ctx)] if self.rules else [])
+
+    def _tagged(self, ctx: DetectContext) -> Look:
+        """Whether an event with a rule's tag is in the window (1, else NULL): most passes
+        have none, and this cheap look spares them the matching query (which costs DuckDB
+        ~10 ms even on no rows)."""
         patterns = self._patterns()
-        # Most passes have no event with a rule's tag in the window: one cheap look
-        # instead of the matching query (which costs DuckDB ~10 ms even on no rows).
         tags = sorted(
             {
                 f"{f}-{sev}-{m}"  # as the join below compares them (severity a number)
@@ -470,12 +519,17 @@ class SyslogDetector:
                 )
             }
         )
-        tagged = ctx.store.scalar(
+        return (
             "SELECT 1 FROM events WHERE ts > ? AND ts <= ? AND facility || '-' || severity || '-' "
             f"|| mnemonic IN ({', '.join('?' for _ in tags)}) LIMIT 1",
-            [ctx.since, ctx.now, *tags],
+            (ctx.since, ctx.now, *tags),
         )
-        if tagged is None:
+
+    def detect(self, ctx: DetectContext) -> pa.Table:
+        if not self.rules:
+            return empty_episodes()
+        patterns = self._patterns()
+        if ctx.look(self._tagged(ctx)) is None:
             return empty_episodes()
         # The entity: a rule's fixed one, or its pattern's `entity` group (whose index
         # regexp_extract needs as a constant: one branch per index in use).
@@ -575,6 +629,11 @@ class SyslogDetector:
         return out
 
     def _patterns(self) -> pa.Table:
+        if self._pattern_table is None:
+            self._pattern_table = self._make_patterns()
+        return self._pattern_table
+
+    def _make_patterns(self) -> pa.Table:
         """One row per pattern: a rule's raise (up=1) and clear (up=0) message, with the tag
         it must come with, where its entity is, and its rule's kind, severity, hold time and
         whether it has a clear. Matched in one join over the events: a UNION of one regexp
@@ -617,18 +676,27 @@ class ProbeDetector:
     def __init__(self, config: DetectionConfig) -> None:
         self.config = config
 
+    def wants(self, ctx: DetectContext) -> tuple[list[Window], list[Look]]:
+        """What `detect` reads first (see `run_detectors`)."""
+        return [], ([self._seen(ctx)] if any(r.enabled for r in self.config.probe_checks) else [])
+
+    @staticmethod
+    def _seen(ctx: DetectContext) -> Look:
+        """How many probes the window holds, the first and last, and whether one failed."""
+        return (
+            "SELECT {'n': count(*), 'first': min(ts), 'last': max(ts), "
+            "'failed': coalesce(bool_or(success_pct = 0), false)} FROM probe_results "
+            "WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'",
+            (ctx.scope, ctx.since, ctx.now),
+        )
+
     def detect(self, ctx: DetectContext) -> pa.Table:
         checks = [r for r in self.config.probe_checks if r.enabled]
         if not checks:
             return empty_episodes()
         # Episodes are runs of failed probes: without one in the window there are none
         # (a cheap look, most passes, instead of the query's ~15 ms of DuckDB).
-        seen = ctx.store.query_one(
-            "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last, "
-            "coalesce(bool_or(success_pct = 0), false) AS failed FROM probe_results "
-            "WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'",
-            [ctx.scope, ctx.since, ctx.now],
-        )
+        seen = ctx.look(self._seen(ctx))
         if seen is None or not seen["failed"]:
             return empty_episodes()
         # The episodes depend on nothing but the probes in the window. A later pass over
