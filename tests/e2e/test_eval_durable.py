@@ -1,7 +1,9 @@
 """Durable evals: each case stored as it finishes; Ctrl-C and kill -9 keep them; --resume finishes.
 
-Signals are sent at a deterministic point: once the database holds at least N stored
-cases of the run (polled read-only), never after a fixed sleep.
+Signals are sent at a deterministic point, never after a fixed sleep: at a kill point
+(`NETOPS_KILLPOINT`, where the command waits to be signalled), or once the database holds
+at least N stored cases of the run (polled read-only) where the run is long enough that
+it cannot end first.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +50,28 @@ def _start_and_wait(cli: Cli, args: list[str], db: Path, cases: int) -> subproce
         assert time.monotonic() < deadline, "no case stored"
         time.sleep(0.1)
     return proc
+
+
+def _start_paused(cli: Cli, args: list[str], db: Path, point: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """The command, waiting at kill point `point` (see netops_agent.killpoints); its stderr
+    lines so far, and to come (read on a thread)."""
+    proc = subprocess.Popen(
+        [EXE, *args, "--db", str(db)],
+        cwd=cli.cwd,
+        env=cli.env(NETOPS_LOCK_WAIT="60", NETOPS_KILLPOINT=point),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err: list[str] = []
+    assert proc.stderr is not None
+    threading.Thread(target=err.extend, args=(proc.stderr,), daemon=True).start()
+    deadline = time.monotonic() + 240  # a hang guard, not a timing assertion
+    while not any("at kill point" in line for line in err):
+        assert proc.poll() is None, "".join(err)
+        assert time.monotonic() < deadline, "never reached the kill point"
+        time.sleep(0.02)
+    return proc, err
 
 
 def _children(pid: int) -> list[int]:
@@ -88,9 +113,15 @@ def test_ctrl_c_keeps_finished_cases_and_resume_completes_the_run(cli: Cli) -> N
         )
     )
     ids = [c["id"] for c in cases]
-    proc = _start_and_wait(cli, ["eval", "--suite", str(suite), "--jobs", "2"], db, cases=1)
+    # Paused just after the first case is stored, the pool's workers alive (a run this
+    # quick could otherwise end between a poll that saw the case and the signal).
+    proc, lines = _start_paused(cli, ["eval", "--suite", str(suite), "--jobs", "2"], db, "saved:1")
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=180)
+    proc.wait(timeout=180)
+    deadline = time.monotonic() + 30
+    while not (lines and lines[-1].startswith("interrupted:")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the reader thread takes the last lines
+    err = "".join(lines)
     assert proc.returncode == 130
     line = err.strip().splitlines()[-1]
     assert line.startswith("interrupted:") and "cases of run" in line and "Traceback" not in err
