@@ -3,11 +3,9 @@ command imports the agent, the twin and the database (other commands keep Python
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+
+from tests.probe import run_probe
 
 PROBE = """
 import contextlib, gc, io, json, sys
@@ -24,14 +22,7 @@ print(json.dumps({"default": default, "after": gc.get_threshold()}))
 
 
 def _probe(args: list[str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_probe(PROBE, args)
 
 
 @pytest.mark.parametrize("args", [["run", "--help"], ["eval", "--help"]])

@@ -4,13 +4,12 @@ never by timing)."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.probe import run_probe
 
 HEAVY = (
     "sklearn",
@@ -45,16 +44,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 def _modules(args: list[str], cwd: Path, **extra_env: str) -> tuple[int, list[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")} | extra_env
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+    data = run_probe(PROBE, args, cwd=cwd, env=env)
     return data["code"], data["modules"]
 
 

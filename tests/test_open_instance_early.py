@@ -4,11 +4,9 @@ connect overlaps the command's imports); stores use that instance. Other command
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+
+from tests.probe import run_probe
 
 PROBE = """
 import json, sys, threading
@@ -34,14 +32,7 @@ print(json.dumps(out))
 
 
 def _probe(args: list[str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_probe(PROBE, args)
 
 
 def test_run_opens_the_instance_early_and_stores_use_it() -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from netops_agent.cli import help_renderer
+from tests.probe import run_probe
 
 # Renders help with the CLI's main(); PLAIN=1 makes every typer version "unverified", so
 # typer.rich_utils is imported as it is (the reference).
@@ -38,16 +38,7 @@ def _help(args: list[str], cwd: Path, *, plain: bool, color: bool = False) -> di
     env |= {"COLUMNS": "80", "PLAIN": "1" if plain else "0"}
     if color:
         env["FORCE_COLOR"] = "1"
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_probe(PROBE, args, cwd=cwd, env=env)
 
 
 @pytest.mark.parametrize(

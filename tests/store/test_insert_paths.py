@@ -56,6 +56,22 @@ def _same(store: Store) -> list[dict[str, Any]]:
     return one
 
 
+def _one_column_both_ways(column: str, values: list[Any]) -> list[str]:
+    """`values` stored in a `column` of table `one` a row a statement and of `many` by one
+    `insert_rows`; checks both tables hold the same rows, all of them; the statements
+    `insert_rows` sent."""
+    store = Store(":memory:")
+    for name in ("one", "many"):
+        store.execute(f"CREATE TABLE {name} (k INTEGER, v {column})")
+    rows = [{"k": k, "v": v} for k, v in enumerate(values)]
+    for r in rows:
+        store.insert("one", r)
+    with statements(store) as seen:
+        store.insert_rows("many", rows)
+    assert len(_same(store)) == len(values)
+    return seen
+
+
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("arrow", [True, False], ids=["arrow", "lists"])
 def test_rows_bound_as_lists_store_what_one_row_a_statement_stored(
@@ -87,16 +103,8 @@ def test_rows_bound_as_lists_store_what_one_row_a_statement_stored(
 def test_ints_too_large_for_a_double_beside_floats_go_as_lists(column: str, values: list[Any]) -> None:
     import pyarrow  # noqa: F401
 
-    store = Store(":memory:")
-    for name in ("one", "many"):
-        store.execute(f"CREATE TABLE {name} (k INTEGER, v {column})")
-    rows = [{"k": k, "v": v} for k, v in enumerate(values)]
-    for r in rows:
-        store.insert("one", r)
-    with statements(store) as seen:
-        store.insert_rows("many", rows)
+    seen = _one_column_both_ways(column, values)
     assert len(seen) == 1 and "unnest($1)" in seen[0]
-    assert len(_same(store)) == 2
 
 
 def test_short_commands_do_not_load_pyarrow_to_insert_rows(tmp_path: Path) -> None:
@@ -126,16 +134,8 @@ def test_short_commands_do_not_load_pyarrow_to_insert_rows(tmp_path: Path) -> No
     ],
 )
 def test_a_column_a_list_would_bind_differently_goes_as_values(column: str, values: list[Any]) -> None:
-    store = Store(":memory:")
-    for name in ("one", "many"):
-        store.execute(f"CREATE TABLE {name} (k INTEGER, v {column})")
-    rows = [{"k": k, "v": v} for k, v in enumerate(values)]
-    for r in rows:
-        store.insert("one", r)
-    with statements(store) as seen:
-        store.insert_rows("many", rows)
+    seen = _one_column_both_ways(column, values)
     assert len(seen) == 1 and "VALUES" in seen[0] and "unnest" not in seen[0]
-    assert len(_same(store)) == 2
 
 
 def test_runs_with_other_columns_keep_their_order_and_ids() -> None:
