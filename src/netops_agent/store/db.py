@@ -6,6 +6,7 @@ transaction rules and the error messages live in one place.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -786,18 +787,42 @@ class _Buffer(Protocol):
     def flush(self, store: Store) -> None: ...
 
 
-class _Rows:
-    """Records for one table, held back (`Store.append_rows`). `lasting`: they may stay held
-    after their transaction commits (a private store's log rows); the first `committed`
-    rows are those of transactions that committed."""
+class Journal:
+    """Writes held back (`Store.behind`) as an ordered list of `entries` that `flush` writes.
+    `lasting`: on a `private` store they may stay held after their transaction commits (the
+    store then keeps them until a statement names one of `tables`, `flush()`, or
+    `connection`); the first `committed` entries are those of transactions that committed,
+    so a rollback keeps exactly those (and holds them again if it undid their writing)."""
 
+    tables: tuple[str, ...] = ()
     keeps: tuple[str, ...] = ()
 
-    def __init__(self, table: str, lasting: bool = False) -> None:
-        self.tables = (table,)
-        self.rows: list[dict[str, Any]] = []
+    def __init__(self, lasting: bool = False) -> None:
+        self.entries: list[Any] = []
         self.lasting = lasting
         self.committed = 0
+
+    def flush(self, store: Store) -> None:
+        raise NotImplementedError
+
+    def committed_only(self) -> Journal:
+        """A copy holding only the committed entries (all of them committed)."""
+        again = copy.copy(self)
+        again.entries = self.entries[: self.committed]
+        return again
+
+
+class _Rows(Journal):
+    """Records for one table, held back (`Store.append_rows`); lasting: a private store's
+    log rows."""
+
+    def __init__(self, table: str, lasting: bool = False) -> None:
+        super().__init__(lasting)
+        self.tables = (table,)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.entries
 
     def flush(self, store: Store) -> None:
         _insert_rows(store, self.tables[0], self.rows)
@@ -930,8 +955,8 @@ class _Behind:
 
     def __init__(self) -> None:
         self.buffers: dict[Hashable, _Buffer] = {}
-        # Committed rows (`_Rows.lasting`) this transaction wrote: held again if it rolls back.
-        self.restore: list[tuple[Hashable, _Rows]] = []
+        # Committed entries (`Journal.lasting`) this transaction wrote: held again if it rolls back.
+        self.restore: list[tuple[Hashable, Journal]] = []
         self.memos: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
         self._pattern: re.Pattern[str] | None = None
         self._keeping: frozenset[str] = frozenset()  # see `_Buffer.keeps`
@@ -980,7 +1005,7 @@ class _Behind:
 
     def flush_all(self, store: Store, *, keep_lasting: bool = False) -> None:
         """Write every buffer (a transaction is about to commit); with `keep_lasting`, those
-        that may outlive it stay held (`_Rows.lasting`)."""
+        that may outlive it stay held (`Journal.lasting`)."""
         for key in list(self.buffers):
             buf = self.buffers.get(key)
             if buf is not None and not (keep_lasting and getattr(buf, "lasting", False)):
@@ -988,19 +1013,19 @@ class _Behind:
                 self._flush(store, buf, key)
 
     def committed(self) -> None:
-        """The transaction committed: what is still held is committed rows."""
+        """The transaction committed: what is still held is committed."""
         for buf in self.buffers.values():
-            if isinstance(buf, _Rows):
-                buf.committed = len(buf.rows)
+            if isinstance(buf, Journal):
+                buf.committed = len(buf.entries)
         self.restore.clear()
 
     def rolled_back(self) -> None:
         """The transaction rolled back: drop what it held back and hold again the committed
-        rows it wrote (its writes are undone)."""
+        entries it wrote (its writes are undone)."""
         kept: dict[Hashable, _Buffer] = {}
         for key, buf in self.buffers.items():
-            if isinstance(buf, _Rows) and buf.committed:
-                del buf.rows[buf.committed :]
+            if isinstance(buf, Journal) and buf.committed:
+                del buf.entries[buf.committed :]
                 kept[key] = buf
         for key, buf in self.restore:
             kept[key] = buf
@@ -1010,11 +1035,8 @@ class _Behind:
 
     def _flush(self, store: Store, buf: _Buffer, key: Hashable) -> None:
         self._pattern = None
-        if store._depth and isinstance(buf, _Rows) and buf.committed:
-            again = _Rows(buf.tables[0], buf.lasting)  # if this transaction rolls back
-            again.rows = buf.rows[: buf.committed]
-            again.committed = buf.committed
-            self.restore.append((key, again))
+        if store._depth and isinstance(buf, Journal) and buf.committed:
+            self.restore.append((key, buf.committed_only()))  # if this transaction rolls back
         outer = self._keeping
         self._keeping = outer | frozenset(buf.keeps)
         try:
