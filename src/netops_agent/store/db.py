@@ -777,7 +777,12 @@ def _latest(data: pa.Table, last: datetime | None) -> Any:
 
 
 class _Buffer(Protocol):
-    """Writes held back until their transaction commits (see `Store.behind`)."""
+    """Writes held back until their transaction commits (see `Store.behind`).
+
+    A buffer's `flush` only writes (its statements read nothing but the values it holds),
+    and writes no other buffer first. Buffers that are written together go in `phase`
+    order (0 if it has none), then in the order first used: a buffer that changes rows
+    another inserts (an incident's status, its row) has a later phase."""
 
     tables: tuple[str, ...]  # a statement naming one of these writes the buffer first
     # Tables whose remembered values its own statements leave right (its owner remembered
@@ -796,6 +801,7 @@ class Journal:
 
     tables: tuple[str, ...] = ()
     keeps: tuple[str, ...] = ()
+    phase = 0
 
     def __init__(self, lasting: bool = False) -> None:
         self.entries: list[Any] = []
@@ -960,6 +966,9 @@ class _Behind:
         self.memos: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
         self._pattern: re.Pattern[str] | None = None
         self._keeping: frozenset[str] = frozenset()  # see `_Buffer.keeps`
+        # A buffer is being written: its statements (writes of its own rows) write no other
+        # buffer first; those are written in `_Buffer.phase` order by whoever asked.
+        self._writing = False
 
     @property
     def watched(self) -> bool:
@@ -994,10 +1003,10 @@ class _Behind:
                 return
             # A query changes no table: what is remembered of the tables it reads stays right.
             written = set() if _READ.match(sql) else named
-        for key in [k for k, b in self.buffers.items() if named is None or named.intersection(b.tables)]:
-            buf = self.buffers.pop(key, None)
-            if buf is not None:
-                self._flush(store, buf, key)
+        if not self._writing:
+            self._flush_in_order(
+                store, [k for k, b in self.buffers.items() if named is None or named.intersection(b.tables)]
+            )
         forget = None if named is None else written - self._keeping
         for key in [k for k, (_, ts) in self.memos.items() if forget is None or forget.intersection(ts)]:
             del self.memos[key]
@@ -1006,11 +1015,10 @@ class _Behind:
     def flush_all(self, store: Store, *, keep_lasting: bool = False) -> None:
         """Write every buffer (a transaction is about to commit); with `keep_lasting`, those
         that may outlive it stay held (`Journal.lasting`)."""
-        for key in list(self.buffers):
-            buf = self.buffers.get(key)
-            if buf is not None and not (keep_lasting and getattr(buf, "lasting", False)):
-                del self.buffers[key]
-                self._flush(store, buf, key)
+        self._flush_in_order(
+            store,
+            [k for k, b in self.buffers.items() if not (keep_lasting and getattr(b, "lasting", False))],
+        )
 
     def committed(self) -> None:
         """The transaction committed: what is still held is committed."""
@@ -1033,16 +1041,25 @@ class _Behind:
         self.restore = []
         self._pattern = None
 
+    def _flush_in_order(self, store: Store, keys: list[Hashable]) -> None:
+        """Write these buffers: by `phase`, then in the order first used."""
+        keys.sort(key=lambda k: getattr(self.buffers[k], "phase", 0))  # stable
+        for key in keys:
+            buf = self.buffers.pop(key, None)
+            if buf is not None:
+                self._flush(store, buf, key)
+
     def _flush(self, store: Store, buf: _Buffer, key: Hashable) -> None:
         self._pattern = None
         if store._depth and isinstance(buf, Journal) and buf.committed:
             self.restore.append((key, buf.committed_only()))  # if this transaction rolls back
         outer = self._keeping
         self._keeping = outer | frozenset(buf.keeps)
+        self._writing = True
         try:
             buf.flush(store)
         finally:
-            self._keeping = outer
+            self._keeping, self._writing = outer, False
 
     def discard(self) -> None:
         self.buffers.clear()

@@ -275,9 +275,11 @@ class _Statuses(Journal):
     """The incidents' statuses their tickets' changes set (open or closed), held back as a
     journal of (incident, status) and written with one UPDATE (the last status of each);
     lasting on a `private` store, as `_Writes`. A buffer of its own: only a statement that
-    names `incidents` needs them written first."""
+    names `incidents` needs them written first; written after the incident rows held with
+    them (`phase`), which they change."""
 
     tables = ("incidents",)
+    phase = 1
 
     def flush(self, store: Store) -> None:
         status = dict(self.entries)
