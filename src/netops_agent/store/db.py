@@ -632,10 +632,14 @@ class Store:
         `append_newer` needs no query for their latest `ts`."""
         prefix = f'"{database}".' if database else ""
         with self.transaction():
-            probe = ", ".join(f'EXISTS (SELECT 1 FROM {prefix}"{t}") AS "{t}"' for t in tables)
-            held = self.query_one(f"SELECT {probe}") or {}
+            # One row per table that holds any (a UNION ALL of one-row probes: DuckDB plans
+            # a row of EXISTS subqueries as a join, ~2x the CPU for 21 tables).
+            probe = " UNION ALL ".join(
+                f'SELECT {n} AS n FROM (SELECT 1 FROM {prefix}"{t}" LIMIT 1)' for n, t in enumerate(tables)
+            )
+            held = {tables[row[0]] for row in self._fetch(probe)[1]} if tables else set()
             for t in tables:
-                if held.get(t):
+                if t in held:
                     self.execute(f'DELETE FROM {prefix}"{t}"')
                 if database is None:
                     self.remember(("max(ts)", t), None, tables=(t,))  # empty: nothing appended yet
