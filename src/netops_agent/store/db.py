@@ -960,6 +960,19 @@ def _names_pattern(names: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
 
 
+_WORD = re.compile(r"\w+")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+@functools.lru_cache(maxsize=256)
+def _words(sql: str) -> frozenset[str]:
+    """The words of a statement, lower-cased: a plain ASCII name that is one of them is in
+    the statement as a word, as `_names_pattern` finds it (for ASCII text and names). No
+    regex is compiled for the set of names a store watches, which changes with every
+    flush (a demo compiled 24 patterns, ~10 ms); statements come back (kept per text)."""
+    return frozenset(w.lower() for w in _WORD.findall(sql))
+
+
 class _Behind:
     """A store's held-back writes (buffers, in the order first used) and remembered reads."""
 
@@ -968,7 +981,9 @@ class _Behind:
         # Committed entries (`Journal.lasting`) this transaction wrote: held again if it rolls back.
         self.restore: list[tuple[Hashable, Journal]] = []
         self.memos: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
-        self._pattern: re.Pattern[str] | None = None
+        # The names of the tables watched (None: to be gathered again), all plain ASCII words?
+        self._pattern: frozenset[str] | None = None
+        self._plain = True
         self._keeping: frozenset[str] = frozenset()  # see `_Buffer.keeps`
         # A buffer is being written: its statements (writes of its own rows) write no other
         # buffer first; those are written in `_Buffer.phase` order by whoever asked.
@@ -1001,8 +1016,12 @@ class _Behind:
             if self._pattern is None:
                 names = {t for b in self.buffers.values() for t in b.tables}
                 names |= {t for _, ts in self.memos.values() for t in ts}
-                self._pattern = _names_pattern(frozenset(names))
-            named = {m.lower() for m in self._pattern.findall(sql)}
+                self._pattern = frozenset(names)
+                self._plain = all(_PLAIN_NAME.fullmatch(t) for t in names)
+            if self._plain and sql.isascii():
+                named = set(self._pattern & _words(sql))
+            else:
+                named = {m.lower() for m in _names_pattern(self._pattern).findall(sql)}
             if not named:
                 return
             # A query changes no table: what is remembered of the tables it reads stays right.
