@@ -1076,13 +1076,13 @@ class _Behind:
         self._pattern = None
         if store._depth and isinstance(buf, Journal) and buf.committed:
             self.restore.append((key, buf.committed_only()))  # if this transaction rolls back
-        outer = self._keeping
+        outer, writing = self._keeping, self._writing
         self._keeping = outer | frozenset(buf.keeps)
         self._writing = True
         try:
             buf.flush(store)
         finally:
-            self._keeping, self._writing = outer, False
+            self._keeping, self._writing = outer, writing
 
     def discard(self) -> None:
         self.buffers.clear()
