@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from netops_agent.errors import NetopsError, NotFoundError
 from netops_agent.models import Incident
 from netops_agent.store import Store
+from netops_agent.store.db import Journal
 
 STATES = ("new", "in_progress", "awaiting_approval", "resolved", "escalated", "closed")
 FINAL = {"resolved", "escalated", "closed"}
@@ -58,8 +59,7 @@ class TicketService:
                 seq = int(self.store.scalar("SELECT count(*) FROM tickets"))
             seq += 1
             ticket_id = f"INC{seq:07d}"
-            writes = self._writes()
-            writes.new.append(
+            self._writes().new(
                 {
                     "id": ticket_id,
                     "incident_id": incident.id,
@@ -112,12 +112,11 @@ class TicketService:
             sets = {"state": to_state, "updated_at": at, **fields}
             if to_state in FINAL:
                 sets["closed_at"] = at
-            writes = self._writes()
-            writes.sets.setdefault(ticket_id, {}).update({k: _json(v) for k, v in sets.items()})
+            self._writes().set(ticket_id, {k: _json(v) for k, v in sets.items()})
             self._event(ticket_id, at, "transition", current, to_state, note, author=author, data=data)
             # The incident closes with its ticket, in the same transaction (`doctor` checks it).
             if incident_id is not None:
-                writes.status[incident_id] = "closed" if to_state in FINAL else "open"
+                self._statuses().entries.append((incident_id, "closed" if to_state in FINAL else "open"))
             self.store.remember(("ticket", ticket_id), (to_state, incident_id), tables=_TABLES)
         if to_state in FINAL or to_state == "awaiting_approval":
             _notify("done", ticket_id)
@@ -217,38 +216,90 @@ class TicketService:
         return known
 
     def _writes(self) -> _Writes:
-        writes = self.store.behind(_WRITES, _Writes)
+        private = self.store.private
+        writes = self.store.behind(_WRITES, lambda: _Writes(lasting=private))
         assert writes is not None, "ticket writes are made inside a transaction"
         return writes  # type: ignore[return-value]
+
+    def _statuses(self) -> _Statuses:
+        private = self.store.private
+        held = self.store.behind(_STATUSES, lambda: _Statuses(lasting=private))
+        assert held is not None, "ticket writes are made inside a transaction"
+        return held  # type: ignore[return-value]
 
 
 _TABLES = ("tickets",)  # what the remembered ticket states and count are read from
 _COUNT = ("tickets", "count")
 _WRITES = "tickets"  # one buffer per store, whichever TicketService writes: changes keep their order
+_STATUSES = ("tickets", "incident status")
 
 
-class _Writes:
-    """One transaction's ticket rows and changes, written together before it commits
-    (`Store.behind`): the new tickets, each changed ticket's fields merged in order (the
-    row ends as the changes one by one would leave it) and each incident's status. The
-    states and count the service remembers are those after these writes (`keeps`)."""
+class _Writes(Journal):
+    """Ticket rows and changes held back (`Store.behind`) as a journal of entries, a new
+    ticket's row or a change of a ticket's fields, written (`flush`) as the changes one by
+    one would leave the rows: a ticket opened while held goes in as one row with its changes
+    merged in order (no UPDATE), every other changed ticket gets one UPDATE of its fields
+    merged in order. On a `private` store (a staged run) they are lasting: a run's 15
+    incidents write their tickets with one INSERT, before the first statement that names
+    `tickets` (a rollback keeps what committed: `Journal`). The states and count the service
+    remembers are those after these writes (`keeps`)."""
 
-    tables = ("tickets", "incidents")
+    tables = _TABLES
     keeps = _TABLES
 
-    def __init__(self) -> None:
-        self.new: list[dict[str, Any]] = []
-        self.sets: dict[str, dict[str, Any]] = {}
-        self.status: dict[str, str] = {}
+    def new(self, row: dict[str, Any]) -> None:
+        self.entries.append(("new", row["id"], row))
+
+    def set(self, ticket_id: str, fields: dict[str, Any]) -> None:
+        self.entries.append(("set", ticket_id, fields))
 
     def flush(self, store: Store) -> None:
-        if self.new:
-            store.insert_rows("tickets", self.new)
-        for ticket_id, sets in self.sets.items():
-            cols = ", ".join(f'"{k}" = ?' for k in sets)
-            store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*sets.values(), ticket_id])
-        for incident_id, status in self.status.items():
-            store.execute("UPDATE incidents SET status = ? WHERE id = ?", [status, incident_id])
+        rows: list[dict[str, Any]] = []
+        opened: dict[str, dict[str, Any]] = {}
+        sets: dict[str, dict[str, Any]] = {}
+        for kind, key, value in self.entries:
+            if kind == "new":
+                opened[key] = dict(value)
+                rows.append(opened[key])
+            else:
+                target = opened.get(key)
+                (sets.setdefault(key, {}) if target is None else target).update(value)
+        if rows:
+            store.insert_rows("tickets", _aligned(rows))
+        for ticket_id, fields in sets.items():
+            cols = ", ".join(f'"{k}" = ?' for k in fields)
+            store.execute(f"UPDATE tickets SET {cols} WHERE id = ?", [*fields.values(), ticket_id])
+
+
+class _Statuses(Journal):
+    """The incidents' statuses their tickets' changes set (open or closed), held back as a
+    journal of (incident, status) and written with one UPDATE (the last status of each);
+    lasting on a `private` store, as `_Writes`. A buffer of its own: only a statement that
+    names `incidents` needs them written first; written after the incident rows held with
+    them (`phase`), which they change."""
+
+    tables = ("incidents",)
+    phase = 1
+
+    def flush(self, store: Store) -> None:
+        status = dict(self.entries)
+        if len(status) == 1:
+            [(incident_id, state)] = status.items()
+            store.execute("UPDATE incidents SET status = ? WHERE id = ?", [state, incident_id])
+        elif status:
+            store.execute(
+                "UPDATE incidents SET status = u.status FROM (SELECT unnest(?::VARCHAR[]) AS id, "
+                "unnest(?::VARCHAR[]) AS status) AS u WHERE incidents.id = u.id",
+                [list(status), list(status.values())],
+            )
+
+
+def _aligned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with the same columns, in the same order (a column a row lacks is NULL, as
+    it is in a ticket row never given one: no column of `tickets` has a default), so they
+    go in with one statement (`Store.insert_rows` makes one per run of rows alike)."""
+    cols = list(dict.fromkeys(c for row in rows for c in row))
+    return [{c: row.get(c) for c in cols} for row in rows]
 
 
 def _json(v: Any) -> Any:

@@ -274,9 +274,15 @@ def _platform_rows(template_dir: str, platform: str) -> tuple[tuple[str, ...], l
     kept = []
     for row in rows:
         pattern = expand("Platform", row["Platform"])
-        if not pattern or re.match(pattern, platform):
+        # A plain pattern (letters, digits, `_`: 54 of the index's 57) matches what it starts;
+        # only the others are compiled (~0.1 ms each).
+        plain = _PLAIN_PLATFORM.fullmatch(pattern)
+        if not pattern or (platform.startswith(pattern) if plain else re.match(pattern, platform)):
             kept.append(row)
     return header, kept
+
+
+_PLAIN_PLATFORM = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _lookup(attrs: dict[str, str], template_dir: str) -> str | None:
