@@ -5,6 +5,8 @@ twin's rows; a later save still replaces the tables it rewrites."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from netops_agent.lab.sim import persist
 from netops_agent.lab.sim.lab import SimLab
@@ -21,11 +23,11 @@ def _rows(store: Store) -> dict[str, list[tuple]]:
     return out
 
 
-def _statements(store: Store, run) -> list[str]:  # noqa: ANN001
+def _statements(store: Store, run: Callable[[], None]) -> list[str]:
     seen: list[str] = []
     fetch = store._fetch
 
-    def spy(sql: str, params=None):  # noqa: ANN001, ANN202
+    def spy(sql: str, params: Any = None) -> Any:
         seen.append(re.sub(r"\s+", " ", sql))
         return fetch(sql, params)
 
