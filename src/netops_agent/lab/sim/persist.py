@@ -98,14 +98,24 @@ def _inventory_table(inv: Inventory, table: str, model: type) -> pa.Table:
     return kept[1]
 
 
+# What a save replaces: with `fresh`, every one of these tables; otherwise the last three.
+_SAVED = (*(table for table, _ in _INVENTORY), "prefixes", "device_config", "lab_state", "interface_counters")
+
+
 def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
-    """Write the twin; `fresh=True` also (re)writes the inventory and golden configs."""
+    """Write the twin; `fresh=True` also (re)writes the inventory and golden configs.
+
+    Each table is replaced: its rows deleted, the twin's appended. A fresh save empties
+    its nine tables with one query and only the DELETEs they need (`_empty`: a fresh
+    stage's tables hold no rows) instead of nine DELETEs; a later save replaces the three
+    that always hold rows by then."""
     with store.transaction():
         if fresh:
+            _empty(store, _SAVED)
             for table, model in _INVENTORY:
-                store.replace_table(table, _inventory_table(lab.inv, table, model))
+                store.append_arrow(table, _inventory_table(lab.inv, table, model))
             prefixes = lab.inv.prefixes
-            store.replace_table(
+            store.append_arrow(
                 "prefixes",
                 pa.table(
                     {
@@ -114,8 +124,9 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
                     }
                 ),
             )
+        replace = store.append_arrow if fresh else store.replace_table
         names = sorted(lab.configs)
-        store.replace_table(
+        replace(
             "device_config",
             pa.table(
                 {
@@ -127,7 +138,8 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
             ),
         )
         state = {"conditions": lab.cond.to_json(), "jitter": lab.jitter, "spikes": lab.spikes}
-        store.execute("DELETE FROM lab_state")
+        if not fresh:
+            store.execute("DELETE FROM lab_state")
         store.insert(
             "lab_state",
             {
@@ -145,8 +157,22 @@ def save(lab: SimLab, store: Store, *, fresh: bool = False) -> None:
             "interface": pa.array([k[1] for k in lab.idx.keys], pa.string()),
         }
         counters |= {c: numeric_array(lab.counters[:, i], pa.float64()) for i, c in enumerate(COUNTERS)}
-        store.replace_table("interface_counters", pa.table(counters))
+        replace("interface_counters", pa.table(counters))
         flush(lab, store)
+
+
+def _empty(store: Store, tables: tuple[str, ...]) -> None:
+    """Delete every row of `tables`: one query finds those that hold any, only they get a
+    DELETE. The query is a UNION ALL of one-row probes: DuckDB plans a SELECT of several
+    `EXISTS (...)` subqueries (`Store.clear`'s) as a join of them, ~27 ms for nine tables
+    against ~1 ms this way."""
+    probe = " UNION ALL ".join(
+        f'SELECT {n} AS n FROM (SELECT 1 FROM "{table}" LIMIT 1)' for n, table in enumerate(tables)
+    )
+    held = {row["n"] for row in store.query(probe)}
+    for n, table in enumerate(tables):
+        if n in held:
+            store.execute(f'DELETE FROM "{table}"')
 
 
 def flush(lab: SimLab, store: Store) -> None:

@@ -20,6 +20,7 @@ from netops_agent.lab.sim.render_common import (
     stable,
 )
 from netops_agent.lab.sim.routing import Route
+from netops_agent.lab.sim.state import _MASKS, _dotted, _ip_int, _plain_plen
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -60,7 +61,7 @@ def show_ip_bgp_summary(lab: SimLab, device: str) -> str:
     n_events = sum(1 for e in device_events(lab, device) if e.facility == "BGP")
     originated = len(lab.derived.originated.get(device, []))
     table_version = 1 + 2 * (originated + n_events) + lab.routing.route_count(device)
-    for ip in sorted(bgp.neighbors, key=ipaddress.IPv4Address):
+    for ip in sorted(bgp.neighbors, key=_ip_int):  # as IPv4Address orders them
         n = bgp.neighbors[ip]
         if n.remote_as is None:
             continue
@@ -127,7 +128,7 @@ def show_ip_ospf_neighbor(lab: SimLab, device: str) -> str:
         else:
             mine = cfg.ospf.router_id or rid[device]
             pri = 1
-            role = "DR" if ipaddress.IPv4Address(nbr_id) > ipaddress.IPv4Address(mine) else "BDR"
+            role = "DR" if _ip_int(nbr_id) > _ip_int(mine) else "BDR"
         elapsed = int(lab.clock.timestamp() + stable(device, name)) % max(itf.ospf_hello, 1)
         dead = max(itf.ospf_dead - elapsed, 0)
         out.append(
@@ -141,13 +142,14 @@ def show_ip_ospf_neighbor(lab: SimLab, device: str) -> str:
 
 
 def _best_routes(lab: SimLab, device: str) -> list[Route]:
-    """One route per prefix, the lowest administrative distance winning, in IOS order."""
+    """One route per prefix, the lowest administrative distance winning, in IOS order
+    (by address as `int(IPv4Address(network))`, then prefix length)."""
     best: dict[tuple[str, int], Route] = {}
     for r in lab.routing.routes(device):
         k = (r.network, r.prefixlen)
         if k not in best or r.distance < best[k].distance:
             best[k] = r
-    return sorted(best.values(), key=lambda r: (int(ipaddress.IPv4Address(r.network)), r.prefixlen))
+    return sorted(best.values(), key=lambda r: (_ip_int(r.network), r.prefixlen))
 
 
 def _route_age(lab: SimLab, device: str) -> str:
@@ -160,10 +162,12 @@ def _route_age(lab: SimLab, device: str) -> str:
     return short_age((lab.clock - since).total_seconds())
 
 
-def _classful(network: str) -> ipaddress.IPv4Network:
+def _classful(network: str) -> tuple[int, int]:
+    """The classful major network of an address as (network, prefix length): what
+    `IPv4Network(f"{network}/{plen}", strict=False)` holds, as integers."""
     first = int(network.split(".")[0])
     plen = 8 if first < 128 else 16 if first < 192 else 24
-    return ipaddress.IPv4Network(f"{network}/{plen}", strict=False)
+    return _ip_int(network) & _MASKS[plen], plen
 
 
 def _route_line(r: Route, age: str, with_mask: bool, indent: int) -> str:
@@ -182,23 +186,23 @@ def _route_line(r: Route, age: str, with_mask: bool, indent: int) -> str:
 def _table(lab: SimLab, device: str, keep: Callable[[Route], bool]) -> str:
     routes = [r for r in _best_routes(lab, device) if keep(r)]
     age = _route_age(lab, device)
-    groups: dict[ipaddress.IPv4Network, list[Route]] = {}
+    groups: dict[tuple[int, int], list[Route]] = {}
     for r in routes:
         groups.setdefault(_classful(r.network), []).append(r)
     out = [ROUTE_CODES.rstrip("\n"), ""]
-    for major in sorted(groups, key=lambda n: int(n.network_address)):
+    for major in sorted(groups, key=lambda n: n[0]):
         members = groups[major]
-        if len(members) == 1 and members[0].prefixlen == major.prefixlen:
+        net, plen = major
+        if len(members) == 1 and members[0].prefixlen == plen:
             out.append(_route_line(members[0], age, True, 6))
             continue
         masks = sorted({r.prefixlen for r in members})
         if len(masks) == 1:
-            out.append(
-                f"      {major.network_address}/{masks[0]} is subnetted, {len(members)} subnets"
-            )
+            out.append(f"      {_dotted(net)}/{masks[0]} is subnetted, {len(members)} subnets")
         else:
             out.append(
-                f"      {major} is variably subnetted, {len(members)} subnets, {len(masks)} masks"
+                f"      {_dotted(net)}/{plen} is variably subnetted, {len(members)} subnets, "
+                f"{len(masks)} masks"
             )
         out += [_route_line(r, age, len(masks) > 1, 9) for r in members]
     return "\n".join(out) + "\n"
@@ -224,14 +228,22 @@ def show_ip_route_bgp(lab: SimLab, device: str) -> str:
     return _table(lab, device, lambda r: r.protocol == "B")
 
 
+def _covers(r: Route, addr: int, ip: str) -> bool:
+    """`IPv4Address(ip) in IPv4Network(f"{r.network}/{r.prefixlen}")` by integers; a route
+    that is no plain network (host bits set, an odd length) goes to `ipaddress` itself (and
+    its error)."""
+    plen = r.prefixlen
+    if _plain_plen(plen):
+        net, mask = _ip_int(r.network), _MASKS[plen]
+        if net & mask == net:
+            return addr & mask == net
+    return ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(f"{r.network}/{r.prefixlen}")
+
+
 def show_ip_route_entry(lab: SimLab, device: str, ip: str) -> str:
     """`show ip route A.B.C.D`: the longest matching route in detail."""
-    addr = ipaddress.IPv4Address(ip)
-    hits = [
-        r
-        for r in _best_routes(lab, device)
-        if addr in ipaddress.IPv4Network(f"{r.network}/{r.prefixlen}")
-    ]
+    addr = _ip_int(ip)
+    hits = [r for r in _best_routes(lab, device) if _covers(r, addr, ip)]
     if not hits:
         return "% Network not in table\n"
     r = max(hits, key=lambda r: r.prefixlen)
