@@ -55,6 +55,16 @@ class Topology:
         # inventory's ~19,000 interfaces cost ~0.15 s a pass).
         self._addressed: dict[str, list[Interface]] | None = None
         self._subnets: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = {}
+        self._facing: dict[End, list[str]] | None = None
+
+    def facing(self, end: End) -> list[str]:
+        """The devices one of whose cables has `end` at its other end (`Link.peer_of`)."""
+        if self._facing is None:
+            self._facing = defaultdict(list)
+            for dev, links in self.links_of.items():
+                for lk in links:
+                    self._facing[lk.peer_of(dev)].append(dev)
+        return self._facing.get(end, [])
 
     def ip_of(self, end: End | None) -> str | None:
         """An interface's address (None if unknown); the inventory's own index answers."""
@@ -229,7 +239,9 @@ class Correlator:
             for a in alerts
             if a["kind"] == "interface" and a["check_name"] in self.corr.port_down_checks
         }
-        for dev, links in self.topo.links_of.items():
+        # Only a device facing a port that is down can have every neighbour see it down.
+        for dev in {dev for end in port_down for dev in self.topo.facing(end)}:
+            links = self.topo.links_of[dev]
             if len(links) >= 2 and all(lk.peer_of(dev) in port_down for lk in links):
                 down.add(dev)
         return down

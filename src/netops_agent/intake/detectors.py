@@ -278,7 +278,7 @@ class ThresholdDetector:
         gauges = [r for r in self.rules if not r.rate]
         # A sample can break a gauge rule only if its value breaks some gauge rule's
         # threshold: a cheap filter on the samples before they meet their series.
-        limits = list(dict.fromkeys((SQL_OPS[r.op], r.value) for r in gauges))  # each test once
+        limits = _loosest([(SQL_OPS[r.op], r.value) for r in gauges])
         breaks = " OR ".join(f"value {op} ?" for op, _ in limits) or "false"
         cond = " OR ".join(f"(k.op = '{op}' AND x.v {sym} k.thr)" for op, sym in SQL_OPS.items())
         sql = _THRESHOLD.format(
@@ -287,6 +287,21 @@ class ThresholdDetector:
         params: list[object] = [first, last, ctx.since, ctx.now, *(value for _, value in limits)]
         params += [ctx.since, ctx.now, last]
         return _episodes_of(ctx.store, sql, params, self._rules_table())
+
+
+def _loosest(limits: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The tests `value <op> limit` a sample must pass one of to break some rule: each
+    test once, and of the same one-sided comparison only the loosest (`>= 85` passes
+    whatever `>= 95` passes: DuckDB orders doubles totally, NaN above all). Only a filter
+    before the rules' own tests, so keeping more would change nothing but the cost."""
+    out = list(dict.fromkeys(limits))
+    loosest = {">": min, ">=": min, "<": max, "<=": max}
+    for op, pick in loosest.items():
+        values = [v for o, v in out if o == op]
+        if len(values) > 1 and not any(math.isnan(v) for v in values):
+            keep = pick(values)
+            out = [(o, v) for o, v in out if o != op or v == keep]
+    return out
 
 
 # Every threshold rule at once, over series ids (one series is one device, entity and
