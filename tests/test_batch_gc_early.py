@@ -38,3 +38,31 @@ def test_batch_commands_start_with_the_batch_thresholds(args: list[str]) -> None
 def test_other_commands_keep_pythons_thresholds() -> None:
     got = _probe(["show-db", "--help"])
     assert got["after"] == got["default"]
+
+
+PLUGINS = """
+import json, os, sys
+sys.argv = ["netops-agent", *json.loads(sys.argv[1])]
+from netops_agent.cli.common import batch_gc_early
+batch_gc_early(sys.argv[1:2])
+print(json.dumps({"plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "want"),
+    [
+        (["eval", "--help"], None, "__all__"),  # a batch command loads no pydantic plugins
+        (["eval", "--help"], "", ""),  # unless the user says otherwise
+        (["show-db"], None, None),  # other commands leave pydantic as it is
+    ],
+)
+def test_batch_commands_skip_pydantic_plugins_unless_asked(
+    args: list[str], env: str | None, want: str | None
+) -> None:
+    import os
+
+    extra = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if env is not None:
+        extra["PYDANTIC_DISABLE_PLUGINS"] = env
+    assert run_probe(PLUGINS, args, env=extra) == {"plugins": want}
