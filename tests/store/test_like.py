@@ -46,3 +46,34 @@ def test_a_copied_schema_is_the_migrated_schema(tmp_path: Path) -> None:
 def test_a_store_that_cannot_be_shared_gives_a_migrated_store() -> None:
     with Store(":memory:") as memory, Store.like(memory) as stage:
         assert stage.tables() == memory.tables() and stage.database() != memory.database()
+
+
+_KEYS = (
+    "SELECT table_name, constraint_type FROM duckdb_constraints() WHERE database_name = current_database() "
+    "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY 1, 2"
+)
+
+
+_KEPT = [("meta", "PRIMARY KEY"), ("schema_migrations", "PRIMARY KEY")]
+
+
+def test_an_unkeyed_copy_keeps_the_columns_and_rows_and_loses_the_other_keys(tmp_path: Path) -> None:
+    with Store(tmp_path / "f.duckdb") as file, Store(":memory:") as migrated:
+        file.execute("SELECT nextval('ticket_event_seq')")
+        with Store.like(file, keyed=False) as stage:
+            tables, columns, other, versions = _catalog(stage)
+            assert (tables, other, versions) == (_catalog(migrated)[0], *_catalog(migrated)[2:])
+            # every column's type and default as they were; NOT NULL only where a key implied it
+            keyed_columns = {(t, c) for t, c, *_ in _catalog(migrated)[1]}
+            assert [r[:4] for r in columns] == [r[:4] for r in _catalog(migrated)[1]]
+            assert {(t, c) for t, c, *_ in columns} == keyed_columns
+            assert stage.connection.execute(_KEYS).fetchall() == _KEPT
+            assert len(migrated.connection.execute(_KEYS).fetchall()) > 10  # there were keys to lose
+            # the defaults still draw from the copied sequences; meta still upserts by its key
+            stage.execute("INSERT INTO ticket_events (ticket_id, kind) VALUES ('INC1', 'opened')")
+            assert stage.scalar("SELECT id FROM ticket_events") == 2
+            stage.set_meta("k", "a")
+            stage.set_meta("k", "b")
+            assert stage.query("SELECT value FROM meta") == [{"value": "b"}]
+        with Store(":memory:") as memory, Store.like(memory, keyed=False) as stage:  # the migrated path
+            assert stage.connection.execute(_KEYS).fetchall() == _KEPT

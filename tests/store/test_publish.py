@@ -44,3 +44,21 @@ def test_publish_replaces_the_previous_run_and_moves_the_sequences_on(target: st
     _event(store, "next")  # would collide with a copied id if the sequence had stayed at 3
     assert store.scalar("SELECT id FROM ticket_events WHERE note = 'next'") == 6
     store.close()
+
+
+def test_an_unkeyed_stage_meets_the_files_keys_when_it_is_published(tmp_path: Path) -> None:
+    # The stage holds no keys (`Store.like(keyed=False)`): a duplicate there is only caught
+    # by the file's own key, inside publish's one transaction, which leaves the file as it was.
+    store = Store(tmp_path / "k.duckdb")
+    _event(store, "old")
+    stage = Store.like(store, keyed=False)
+    for note in ("new 1", "new 2"):
+        stage.execute(
+            "INSERT INTO ticket_events (id, ticket_id, kind, note) VALUES (7, 'INC1', 'opened', ?)", [note]
+        )
+    store.release()
+    with pytest.raises(Exception, match="(?i)duplicate key|constraint"):
+        publish(stage, store)
+    assert [r["note"] for r in store.query("SELECT note FROM ticket_events")] == ["old"]
+    stage.close()
+    store.close()

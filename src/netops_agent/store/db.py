@@ -189,18 +189,21 @@ class Store:
         return store
 
     @classmethod
-    def like(cls, other: Store, *, compress: bool = False) -> Store:
+    def like(cls, other: Store, *, compress: bool = False, keyed: bool = True) -> Store:
         """A new in-memory store with `other`'s schema (a migrated file store, say a run's
         stage), made by copying its catalog (`COPY FROM DATABASE ... (SCHEMA)`: tables,
         views, sequences and indexes, ~3 ms) and its `schema_migrations` rows instead of
         running every migration (~35 ms). Its tables are empty; its sequences start where
         `other`'s stand (it may still be moved on). A store outside this process's DuckDB
-        instance gives a migrated `Store(":memory:")`."""
+        instance gives a migrated `Store(":memory:")`.
+
+        Not `keyed`: its tables have no primary keys or unique constraints (see `_unkey`),
+        for a scratch store whose rows meet `other`'s keys when they are copied there."""
         if not other.persistent or other.leased or other._depth:
-            return cls(":memory:", compress=compress)
+            return cls._made(cls(":memory:", compress=compress), keyed)
         other._live()
         if other._alias is None:
-            return cls(":memory:", compress=compress)
+            return cls._made(cls(":memory:", compress=compress), keyed)
         store = cls.attach(None, ":memory:")  # type: ignore[arg-type]
         store._leased = False
         weakref.finalize(store, store._hold.close)
@@ -214,7 +217,56 @@ class Store:
             store.close()
             raise
         store._migrated = True  # `other`'s migrated schema, copied
+        return cls._made(store, keyed)
+
+    @classmethod
+    def _made(cls, store: Store, keyed: bool) -> Store:
+        if not keyed:
+            try:
+                store._unkey()
+            except BaseException:
+                store.close()
+                raise
         return store
+
+    # Keys an unkeyed store keeps: `set_meta` upserts by meta's; schema_migrations holds
+    # its rows already (every other table is empty when `_unkey` rebuilds it).
+    _KEPT_KEYS = frozenset({"meta", "schema_migrations"})
+
+    def _unkey(self) -> None:
+        """Rebuild this new store's tables (empty, but `_KEPT_KEYS`) without primary keys
+        or unique constraints: the same columns, types, defaults and NOT NULLs.
+
+        DuckDB keeps each key in an ART index whose node buffers take ~1.3 MiB however
+        few rows it holds: ~12 MiB of a run's stage. The stage's rows meet the file's own
+        keys when `publish` copies them there, inside its one transaction, so a duplicate
+        still fails the run and leaves the file as it was."""
+        here = self.database()
+        keyed = [
+            r["table_name"]
+            for r in self.query(
+                "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE database_name = ? "
+                "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY table_name",
+                [here],
+            )
+            if r["table_name"] not in self._KEPT_KEYS
+        ]
+        if not keyed:
+            return
+        columns: dict[str, list[str]] = {t: [] for t in keyed}
+        for r in self.query(
+            "SELECT table_name, column_name, data_type, column_default, is_nullable FROM duckdb_columns() "
+            "WHERE database_name = ? ORDER BY table_name, column_index",
+            [here],
+        ):
+            if r["table_name"] in columns:
+                name = r["column_name"].replace('"', '""')
+                default = f" DEFAULT {r['column_default']}" if r["column_default"] is not None else ""
+                null = "" if r["is_nullable"] else " NOT NULL"
+                columns[r["table_name"]].append(f'"{name}" {r["data_type"]}{default}{null}')
+        ddl = (f'DROP TABLE "{t}"; CREATE TABLE "{t}" ({", ".join(cols)});' for t, cols in columns.items())
+        self.execute("".join(ddl))  # one call for all of them
+        self._columns = None
 
     @property
     def migrated(self) -> bool:
