@@ -38,8 +38,10 @@ def main() -> None:
         stored = store.scalar("SELECT count(*) FROM telemetry")
     rows = table.num_rows
     assert stored == rows
-    print(f"profile {args.profile}: {len(lab.inv.devices)} devices, {len(lab.idx.keys)} interfaces, "
-          f"{len(lab.telemetry)} ticks over {args.seconds:.0f} s of twin time")
+    print(
+        f"profile {args.profile}: {len(lab.inv.devices)} devices, {len(lab.idx.keys)} interfaces, "
+        f"{len(lab.telemetry)} ticks over {args.seconds:.0f} s of twin time"
+    )
     print(f"  generate: {rows:,} rows in {gen:.2f} s = {rows / gen:,.0f} rows/s")
     print(f"  insert:   {rows:,} rows in {ins:.2f} s = {rows / ins:,.0f} rows/s (DuckDB, one Arrow append)")
     print(f"  total:    {rows / (gen + ins):,.0f} rows/s")

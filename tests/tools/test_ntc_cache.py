@@ -76,9 +76,10 @@ def test_cached_parse_equals_parse_output_on_every_golden_output() -> None:
         for (cmd, _text), want, have in zip(pairs, expected, got, strict=True):
             assert have == want, cmd
     # and the same text through one template after another text went through it
-    a, b = (GOLDEN / "site1-edge1__show_ip_route.txt").read_text(), (
-        GOLDEN / "site1-leaf1__show_ip_route_10_100_2_1.txt"
-    ).read_text()
+    a, b = (
+        (GOLDEN / "site1-edge1__show_ip_route.txt").read_text(),
+        (GOLDEN / "site1-leaf1__show_ip_route_10_100_2_1.txt").read_text(),
+    )
     assert ntc.parse("cisco_ios", "show ip route", a) == _reference("show ip route", a)
     assert ntc.parse("cisco_ios", "show ip route", b) == _reference("show ip route", b)
 

@@ -89,9 +89,7 @@ def _rates(lab: SimLab, device: str, name: str) -> dict[str, float]:
 def _resets(lab: SimLab, device: str, name: str) -> int:
     """Interface resets: one at boot plus one per logged state change of the port."""
     needle = f"Interface {name},"
-    return 1 + sum(
-        1 for e in device_events(lab, device) if e.facility == "LINK" and needle in e.message
-    )
+    return 1 + sum(1 for e in device_events(lab, device) if e.facility == "LINK" and needle in e.message)
 
 
 def _bits(value: float) -> int:
@@ -175,8 +173,7 @@ def _interface_block(lab: SimLab, device: str, name: str) -> str:
         f"     {c['in_errors']} input errors, {c['in_crc']} CRC, 0 frame, 0 overrun, 0 ignored",
         "     0 watchdog, 0 multicast, 0 pause input",
         f"     {c['out_packets']} packets output, {c['out_octets']} bytes, 0 underruns",
-        f"     {late} output errors, {late} collisions, "
-        f"{_resets(lab, device, name)} interface resets",
+        f"     {late} output errors, {late} collisions, {_resets(lab, device, name)} interface resets",
         "     0 unknown protocol drops",
         f"     0 babbles, {late} late collision, 0 deferred",
         "     0 lost carrier, 0 no carrier, 0 pause output",

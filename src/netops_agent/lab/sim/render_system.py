@@ -155,9 +155,7 @@ def show_memory_statistics(lab: SimLab, device: str) -> str:
         free = total - used
         lowest = int(free * 0.97)
         largest = int(lowest * 0.98)
-        out.append(
-            f"{pool} {head:>10} {total:>11} {used:>11} {free:>11} {lowest:>11} {largest:>11}"
-        )
+        out.append(f"{pool} {head:>10} {total:>11} {used:>11} {free:>11} {lowest:>11} {largest:>11}")
     return "\n".join(out) + "\n"
 
 

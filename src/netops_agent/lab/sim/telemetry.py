@@ -231,8 +231,17 @@ class Gauges:
 
 
 IF_METRICS = (
-    "in-octets", "out-octets", "in-errors", "in-fcs-errors", "in-discards", "out-discards",
-    "late-collisions", "oper-status", "admin-status", "in-utilization", "out-utilization",
+    "in-octets",
+    "out-octets",
+    "in-errors",
+    "in-fcs-errors",
+    "in-discards",
+    "out-discards",
+    "late-collisions",
+    "oper-status",
+    "admin-status",
+    "in-utilization",
+    "out-utilization",
 )
 DEVICE_METRICS = ("cpu-utilization", "memory-utilization")
 
@@ -322,8 +331,10 @@ def rate_columns(rates: Rates, noise: float | np.ndarray) -> list[np.ndarray]:
     """A tick's status and utilisation values (per interface), the utilisation scaled by
     `noise` (1.0, or 1 + the jitter's draws)."""
     return [
-        np.where(rates.oper_up, 1.0, 2.0), np.where(rates.admin_up, 1.0, 2.0),
-        np.clip(rates.in_util * 100 * noise, 0, 100), np.clip(rates.out_util * 100 * noise, 0, 100),
+        np.where(rates.oper_up, 1.0, 2.0),
+        np.where(rates.admin_up, 1.0, 2.0),
+        np.clip(rates.in_util * 100 * noise, 0, 100),
+        np.clip(rates.out_util * 100 * noise, 0, 100),
     ]
 
 
@@ -343,10 +354,22 @@ def sample_values(
     n = counters.shape[0]
     if jitter or tail is None:
         tail = rate_columns(rates, 1.0 + (rng.normal(0.0, jitter, n) if jitter else 0.0))
-    values = np.concatenate([
-        counters[:, C["in_octets"]], counters[:, C["out_octets"]], counters[:, C["in_errors"]],
-        counters[:, C["in_crc"]], counters[:, C["in_discards"]], counters[:, C["out_discards"]],
-        counters[:, C["late_collisions"]], *tail, cpu, mem, rates.bgp_up,
-    ])
-    return pa.Table.from_arrays([lay.device, lay.entity, lay.metric, numeric_array(values, pa.float64())],
-                                names=["device", "entity", "metric", "value"])
+    values = np.concatenate(
+        [
+            counters[:, C["in_octets"]],
+            counters[:, C["out_octets"]],
+            counters[:, C["in_errors"]],
+            counters[:, C["in_crc"]],
+            counters[:, C["in_discards"]],
+            counters[:, C["out_discards"]],
+            counters[:, C["late_collisions"]],
+            *tail,
+            cpu,
+            mem,
+            rates.bgp_up,
+        ]
+    )
+    return pa.Table.from_arrays(
+        [lay.device, lay.entity, lay.metric, numeric_array(values, pa.float64())],
+        names=["device", "entity", "metric", "value"],
+    )
