@@ -1,6 +1,6 @@
 """Whole-process benchmarks of netops-agent, paired in one run, and where the time goes.
 
-    python benchmarks/bench.py [--repeat 5] [--only help,run,cold,rerun,large,eval] [--baseline SRC] [--json]
+    python benchmarks/bench.py [--repeat 5] [--only help,run,...] [--baseline SRC] [--json]
     python benchmarks/bench.py --split [run|large|eval] [--repeat 3]
 
 Default mode: every command below runs as its own process (`python -m
@@ -17,6 +17,8 @@ taken on a machine as busy.
     help    netops-agent --help
     run     netops-agent run --json                 (the default demo, 48 routers, 15 faults)
     cold    the same with no index cache (NETOPS_CACHE=off): a first run after install
+    fit     the same with runbooks of one's own (the shipped ones, one title reworded) and
+            no index cache: the first run over changed runbooks fits the index
     rerun   the same in a directory where it already ran (the runbook index is kept)
     large   netops-agent run --scenario benchmarks/large-case.yaml --json  (500 routers, 1 fault)
     eval    netops-agent eval --suite catalog --json (default --jobs: the machine's cores)
@@ -24,8 +26,10 @@ taken on a machine as busy.
 Every command but `rerun` runs in its own temporary directory, created fresh for each
 run, so each `run` starts on an empty database; it loads the fitted runbook index from
 the benchmark's own cache directory (warmed by the first run, as on any machine where
-netops-agent ran before), while `cold` fits it (TF-IDF, scikit-learn) as the very first
-run does. `rerun` runs where a run already left its database, as every later run does.
+netops-agent ran before); `cold` has no cache and reads the fit shipped with the
+shipped runbooks, as the very first run does, and `fit` fits a changed copy of them
+(TF-IDF, scikit-learn), as the first run over one's own runbooks does. `rerun` runs
+where a run already left its database, as every later run does.
 Every process finds the modules' compiled bytecode (.pyc) in the benchmark's own cache
 (PYTHONPYCACHEPREFIX; PYTHONDONTWRITEBYTECODE is dropped), filled by one untimed `--help`
 and `run` per checkout before timing, as on any machine where netops-agent ran before.
@@ -64,11 +68,21 @@ ROOT = Path(__file__).resolve().parents[1]
 LARGE = ROOT / "benchmarks" / "large-case.yaml"
 CLI = [sys.executable, "-m", "netops_agent.cli.app"]
 
+# `fit`'s runbooks: the shipped ones with the first title reworded (no shipped fit is theirs).
+_OWN = tempfile.mkdtemp(prefix="bench-runbooks-")
+atexit.register(shutil.rmtree, _OWN, True)
+(Path(_OWN) / "runbooks.yaml").write_text(
+    (ROOT / "src" / "netops_agent" / "data" / "runbooks.yaml")
+    .read_text()
+    .replace("title:", "title: Ours,", 1)
+)
+
 COMMANDS: dict[str, list[str]] = {
     "floor": [sys.executable, "-c", "import duckdb"],
     "help": [*CLI, "--help"],
     "run": [*CLI, "run", "--json"],
     "cold": [*CLI, "run", "--json"],
+    "fit": [*CLI, "run", "--json", "--runbooks", str(Path(_OWN) / "runbooks.yaml")],
     "rerun": [*CLI, "run", "--json"],
     "large": [*CLI, "run", "--scenario", str(LARGE), "--json"],
     "eval": [*CLI, "eval", "--suite", "catalog", "--json"],
@@ -143,7 +157,7 @@ def paired(names: list[str], repeat: int, baseline: Path | None = None) -> dict[
         for n in names:  # round-robin: each repetition of each command sees similar load
             cmd, _, base = n.partition("@")
             w, r, c = run_once(
-                COMMANDS[cmd], baseline if base else None, keep=cmd == "rerun", cold=cmd == "cold"
+                COMMANDS[cmd], baseline if base else None, keep=cmd == "rerun", cold=cmd in ("cold", "fit")
             )
             walls[n].append(w)
             rss[n].append(r)
@@ -331,7 +345,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=None, help="runs per command (default 5; 3 with --split)")
     ap.add_argument(
-        "--only", default="help,run,cold,rerun,large,eval", help="comma-separated commands to time"
+        "--only", default="help,run,cold,fit,rerun,large,eval", help="comma-separated commands to time"
     )
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument(

@@ -1,4 +1,7 @@
-"""The fitted runbook index is kept in the cache directory and reused without scikit-learn."""
+"""The fitted runbook index is kept in the cache directory and reused without scikit-learn.
+
+The shipped runbooks come with their fit (tests/knowledge/test_shipped_index.py), so these
+tests index a reworded copy of them, which has to be fitted."""
 
 from __future__ import annotations
 
@@ -12,6 +15,15 @@ from netops_agent.knowledge import TfidfRetriever, build_index, load_runbooks
 from netops_agent.store import Store
 
 TABLES = ("runbooks", "runbook_vocab", "runbook_vectors")
+TITLE = "Port shut by an operator"  # the first runbook's, reworded
+REWORD = f"books[0] = books[0].model_copy(update={{'title': {TITLE!r}}})"  # the same, in a subprocess
+
+
+def _books() -> list:
+    """The shipped runbooks with one title reworded: no shipped fit is theirs."""
+    books = load_runbooks()
+    books[0] = books[0].model_copy(update={"title": TITLE})
+    return books
 
 
 def _snapshot(store: Store) -> dict[str, list[dict]]:
@@ -27,7 +39,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_new_database_gets_the_cached_fit_unchanged(cache: Path) -> None:
-    books = load_runbooks()
+    books = _books()
     first = Store(":memory:")
     assert build_index(first, books) is True
     files = sorted(p.name for p in cache.iterdir())
@@ -44,7 +56,9 @@ def test_a_warm_cache_needs_no_scikit_learn(cache: Path, tmp_path: Path) -> None
         "import sys\n"
         "from netops_agent.knowledge import build_index, load_runbooks\n"
         "from netops_agent.store import Store\n"
-        "build_index(Store(':memory:'), load_runbooks())\n"
+        "books = load_runbooks()\n"
+        f"{REWORD}\n"
+        "build_index(Store(':memory:'), books)\n"
         "print('sklearn' in sys.modules)\n"
     )
     env_run = lambda: subprocess.run(  # noqa: E731
@@ -55,7 +69,7 @@ def test_a_warm_cache_needs_no_scikit_learn(cache: Path, tmp_path: Path) -> None
 
 
 def test_a_torn_cache_file_is_refitted_not_trusted(cache: Path) -> None:
-    books = load_runbooks()
+    books = _books()
     reference = Store(":memory:")
     build_index(reference, books)
     for p in cache.iterdir():
@@ -66,7 +80,7 @@ def test_a_torn_cache_file_is_refitted_not_trusted(cache: Path) -> None:
 
 
 def test_changed_runbooks_are_a_new_entry(cache: Path, tmp_path: Path) -> None:
-    books = load_runbooks()
+    books = _books()
     build_index(Store(":memory:"), books)
     changed = [books[0].model_copy(update={"title": "Node dark, no answer"}), *books[1:]]
     store = Store(":memory:")
@@ -79,7 +93,7 @@ def test_cache_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("NETOPS_CACHE", "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    build_index(Store(":memory:"), load_runbooks())
+    build_index(Store(":memory:"), _books())
     assert not (tmp_path / "xdg").exists() and not (tmp_path / "home").exists()
 
 
@@ -88,7 +102,7 @@ def test_unwritable_cache_costs_time_not_a_result(tmp_path: Path, monkeypatch: p
     blocker.write_text("not a directory")
     monkeypatch.setenv("NETOPS_CACHE", str(blocker / "cache"))
     store = Store(":memory:")
-    assert build_index(store, load_runbooks()) is True
+    assert build_index(store, _books()) is True
     assert store.scalar("SELECT count(*) FROM runbook_vectors") > 0
 
 
@@ -108,7 +122,7 @@ def test_a_fit_cached_in_feather_format_is_read(cache: Path, monkeypatch: pytest
 
     from netops_agent.knowledge import index
 
-    books = load_runbooks()
+    books = _books()
     first = Store(":memory:")
     build_index(first, books)
     for path in cache.iterdir():

@@ -9,7 +9,10 @@ the stored idf (sublinear tf, L2 norm, as the fit did) in numpy, and scored in S
 only when the runbooks or the analyzer (synonyms) change, and a fit is kept in the
 user's cache directory (`settings.cache_dir`, Arrow IPC files named by the content
 hash), so a new database over the same runbooks loads the fitted index without
-importing scikit-learn (about a second of a short run).
+importing scikit-learn (about a second of a short run). The shipped runbooks' fit ships
+with them (`data/runbook-index.json`, written by scikit-learn: `pytest
+tests/knowledge/test_shipped_index.py --update-golden`; that test fails when a fresh fit
+differs), so even the first `run` on a new machine needs no scikit-learn.
 
 Retrieval orders runbooks; it never removes one: `retrieve` returns every runbook
 (up to k), those that share no term with the query last, in id order.
@@ -88,7 +91,7 @@ def build_index(
     digest = digest or index_digest(runbooks)
     if not force and store.get_meta(HASH_KEY) == digest:
         return False
-    fitted = None if force else _cached_fit(digest)
+    fitted = None if force else (_shipped_fit(digest) or _cached_fit(digest))
     if fitted is None:
         fitted = _fit(runbooks, analyze)
         _keep_fit(digest, *fitted)
@@ -125,6 +128,48 @@ def _fit(runbooks: list[Runbook], analyze: object) -> tuple[pa.Table, pa.Table]:
             "runbook_id": np.array([rb.id for rb in runbooks])[matrix.row],
             "term": terms[matrix.col],
             "weight": matrix.data,
+        }
+    )
+    return vocab, vectors
+
+
+SHIPPED_FIT = "runbook-index.json"  # in the package's data directory
+
+
+def shipped_fit_path() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", SHIPPED_FIT)
+
+
+def fit_json(digest: str, vocab: pa.Table, vectors: pa.Table) -> str:
+    """A fit as the shipped file holds it: the digest it indexes, the cache format, the
+    scikit-learn that fitted it, and the two tables by column (floats as Python writes
+    them, which read back exactly)."""
+    doc = {
+        "format": CACHE_FORMAT,
+        "digest": digest,
+        "scikit_learn": sklearn_version(),
+        "vocab": {c: vocab.column(c).to_pylist() for c in vocab.column_names},
+        "vectors": {c: vectors.column(c).to_pylist() for c in vectors.column_names},
+    }
+    return json.dumps(doc, indent=0) + "\n"
+
+
+def _shipped_fit(digest: str) -> tuple[pa.Table, pa.Table] | None:
+    """The shipped fit, when `digest` is the shipped runbooks' (with the shipped synonyms)."""
+    try:
+        with open(shipped_fit_path(), encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as exc:  # a package without it: fit as before
+        log.debug("no shipped runbook index: %s", exc)
+        return None
+    if doc.get("format") != CACHE_FORMAT or doc.get("digest") != digest:
+        return None
+    vocab = pa.table({"term": pa.array(doc["vocab"]["term"], pa.string()), "idf": doc["vocab"]["idf"]})
+    vectors = pa.table(
+        {
+            "runbook_id": pa.array(doc["vectors"]["runbook_id"], pa.string()),
+            "term": pa.array(doc["vectors"]["term"], pa.string()),
+            "weight": pa.array(doc["vectors"]["weight"], pa.float64()),
         }
     )
     return vocab, vectors
