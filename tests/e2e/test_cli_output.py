@@ -36,6 +36,17 @@ def test_demo_results_table_is_one_line_per_incident_at_80_columns(demo80: tuple
     assert "1 awaiting approval" in out
 
 
+def test_each_reason_wraps_under_itself_at_80_columns(demo80: tuple[Cli, str]) -> None:
+    _, out = demo80
+    lines = out.splitlines()
+    first = next(n for n, line in enumerate(lines) if re.match(r"^IM-\d{4} INC\d+ ", line))
+    reasons = lines[first : next(n for n, line in enumerate(lines) if line.startswith("╭"))]
+    heads = [line for line in reasons if line.startswith("IM-")]
+    assert len(heads) == 15 and len(reasons) > 15  # some reasons wrap at 80 columns
+    # a continuation starts under the reason's first word, never at the margin
+    assert all(line.startswith("IM-") or line.startswith(" " * 8) for line in reasons)
+
+
 def test_show_db_table_switches_to_records_when_narrow(demo80: tuple[Cli, str]) -> None:
     cli, _ = demo80
     narrow = cli("show-db", "--table", "tickets", "--limit", "2", env={"COLUMNS": "80"}).stdout

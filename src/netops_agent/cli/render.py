@@ -71,12 +71,18 @@ def run_report(report: dict[str, Any], db: Path, log: Path) -> None:
             keep=("Incident", "Outcome"),
         )
     )
+    from rich.table import Table
+
     for inc in report["incidents"]:
         style = OUTCOME_STYLE.get(inc["outcome"], "")
-        console.print(
-            f"[{style}]{inc['id']}[/] [dim]{inc['ticket_id']} {inc['runbook'] or ''}[/] {inc['reason']}",
-            highlight=False,
+        line = Table.grid(padding=(0, 1, 0, 0))  # the reason wraps under itself, not under the id
+        line.add_column(no_wrap=True)
+        line.add_column()
+        line.add_row(
+            f"[{style}]{inc['id']}[/]",
+            f"[dim]{inc['ticket_id']} {inc['runbook'] or ''}[/] {_esc(inc['reason'])}",
         )
+        console.print(line, highlight=False)
         for act in inc.get("actions") or []:
             if act.get("status") != "dry_run":
                 continue
