@@ -16,8 +16,10 @@ from netops_agent.cli.common import (
 
 
 def doctor(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Check that the records agree: resolved tickets' changes are in the lab, no ticket is
-    stuck in progress, no orphan alerts, incidents close with their tickets.
+    """Check that the records agree (tickets, changes, alerts, incidents).
+
+    Resolved tickets' changes are in the lab, no ticket is stuck in progress, no alert is
+    orphaned, and incidents close with their tickets.
 
     If a run, solve or resume was killed, doctor first settles what it left (as the next
     such command would): tickets it was working are marked `interrupted` with a note.

@@ -24,8 +24,9 @@ def approvals(
     all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List approvals waiting for a human, and approved ones waiting for `resume`
-    (with the proposed change as a diff); --all adds denied, expired and executed ones."""
+    """List approvals waiting for a human, and approved ones waiting for `resume`.
+
+    Each shows the proposed change as a diff; --all adds denied, expired and executed ones."""
     from netops_agent.safety.approvals import ApprovalService
 
     with open_store(db, read_only=True) as store:
