@@ -8,6 +8,11 @@ Every alert is placed on the topology from the inventory (the source of truth):
 - when a device does not answer at all (a probe says so, or every neighbour sees its
   facing port down), everything on it or facing it (its cables, the sessions to it,
   its prefixes) joins the device.
+A silent device is one incident either way, but its suspects tell two cases apart
+from what the device itself still reports: a device cut off by its links reports
+those ports down while others of its own (its loopback, SVIs) are not, so its cables
+are the suspects (the device stays among the first three); a device that reports
+nothing, or every one of its interfaces down, failed itself and is the suspect.
 Alerts on one place that are further apart in time than the window are separate
 incidents. Weak alerts (below `seed_severity`) and context alerts (a configuration
 change) never open an incident; a context alert joins the incident on its device.
@@ -56,6 +61,7 @@ class Topology:
         self._addressed: dict[str, list[Interface]] | None = None
         self._subnets: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = {}
         self._facing: dict[End, list[str]] | None = None
+        self._names: dict[str, set[str]] | None = None
 
     def facing(self, end: End) -> list[str]:
         """The devices one of whose cables has `end` at its other end (`Link.peer_of`)."""
@@ -65,6 +71,14 @@ class Topology:
                 for lk in links:
                     self._facing[lk.peer_of(dev)].append(dev)
         return self._facing.get(end, [])
+
+    def interface_names(self, device: str) -> set[str]:
+        """Every interface the inventory lists on a device (worked out on first use)."""
+        if self._names is None:
+            self._names = defaultdict(set)
+            for i in self.inv.interfaces:
+                self._names[i.device].add(i.name)
+        return self._names.get(device, set())
 
     def ip_of(self, end: End | None) -> str | None:
         """An interface's address (None if unknown); the inventory's own index answers."""
@@ -161,6 +175,9 @@ class Draft:
     alerts: list[Alert]
     context: list[Alert] = field(default_factory=list)
     suspects: list[Suspect] = field(default_factory=list)
+    # Where the incident is when that is not its first suspect: a device cut off by its
+    # links is the incident (the agent works it as the device), its cables the suspects.
+    anchor: Suspect | None = None
     prefix: str | None = None
     title: str = ""
     summary: str = ""
@@ -175,7 +192,7 @@ class Draft:
         return [a["id"] for a in self.alerts + self.context]
 
     def incident(self, incident_id: str, opened_at: datetime) -> Incident:
-        top = self.suspects[0]
+        top = self.anchor or self.suspects[0]
         return Incident(
             id=incident_id,
             title=self.title,
@@ -290,15 +307,17 @@ class Correlator:
         down = sorted(self._silent(d.alerts))
         prefixes = [a["entity"] for a in d.alerts if a["kind"] == "prefix"]
         d.prefix = prefixes[0] if prefixes else None
-        if down:
-            d.suspects = [Suspect(kind="device", device=dev, score=1.0) for dev in down]
-            return
-        candidates: list[tuple[float, list[Suspect]]] = []
         by_key: dict[Key, list[Alert]] = defaultdict(list)
         for a in d.alerts:
             by_key[self.topo.key(a)].append(a)  # type: ignore[index]
+        if down:
+            d.suspects = [s for dev in down for s in self._silent_suspects(dev, d, by_key)][:5]
+            if d.suspects[0].kind != "device":
+                d.anchor = Suspect(kind="device", device=down[0])
+            return
+        candidates: list[tuple[float, list[Suspect]]] = []
         for k, members in by_key.items():
-            mass = sum(1 + severity_rank(a["severity"]) + self._weight(a) for a in members)
+            mass = self._mass(members)
             if k[0] == "link":
                 candidates.append((mass, self._link_suspects(self.topo.link_by_id[k[1]], members, d.context)))
             elif k[0] == "iface":
@@ -312,6 +331,55 @@ class Correlator:
             for s in sus:
                 ranked.append(s.model_copy(update={"score": round(s.score * mass / top, 3)}))
         d.suspects = ranked[:5]
+
+    def _mass(self, alerts: list[Alert]) -> float:
+        return sum(1 + severity_rank(a["severity"]) + self._weight(a) for a in alerts)
+
+    def _silent_suspects(self, dev: str, d: Draft, by_key: dict[Key, list[Alert]]) -> list[Suspect]:
+        """A silent device's suspects: the cables whose end on the device the device itself
+        reports down, when it still reports some interface of its own that is not (it is
+        alive, cut off by those links); else the device (it reports nothing, or every one
+        of its interfaces down: it failed itself).
+
+        Each cable is named at the end with the more cause evidence (`link` when both ends
+        are seen down), heaviest cable first. The device stays among the first three:
+        the re-observations after a fix read an incident's first three suspects, and only
+        the device's own reading covers every one of its links."""
+        cables = self._cut_off_by(dev, d.alerts)
+        device = Suspect(kind="device", device=dev)
+        if not cables:
+            return [device]
+        ranked = sorted(
+            ((self._mass(by_key.get(("link", lk.id), [])), lk) for lk in cables), key=lambda c: -c[0]
+        )
+        top = ranked[0][0] or 1.0
+        out = [
+            self._link_suspects(lk, by_key.get(("link", lk.id), []), d.context)[0].model_copy(
+                update={"score": round(mass / top, 3)}
+            )
+            for mass, lk in ranked
+        ]
+        at = min(len(out), 2)
+        out.insert(at, device.model_copy(update={"score": out[at - 1].score}))
+        return out
+
+    def _cut_off_by(self, dev: str, alerts: list[Alert]) -> list[Link]:
+        """The device's cables whose end on it the device itself reports down; none when
+        it reports every one of its interfaces down (nothing of it is up: it failed)."""
+        own = {
+            a["entity"]
+            for a in alerts
+            if a["device"] == dev
+            and a["kind"] == "interface"
+            and a["check_name"] in self.corr.port_down_checks
+        }
+        if not own or own >= self.topo.interface_names(dev):
+            return []
+        return [
+            lk
+            for lk in self.topo.links_of.get(dev, [])
+            if (lk.a_interface if lk.a_device == dev else lk.b_interface) in own
+        ]
 
     def _link_suspects(self, link: Link, alerts: list[Alert], context: list[Alert]) -> list[Suspect]:
         """Rank the two ends of a cable; the end with cause evidence first, the leaf side on ties."""
@@ -372,7 +440,7 @@ class Correlator:
     # --- wording ---------------------------------------------------------------------------
     def _word(self, d: Draft) -> None:
         """Severity from the worst alert; title from the headline alert; summary per check."""
-        top = d.suspects[0]
+        top = d.anchor or d.suspects[0]  # where the incident is: its title and headline
         worst = max(d.alerts, key=lambda a: severity_rank(a["severity"]))
         d.severity = self._impact(d, Severity(self.corr.severity_map[worst["severity"]]))
 
@@ -408,7 +476,18 @@ class Correlator:
         d.summary = (
             f"{text[:1].upper()}{text[1:]}. {len(d.alert_ids)} alert(s) on {len(devices)} "
             f"device(s) since {d.first_seen:%H:%M:%S} UTC. "
-            f"Most likely origin: {describe(top, self.topo)}."
+            f"Most likely origin: {self._origins(d)}."
+        )
+
+    def _origins(self, d: Draft) -> str:
+        """The first suspect in words; a device cut off by its links: each of those links."""
+        if d.anchor is None:
+            return describe(d.suspects[0], self.topo)
+        dev = d.anchor.device
+        named = [describe(s, self.topo) for s in d.suspects if s.kind != "device"][:3]
+        more = len(self._cut_off_by(dev, d.alerts)) - len(named)
+        return (
+            f"the links {dev} reports down: " + ", ".join(named) + (f" and {more} more" if more > 0 else "")
         )
 
     def _title(self, top: Suspect, head: Alert, same_check: list[Alert]) -> str:
