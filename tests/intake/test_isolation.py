@@ -133,3 +133,26 @@ def test_a_device_that_reports_nothing_or_everything_down_is_the_suspect(
     names = sorted(i.name for i in small.inv.interfaces if i.device == leaf) if own == "every" else []
     (d,) = Correlator(small.inv, config).correlate(_silent(small, leaf, names))
     assert [(s.kind, s.device) for s in d.suspects] == [("device", leaf)] and d.anchor is None
+
+
+def test_the_isolation_suite_cuts_off_every_role_and_keeps_dead_devices_as_controls() -> None:
+    from netops_agent.evaluation.scenario import load_suite
+
+    s = load_suite("isolation")
+    inv = SimLab.build(s.topology.profile, s.topology.seed).inv
+    role = {d.name: d.role for d in inv.devices}
+    cut_off = set()
+    for c in s.cases:
+        down = [f.target for f in c.faults if CATALOG[f.type].target != "device" and f.target != "auto"]
+        for dev in role:  # a device all of whose cables have a faulty end
+            links = [lk for lk in inv.links if dev in (lk.a_device, lk.b_device)]
+            ends = {(t["device"], t["interface"]) for t in down}
+            if links and all(set(lk.ends()) & ends for lk in links):
+                cut_off.add(role[dev])
+    assert cut_off == {"leaf", "spine", "edge"}
+    dead = [c for c in s.cases if any(f.type == "device_unreachable" for f in c.faults)]
+    assert {role[f.target["device"]] for c in dead for f in c.faults if f.type == "device_unreachable"} >= {
+        "leaf",
+        "spine",
+    }
+    assert any(len(c.faults) > 1 for c in dead) and any(not c.faults for c in s.cases)
