@@ -21,7 +21,7 @@ from netops_agent.intake.correlate import Correlator, Draft
 from netops_agent.intake.detectors import DetectContext, run_detectors
 from netops_agent.intake.probes import ProbeRound, run_probes
 from netops_agent.lab.base import NetworkView
-from netops_agent.models import Incident
+from netops_agent.models import Incident, Inventory
 from netops_agent.store import Store
 
 log = logging.getLogger("netops_agent.intake")
@@ -86,9 +86,25 @@ def correlate(
     first_number: int | None = None,
 ) -> tuple[list[Incident], dict[str, list[str]]]:
     """Group unassigned active alerts into incidents and link the alerts to them."""
-    drafts: list[Draft] = Correlator(lab.inventory(), config).correlate(
-        alert_store.active_alerts(store, scope)
-    )
+    drafts = draft_incidents(alert_store.active_alerts(store, scope), lab.inventory(), config)
+    return record_drafts(store, lab, drafts, first_number=first_number)
+
+
+def draft_incidents(
+    alerts: list[dict[str, Any]], inventory: Inventory, config: DetectionConfig
+) -> list[Draft]:
+    """Group alerts into incident drafts, oldest first. Pure: no store, so it may run on
+    any thread (the receivers' writer keeps taking signals while a storm's drafts form)."""
+    return Correlator(inventory, config).correlate(alerts)
+
+
+def record_drafts(
+    store: Store, lab: NetworkView, drafts: list[Draft], *, first_number: int | None = None
+) -> tuple[list[Incident], dict[str, list[str]]]:
+    """Number drafts as incidents (after the last one stored) and link their alerts to them.
+
+    Recording a list's drafts in parts, one after the other, gives the same incidents as
+    recording it at once: each part is numbered after what the parts before it stored."""
     start = (
         first_number if first_number is not None else int(store.scalar("SELECT count(*) FROM incidents")) + 1
     )

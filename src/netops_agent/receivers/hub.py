@@ -11,6 +11,15 @@ a slow agent never makes a sender wait. One thread owns the writes:
    unassigned alerts into incidents and opens a ticket for each: the same
    dedup -> correlation -> incident -> ticket path as the lab's own telemetry;
 3. it hands new incidents to `on_incidents` (the agent, when `--auto-remediate`).
+
+A storm's cycle never holds the writer for long: the drafts form on a worker thread
+while the writer goes on storing what arrives, and they are recorded `chunk` at a time,
+each part (its alerts' links, its incidents and their tickets) one transaction, with
+what queued up meanwhile written between two parts. A POST thus waits for one part,
+not for a thousand incidents. Parts are numbered after what the parts before them
+stored, so the incidents and tickets are the ones one transaction would have opened;
+a crash between two parts leaves whole incidents with their tickets, and the alerts
+of the parts not yet written unassigned, for the next cycle.
 """
 
 from __future__ import annotations
@@ -20,8 +29,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from contextlib import AbstractContextManager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -36,7 +45,8 @@ from netops_agent.store.db import utcnow
 if TYPE_CHECKING:  # pyarrow and the lab's schemas load with the first signal, not with `serve`
     import pyarrow as pa
 
-    from netops_agent.models import Incident
+    from netops_agent.intake.correlate import Draft
+    from netops_agent.models import Incident, Inventory
 
 log = logging.getLogger("netops_agent.receivers")
 
@@ -89,6 +99,7 @@ class ReceiverHub:
         config: DetectionConfig | None = None,
         batch: int = 2000,
         flush_s: float = 0.2,
+        chunk: int = 200,
         on_incidents: Callable[[list[Incident]], None] | None = None,
         lease: Callable[[], AbstractContextManager[Store]] | None = None,
     ) -> None:
@@ -101,6 +112,7 @@ class ReceiverHub:
         self.scope = self.config.receivers.scope
         self.batch = batch
         self.flush_s = flush_s
+        self.chunk = max(1, chunk)  # incidents per transaction of a cycle (see the module's doc)
         self.on_incidents = on_incidents
         self.stats = HubStats()
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -110,6 +122,7 @@ class ReceiverHub:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        self._grouper: ThreadPoolExecutor | None = None  # forms a big cycle's drafts
 
     # --- what receivers call (never blocks on the database) ---------------------------------
     def put_event(self, msg: SyslogMessage, source: str = "syslog") -> None:
@@ -144,6 +157,8 @@ class ReceiverHub:
         if self._thread.is_alive():
             self._q.put(_STOP)
             self._thread.join(timeout)
+        if self._grouper is not None:
+            self._grouper.shutdown(wait=False)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until everything queued so far is stored and correlated (tests, benchmarks)."""
@@ -181,10 +196,14 @@ class ReceiverHub:
             return items, True
         if first is not None:
             items.append(first)
+        # A POST waits for its commit: with one in hand, take what is queued and go (the
+        # batching window is for listeners, who never wait).
+        answer = isinstance(first, AlertBatch)
         while len(items) < self.batch:
             remaining = deadline - time.monotonic()
             try:
-                item = self._q.get(timeout=max(0.0, remaining)) if remaining > 0 else self._q.get_nowait()
+                wait = not answer and remaining > 0
+                item = self._q.get(timeout=remaining) if wait else self._q.get_nowait()
             except queue.Empty:
                 break
             if item is _STOP:
@@ -192,13 +211,39 @@ class ReceiverHub:
                 break
             if item is not None:
                 items.append(item)
+                answer = answer or isinstance(item, AlertBatch)
         return items, False
 
-    def _write(self, items: list[Any]) -> None:
+    def _serve_queued(self, store: Store, *, wait: bool = False) -> bool:
+        """Inside a cycle: write what is queued (up to a batch) on the cycle's store, so it
+        does not wait for the whole cycle; with `wait`, first wait for something (the
+        grouper's wake-up at least). False once `stop` was asked: the cycle then ends
+        without taking more, and the loop finds the stop where it was."""
+        items: list[Any] = []
+        going = True
+        try:
+            item = self._q.get() if wait else self._q.get_nowait()
+            while True:
+                if item is _STOP:
+                    self._q.put(_STOP)
+                    going = False
+                    break
+                if item is not None:
+                    items.append(item)
+                    if len(items) >= self.batch:
+                        break
+                item = self._q.get_nowait()
+        except queue.Empty:
+            pass
+        if items:
+            self._write(items, store)
+        return going
+
+    def _write(self, items: list[Any], held: Store | None = None) -> None:
         events = [i for i in items if isinstance(i, SyslogMessage)]
         batches = [i for i in items if isinstance(i, AlertBatch)]
         try:
-            with self._lease() as store, store.transaction():
+            with nullcontext(held) if held is not None else self._lease() as store, store.transaction():
                 if events:
                     names = _device_names(store) | self.config.receivers.hosts
                     store.append_arrow("events", _event_table(events, names))
@@ -221,22 +266,61 @@ class ReceiverHub:
     def _cycle(self) -> None:
         self._last_cycle = time.monotonic()
         self._dirty = False
+        opened: list[Incident] = []
         try:
-            with self._lease() as store, store.transaction():  # one commit per cycle
-                incidents = correlate_received(store, self.config)
-        except Exception as exc:
+            with self._lease() as store:
+                self._correlate(store, opened)
+        except Exception as exc:  # the parts committed before it stay (whole incidents)
             log.exception("correlating received signals failed")
             self._error(str(exc))
-            return
-        with self._lock:
-            self.stats.cycles += 1
-            self.stats.incidents_opened += len(incidents)
-        if incidents and self.on_incidents is not None:
+        else:
+            with self._lock:
+                self.stats.cycles += 1
+        if opened:
+            log.info("received signals opened %s", ", ".join(i.id for i in opened))
+        if opened and self.on_incidents is not None:
             try:
-                self.on_incidents(incidents)
+                self.on_incidents(opened)
             except Exception as exc:  # the agent's trouble is not the receivers'
                 log.exception("auto-remediation failed")
                 self._error(str(exc))
+
+    def _correlate(self, store: Store, opened: list[Incident]) -> None:
+        """One cycle on one store: detect and read (one commit), group, record in parts."""
+        with store.transaction():
+            alerts, inventory = received_alerts(store, self.config)
+        if not alerts:
+            return
+        drafts, going = self._group(store, alerts, inventory)
+        clock = _Clock(inventory)
+        for start in range(0, len(drafts), self.chunk):
+            if start and going:
+                going = self._serve_queued(store)
+            with store.transaction():  # the part's links, incidents and tickets
+                incidents = open_drafts(store, drafts[start : start + self.chunk], clock)
+            opened.extend(incidents)
+            with self._lock:
+                self.stats.incidents_opened += len(incidents)
+
+    def _group(
+        self, store: Store, alerts: list[dict[str, Any]], inventory: Inventory
+    ) -> tuple[list[Draft], bool]:
+        """Drafts of the alerts; a storm's form on the grouper thread (pure Python over a
+        snapshot) while the writer goes on storing what arrives. What it stores meanwhile
+        are new or updated alerts, which the drafts' links do not touch (a new alert waits
+        for the next cycle), so the outcome is that of the cycle, then those writes."""
+        from netops_agent.intake.pipeline import draft_incidents
+
+        if len(alerts) <= self.chunk:
+            return draft_incidents(alerts, inventory, self.config), True
+        if self._grouper is None:
+            self._grouper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receiver-grouper")
+        fut = self._grouper.submit(draft_incidents, alerts, inventory, self.config)
+        fut.add_done_callback(lambda _: self._q.put(None))  # wakes the writer's wait below
+        going = True
+        while going and not fut.done():
+            going = self._serve_queued(store, wait=True)
+        return fut.result(), going
 
     def _error(self, message: str) -> None:
         with self._lock:
@@ -357,26 +441,41 @@ def upsert_alerts(store: Store, rows: list[dict[str, Any]], scope: str) -> dict[
     return {"new": new, "updated": len(existing)}
 
 
-def correlate_received(store: Store, config: DetectionConfig) -> list[Incident]:
-    """Detect over received events, flag unknown devices, correlate, open incidents + tickets."""
-    from netops_agent.intake.pipeline import correlate, detect
+def received_alerts(store: Store, config: DetectionConfig) -> tuple[list[dict[str, Any]], Inventory]:
+    """Detect over received events, flag unknown devices; the scope's unassigned alerts
+    and the inventory they are grouped on."""
+    from netops_agent.intake import alerts as alert_store
+    from netops_agent.intake.pipeline import detect
     from netops_agent.lab.sim.persist import load_inventory
-    from netops_agent.pipeline.case import open_incident
-    from netops_agent.tickets import TicketService
 
     scope = config.receivers.scope
-    now = utcnow()
-    detect(store, config, now=now, scope=scope, detectors=["syslog"])
+    detect(store, config, now=utcnow(), scope=scope, detectors=["syslog"])
     store.execute(
         "UPDATE alerts SET known = false WHERE scope = ? AND known IS DISTINCT FROM false "
         "AND device NOT IN (SELECT name FROM devices)",
         [scope],
     )
-    clock = _Clock(load_inventory(store))
-    incidents, _ = correlate(store, clock, config, scope=scope)  # type: ignore[arg-type]
+    return alert_store.active_alerts(store, scope), load_inventory(store)
+
+
+def open_drafts(store: Store, drafts: list[Draft], clock: _Clock) -> list[Incident]:
+    """Record drafts as incidents (numbered after the last stored), link their alerts and
+    open a ticket for each: the caller's one transaction."""
+    from netops_agent.intake.pipeline import record_drafts
+    from netops_agent.pipeline.case import open_incident
+    from netops_agent.tickets import TicketService
+
+    incidents, _ = record_drafts(store, clock, drafts)  # type: ignore[arg-type]
     tickets = TicketService(store)
     for inc in incidents:
         open_incident(store, tickets, inc, clock)  # type: ignore[arg-type]
-    if incidents:
-        log.info("received signals opened %s", ", ".join(i.id for i in incidents))
     return incidents
+
+
+def correlate_received(store: Store, config: DetectionConfig) -> list[Incident]:
+    """Detect over received events, flag unknown devices, correlate, open incidents + tickets:
+    a whole cycle at once (the hub does the same in parts)."""
+    from netops_agent.intake.pipeline import draft_incidents
+
+    alerts, inventory = received_alerts(store, config)
+    return open_drafts(store, draft_incidents(alerts, inventory, config), _Clock(inventory))
