@@ -1,6 +1,6 @@
 """Load and loss of the receivers: syslog bursts and Alertmanager resends into `serve`.
 
-    python benchmarks/bench_receivers.py [--syslog 10000] [--alerts 2000] [--resends 2]
+    python benchmarks/bench_receivers.py [--syslog 10000] [--alerts 2000] [--resends 2] [--storm 10000]
 
 Starts `netops-agent serve` (a whole process) on a fresh small lab database with a
 syslog port, then, all on loopback:
@@ -9,8 +9,13 @@ syslog port, then, all on loopback:
 - posts `--alerts` Alertmanager alerts in notifications of 100, each notification
   `--resends` more times (Alertmanager resends), timing every POST (the answer comes
   after the alerts are committed);
-then waits until the receiver reports everything stored, stops `serve`, and counts
-in DuckDB: every syslog message stored exactly once, every alert exactly one row.
+- then a storm: `--storm` more alerts, each on its own interface (so one correlation
+  cycle opens that many incidents and tickets), and, until two more cycles have run,
+  a steady probe of POSTs of 10 new alerts, each timed: what a POST that arrives during
+  a storm's cycle waits;
+then stops `serve` (which stores what is queued and runs a last cycle) and counts
+in DuckDB: every syslog message stored exactly once, every alert exactly one row, every
+alert linked to an incident that has a ticket.
 Prints throughput, POST p50/p99 and loss/duplicates.
 """
 
@@ -70,6 +75,7 @@ def main() -> None:
     ap.add_argument("--syslog", type=int, default=10_000)
     ap.add_argument("--alerts", type=int, default=2_000)
     ap.add_argument("--resends", type=int, default=2)
+    ap.add_argument("--storm", type=int, default=10_000)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-rx-"))
     db = tmp / "netops.duckdb"
@@ -114,6 +120,27 @@ def main() -> None:
             body = {"version": "4", "status": "firing", "alerts": alerts}
             for _ in range(1 + args.resends):
                 latencies.append(post(url, body))
+        storm = []
+        for g in range(0, args.storm, 1000):
+            alerts = [
+                {"status": "firing", "annotations": {}, "startsAt": "2026-11-30T11:00:00Z",
+                 "labels": {"alertname": "Storm", "device": "site1-leaf3", "ifName": f"Gi1/{n}"},
+                 "fingerprint": f"st{n:06d}"}
+                for n in range(g, min(g + 1000, args.storm))
+            ]  # fmt: skip
+            post(url, {"version": "4", "status": "firing", "alerts": alerts})
+        cycles = get(stats_url)["cycles"]
+        probe, n = 0, 0
+        while get(stats_url)["cycles"] < cycles + 2 and time.monotonic() < deadline + 300:
+            alerts = [
+                {"status": "firing", "annotations": {}, "startsAt": "2026-11-30T12:00:00Z",
+                 "labels": {"alertname": "Probe", "device": "site1-leaf4", "ifName": f"Gi2/{n + k}"},
+                 "fingerprint": f"pr{n + k:06d}"}
+                for k in range(10)
+            ]  # fmt: skip
+            n += 10
+            storm.append(post(url, {"version": "4", "status": "firing", "alerts": alerts}))
+            probe += 1
         stats = get(f"{base}/api/v1/intake/stats")
     finally:
         proc.terminate()
@@ -125,7 +152,16 @@ def main() -> None:
         "SELECT count(*), count(DISTINCT message) FROM events WHERE mnemonic = 'BENCH'"
     ).fetchone()
     am_rows, am_distinct = con.execute(
+        "SELECT count(*), count(DISTINCT fingerprint) FROM alerts WHERE fingerprint LIKE 'am:fp%'"
+    ).fetchone()
+    all_rows, all_distinct = con.execute(
         "SELECT count(*), count(DISTINCT fingerprint) FROM alerts WHERE source = 'alertmanager'"
+    ).fetchone()
+    total = args.alerts + args.storm + 10 * probe
+    unlinked, no_ticket, incidents = con.execute(
+        "SELECT (SELECT count(*) FROM alerts WHERE source = 'alertmanager' AND (incident_id IS NULL "
+        "OR incident_id NOT IN (SELECT id FROM incidents))), (SELECT count(*) FROM incidents i WHERE "
+        "NOT EXISTS (SELECT 1 FROM tickets t WHERE t.incident_id = i.id)), (SELECT count(*) FROM incidents)"
     ).fetchone()
     con.close()
     lat = sorted(latencies)
@@ -138,6 +174,13 @@ def main() -> None:
           f"p50 {statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; rows {am_rows} for "
           f"{args.alerts} alerts ({am_distinct} distinct): lost {args.alerts - am_distinct}, "
           f"duplicates {am_rows - am_distinct}")  # fmt: skip
+    st = sorted(storm)
+    print(f"storm: {args.storm} alerts on as many interfaces, then {len(st)} probe POSTs of 10 during "
+          f"its cycles: p50 {statistics.median(st) * 1000:.1f} ms, p99 "
+          f"{st[min(len(st) - 1, int(0.99 * len(st)))] * 1000:.1f} ms, max {st[-1] * 1000:.1f} ms; "
+          f"{all_rows} alert rows for {total} sent: lost {total - all_distinct}, duplicates "
+          f"{all_rows - all_distinct}; {incidents} incidents, {unlinked} alerts unlinked, "
+          f"{no_ticket} incidents without a ticket")  # fmt: skip
     print(f"receiver stats: {json.dumps(stats)}")
     shutil.rmtree(tmp, ignore_errors=True)
 
