@@ -174,7 +174,7 @@ def main() -> None:
           f"p50 {statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; rows {am_rows} for "
           f"{args.alerts} alerts ({am_distinct} distinct): lost {args.alerts - am_distinct}, "
           f"duplicates {am_rows - am_distinct}")  # fmt: skip
-    st = sorted(storm)
+    st = sorted(storm) or [0.0]
     print(f"storm: {args.storm} alerts on as many interfaces, then {len(st)} probe POSTs of 10 during "
           f"its cycles: p50 {statistics.median(st) * 1000:.1f} ms, p99 "
           f"{st[min(len(st) - 1, int(0.99 * len(st)))] * 1000:.1f} ms, max {st[-1] * 1000:.1f} ms; "
