@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +57,25 @@ def _storm(detection: DetectionConfig, n: int = 40) -> list[dict[str, Any]]:
     return alert_rows(hook, detection.receivers.alertmanager)
 
 
-def _logged() -> list[SyslogMessage]:
-    ts = utcnow() - timedelta(seconds=30)
+def _logged(ts: datetime) -> list[SyslogMessage]:
+    """Two logged link-downs at `ts`: one time for every run of a test, so the incidents'
+    summaries ("since HH:MM:SS") compare."""
     return [
         SyslogMessage(ts, dev, "LINK", 3, "UPDOWN", f"Interface {iface}, changed state to down")
         for dev, iface in (("site1-leaf4", "GigabitEthernet0/0"), ("site1-edge1", "GigabitEthernet0/2"))
     ]
 
 
-def _run(db: Path, detection: DetectionConfig, chunk: int, rows: list[dict[str, Any]]) -> ReceiverHub:
+def _recent() -> datetime:
+    return utcnow() - timedelta(seconds=30)  # recent enough for the syslog detector
+
+
+def _run(
+    db: Path, detection: DetectionConfig, chunk: int, rows: list[dict[str, Any]], logged_at: datetime
+) -> ReceiverHub:
     """Queue the whole storm before the writer starts, so it is one batch and one cycle."""
     hub = ReceiverHub(db, config=detection, flush_s=0.05, chunk=chunk)
-    for msg in _logged():
+    for msg in _logged(logged_at):
         hub.put_event(msg)
     done = hub.submit_alerts(rows)
     hub.start()
@@ -129,15 +136,15 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_a_cycle_in_parts_opens_what_one_transaction_opens(
     lab_template: Path, tmp_path: Path, detection: DetectionConfig, counted: list[int]
 ) -> None:
-    rows = _storm(detection)
+    rows, at = _storm(detection), _recent()
     whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
     shutil.copy(lab_template, whole)
     shutil.copy(lab_template, parts)
-    _run(whole, detection, 10_000, rows)
+    _run(whole, detection, 10_000, rows, at)
     assert len(counted) == 1  # the whole storm in one transaction, as before
     incidents = counted[0]
     counted.clear()
-    _run(parts, detection, 3, rows)
+    _run(parts, detection, 3, rows, at)
     assert counted == [3] * (incidents // 3) + ([incidents % 3] if incidents % 3 else [])
     a, b = _outcome(whole), _outcome(parts)
     # the storm's shape: cable ends paired, the logged link-downs and the stranger opened too
@@ -244,11 +251,11 @@ def test_a_post_is_stored_while_the_drafts_form(
 def test_a_failure_between_parts_leaves_whole_incidents_and_the_rest_for_the_next_cycle(
     lab_template: Path, tmp_path: Path, detection: DetectionConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows = _storm(detection)
+    rows, at = _storm(detection), _recent()
     whole, broken = tmp_path / "whole.duckdb", tmp_path / "broken.duckdb"
     shutil.copy(lab_template, whole)
     shutil.copy(lab_template, broken)
-    _run(whole, detection, 10_000, rows)
+    _run(whole, detection, 10_000, rows, at)
 
     real = hub_mod.open_drafts
     calls: list[int] = []
@@ -262,7 +269,7 @@ def test_a_failure_between_parts_leaves_whole_incidents_and_the_rest_for_the_nex
 
     monkeypatch.setattr(hub_mod, "open_drafts", open_drafts)
     hub = ReceiverHub(broken, config=detection, flush_s=0.05, chunk=10)
-    for msg in _logged():
+    for msg in _logged(at):
         hub.put_event(msg)
     hub.submit_alerts(rows)
     hub.start()
