@@ -701,7 +701,7 @@ class ProbeDetector:
         return (
             "SELECT {'n': count(*), 'first': min(ts), 'last': max(ts), "
             "'failed': coalesce(bool_or(success_pct = 0), false)} FROM probe_results "
-            "WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'",
+            "WHERE scope = ? AND ts > ? AND ts <= ? AND status IN ('ok', 'failed')",
             (ctx.scope, ctx.since, ctx.now),
         )
 
@@ -735,7 +735,7 @@ class ProbeDetector:
         could pick differently from it (see `_runs`)."""
         probes = ctx.store.query(
             "SELECT ts, kind, device, entity, success_pct, route, target, vantage FROM probe_results "
-            "WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'",
+            "WHERE scope = ? AND ts > ? AND ts <= ? AND status IN ('ok', 'failed')",
             [ctx.scope, ctx.since, ctx.now],
         )
         rows = self._runs(probes, checks)
@@ -814,7 +814,7 @@ class ProbeDetector:
             SELECT *, sum(CASE WHEN success_pct > 0 THEN 1 ELSE 0 END) OVER (
                 PARTITION BY kind, device, entity ORDER BY ts ROWS UNBOUNDED PRECEDING) AS grp,
                 max(ts) OVER (PARTITION BY kind, device, entity) AS last_probe
-            FROM probe_results WHERE scope = ? AND ts > ? AND ts <= ? AND status <> 'skipped'
+            FROM probe_results WHERE scope = ? AND ts > ? AND ts <= ? AND status IN ('ok', 'failed')
         ), ep AS (
             SELECT kind, device, entity, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS n,
                    max(ts) = any_value(last_probe) AS active,

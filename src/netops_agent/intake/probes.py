@@ -14,6 +14,15 @@ A failure is confirmed from a second vantage before it counts. Results go to the
 `probe_results` table; `ProbeDetector` turns failures into alerts. For a prefix
 that does not answer, the poller also looks the destination up in the vantage's
 routing table (`route`: present | absent), as route monitoring would.
+
+A vantage that is itself cut off (its uplinks down) fails every ping it sends: what it
+fails to reach says nothing about the target. A vantage is cut off in a round when it
+reached nothing while another vantage reached a target it failed. A failure seen only
+from cut-off vantages is asked of one more device that answers (edges, then leaves,
+then spines, as `Inventory.vantages` orders them) and counts only from a device that
+reaches something; where none does, the row keeps the honest 0% with status `cut-off`
+and raises no alert (the cut-off vantage is an incident of its own: its loopback and
+prefixes fail from the healthy vantages).
 """
 
 from __future__ import annotations
@@ -46,12 +55,16 @@ class Target:
     entity: str  # loopback address or prefix
 
 
+Seen = list[tuple[Target, list[tuple[str, float]]]]  # per target, each answering vantage's success %
+
+
 @dataclass
 class ProbeRound:
     """One sweep: a row per target in `probe_results`."""
 
     started: datetime
     rows: list[dict[str, object]] = field(default_factory=list)
+    cut_off: set[str] = field(default_factory=set)  # devices that pinged but reached nothing this round
 
     @property
     def failed(self) -> list[dict[str, object]]:
@@ -118,21 +131,20 @@ class Prober:
             return None
         return success_pct(out.text) if out.ok else None
 
-    def probe(self, target: Target, order: list[str]) -> tuple[list[str], float | None]:
-        """(vantages used, best success %) trying vantages in order until one answers."""
-        used: list[str] = []
-        best: float | None = None
+    def probe(self, target: Target, order: list[str]) -> list[tuple[str, float]]:
+        """(vantage, success %) of each vantage that answered, trying them in order until
+        one reaches the target (or, with `confirm`, two failed)."""
+        seen: list[tuple[str, float]] = []
         for vantage in order:
             if vantage in self.dead or vantage == target.device:
                 continue
             pct = self.ping(vantage, target.address)
             if pct is None:
                 continue
-            used.append(vantage)
-            best = pct if best is None else max(best, pct)
-            if best > 0 or not self.cfg.confirm or len(used) >= 2:
+            seen.append((vantage, pct))
+            if pct > 0 or not self.cfg.confirm or len(seen) >= 2:
                 break
-        return used, best
+        return seen
 
     def route(self, vantage: str, address: str) -> str | None:
         out = self.lab.execute(vantage, f"show ip route {address}")
@@ -187,18 +199,26 @@ def _sweep(
     lab: NetworkView,
     scope: str,
 ) -> None:
+    seen: Seen = []
     for n, target in enumerate(targets(inv, cfg, suspects)):
         k = n % len(points)
-        used, pct = prober.probe(target, points[k:] + points[:k])
-        status = "skipped" if pct is None else ("failed" if pct == 0 else "ok")
+        seen.append((target, prober.probe(target, points[k:] + points[:k])))
+    reach = _Reach(prober, seen)
+    sweep.cut_off = reach.cut_off()
+    if sweep.cut_off:
+        reach.second_opinions(sweep.cut_off, inv)
+    for target, answers in seen:
+        pct = max((p for _, p in answers), default=None)
+        fair = [v for v, _ in answers if v not in sweep.cut_off]  # vantages whose failure counts
+        status = "skipped" if pct is None else "ok" if pct > 0 else "failed" if fair else "cut-off"
         route = (
-            prober.route(used[0], target.address) if status == "failed" and target.kind == "prefix" else None
+            prober.route(fair[0], target.address) if status == "failed" and target.kind == "prefix" else None
         )
         sweep.rows.append(
             {
                 "ts": lab.now(),
                 "scope": scope,
-                "vantage": ",".join(used),
+                "vantage": ",".join(v for v, _ in answers),
                 "target": target.address,
                 "kind": target.kind,
                 "device": target.device,
@@ -208,6 +228,57 @@ def _sweep(
                 "route": route,
             }
         )
+
+
+class _Reach:
+    """Which devices reach anything in this round. A vantage that reached one of its
+    targets does; one that failed a target another vantage reached does not (the
+    contrast is in the round already); any other device is asked, once, to ping one
+    target that answered in the round (not its own)."""
+
+    def __init__(self, prober: Prober, seen: Seen) -> None:
+        self.prober = prober
+        self.seen = seen
+        self.reference = [t for t, answers in seen if any(p > 0 for _, p in answers)]
+        self.known = {v: False for t, answers in seen if any(p > 0 for _, p in answers) for v, p in answers}
+        self.known.update({v: True for _, answers in seen for v, p in answers if p > 0})
+
+    def __call__(self, device: str) -> bool:
+        if device not in self.known:
+            ref = next((t for t in self.reference if t.device != device), None)
+            self.known[device] = ref is not None and bool(self.prober.ping(device, ref.address))
+        return self.known[device]
+
+    def cut_off(self) -> set[str]:
+        """Vantages that reached none of their targets in the round and fail a target
+        that another vantage reached: their failures are about themselves. Where nothing
+        answered at all there is no contrast, and no vantage is cut off."""
+        if not self.reference:
+            return set()
+        failing = {v for _, answers in self.seen for v, p in answers if p == 0}
+        return {v for v in sorted(failing) if not self(v)}
+
+    def second_opinions(self, cut: set[str], inv: Inventory) -> None:
+        """Ask each failure seen only from cut-off vantages of one more device that
+        answers, in `Inventory.vantages` order (edges, leaves, spines); its failure counts
+        only if the device reaches something in the round (else it is cut off too: added
+        to `cut`, and the next is asked). Every device asked is named in the row."""
+        rank = {"edge": 0, "leaf": 1, "spine": 2}
+        order = [d.name for d in sorted(inv.devices, key=lambda d: (rank.get(d.role, 9), d.name))]
+        for target, answers in self.seen:
+            if not answers or any(v not in cut for v, _ in answers):
+                continue
+            for device in order:
+                if device in cut or device in self.prober.dead or device == target.device:
+                    continue
+                pct = self.prober.ping(device, target.address)
+                if pct is None:
+                    continue
+                answers.append((device, pct))
+                if pct > 0 or self(device):
+                    self.known[device] = True
+                    break
+                cut.add(device)
 
 
 def _table(rows: list[dict[str, object]]) -> pa.Table:
