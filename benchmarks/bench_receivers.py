@@ -57,6 +57,18 @@ def post(url: str, body: dict) -> float:
     return time.perf_counter() - t
 
 
+def notification(name: str, device: str, port: str, tag: str, ns: range, hour: str) -> dict:
+    """An Alertmanager webhook body: one firing alert `name` per n in `ns`, on `device`'s
+    interface `port`/n, fingerprinted `tag` + n, started at `hour`:00 on 30 November."""
+    alerts = [
+        {"status": "firing", "annotations": {}, "startsAt": f"2026-11-30T{hour}:00:00Z",
+         "labels": {"alertname": name, "device": device, "ifName": f"{port}/{n}"},
+         "fingerprint": f"{tag}{n:06d}"}
+        for n in ns
+    ]  # fmt: skip
+    return {"version": "4", "status": "firing", "alerts": alerts}
+
+
 def wait_up(url: str, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -111,35 +123,22 @@ def main() -> None:
         latencies = []
         url = f"{base}/api/v1/intake/alertmanager"
         for g in range(0, args.alerts, 100):
-            alerts = [
-                {"status": "firing", "annotations": {}, "startsAt": "2026-11-30T10:00:00Z",
-                 "labels": {"alertname": "Bench", "device": "site1-leaf2", "ifName": f"Gi0/{n}"},
-                 "fingerprint": f"fp{n:06d}"}
-                for n in range(g, min(g + 100, args.alerts))
-            ]  # fmt: skip
-            body = {"version": "4", "status": "firing", "alerts": alerts}
+            body = notification(
+                "Bench", "site1-leaf2", "Gi0", "fp", range(g, min(g + 100, args.alerts)), "10"
+            )
             for _ in range(1 + args.resends):
                 latencies.append(post(url, body))
         storm = []
         for g in range(0, args.storm, 1000):
-            alerts = [
-                {"status": "firing", "annotations": {}, "startsAt": "2026-11-30T11:00:00Z",
-                 "labels": {"alertname": "Storm", "device": "site1-leaf3", "ifName": f"Gi1/{n}"},
-                 "fingerprint": f"st{n:06d}"}
-                for n in range(g, min(g + 1000, args.storm))
-            ]  # fmt: skip
-            post(url, {"version": "4", "status": "firing", "alerts": alerts})
+            post(
+                url,
+                notification("Storm", "site1-leaf3", "Gi1", "st", range(g, min(g + 1000, args.storm)), "11"),
+            )
         cycles = get(stats_url)["cycles"]
         probe, n = 0, 0
         while get(stats_url)["cycles"] < cycles + 2 and time.monotonic() < deadline + 300:
-            alerts = [
-                {"status": "firing", "annotations": {}, "startsAt": "2026-11-30T12:00:00Z",
-                 "labels": {"alertname": "Probe", "device": "site1-leaf4", "ifName": f"Gi2/{n + k}"},
-                 "fingerprint": f"pr{n + k:06d}"}
-                for k in range(10)
-            ]  # fmt: skip
+            storm.append(post(url, notification("Probe", "site1-leaf4", "Gi2", "pr", range(n, n + 10), "12")))
             n += 10
-            storm.append(post(url, {"version": "4", "status": "firing", "alerts": alerts}))
             probe += 1
         stats = get(f"{base}/api/v1/intake/stats")
     finally:

@@ -131,12 +131,17 @@ class Inventory(Strict):
     def device_names(self) -> list[str]:
         return [d.name for d in self.devices]
 
-    def vantages(self) -> list[str]:
-        """Where monitoring probes from: one device per site (edges first, then leaves,
-        then spines, by name); a second one when there is a single site."""
+    def probe_order(self) -> list[Device]:
+        """The devices in the order monitoring prefers to probe from: edges first, then
+        leaves, then spines, by name."""
         order = {"edge": 0, "leaf": 1, "spine": 2}
+        return sorted(self.devices, key=lambda d: (order.get(d.role, 9), d.name))
+
+    def vantages(self) -> list[str]:
+        """Where monitoring probes from: one device per site (the first in `probe_order`);
+        a second one when there is a single site."""
         by_site: dict[str, list[str]] = {}
-        for d in sorted(self.devices, key=lambda d: (order.get(d.role, 9), d.name)):
+        for d in self.probe_order():
             by_site.setdefault(d.site, []).append(d.name)
         picks = [names[0] for names in by_site.values()]
         if len(picks) == 1 and len(next(iter(by_site.values()))) > 1:

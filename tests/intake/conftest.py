@@ -88,6 +88,32 @@ def at(i: int, step_s: float = 10.0) -> datetime:
     return EPOCH + timedelta(seconds=step_s * i)
 
 
+def alert_row(
+    n: int, check: str, kind: str, device: str, entity: str, t: int = 1, severity: str = "major"
+) -> dict[str, Any]:
+    """An active alert as the correlator reads it (`alerts.active_alerts`), first seen at
+    sample `t` (`at`)."""
+    return {
+        "id": f"AL{n:06d}",
+        "check_name": check,
+        "kind": kind,
+        "device": device,
+        "entity": entity,
+        "severity": severity,
+        "first_seen": at(t),
+        "last_seen": at(t) + timedelta(seconds=30),
+        "count": 1,
+        "value": None,
+        "message": f"{check} on {device} {entity}",
+        "detail": "",
+    }
+
+
+@pytest.fixture(scope="module")
+def small() -> SimLab:
+    return SimLab.build("small", 42)
+
+
 @pytest.fixture
 def store() -> Store:
     return Store(":memory:")

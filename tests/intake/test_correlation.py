@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from netops_agent.catalog import CATALOG
@@ -11,7 +9,7 @@ from netops_agent.intake import Correlator, load_detection
 from netops_agent.intake.config import DetectionConfig
 from netops_agent.lab.sim.lab import SimLab
 from netops_agent.models import InjectedFault, Suspect
-from tests.intake.conftest import at, twin
+from tests.intake.conftest import alert_row, twin
 
 
 def points_at(s: Suspect, fault: InjectedFault) -> bool:
@@ -117,34 +115,14 @@ def test_incidents_carry_what_runbooks_need(slug: str, fields: tuple[str, ...]) 
 
 
 # --- the correlator on hand-made alerts ------------------------------------------------------
-def _alert(n: int, check: str, kind: str, device: str, entity: str, t: int, severity: str = "major") -> dict:
-    return {
-        "id": f"AL{n:06d}",
-        "check_name": check,
-        "kind": kind,
-        "device": device,
-        "entity": entity,
-        "severity": severity,
-        "first_seen": at(t),
-        "last_seen": at(t) + timedelta(seconds=30),
-        "count": 1,
-        "value": None,
-        "message": f"{check} on {device} {entity}",
-        "detail": "",
-    }
-
-
-@pytest.fixture(scope="module")
-def small() -> SimLab:
-    return SimLab.build("small", 42)
 
 
 def test_alerts_far_apart_on_one_cable_are_separate_incidents(small: SimLab, config: DetectionConfig) -> None:
     link = small.inv.links[0]
     alerts = [
-        _alert(1, "interface-down", "interface", link.a_device, link.a_interface, 1),
-        _alert(2, "interface-down", "interface", link.b_device, link.b_interface, 2),
-        _alert(3, "interface-down", "interface", link.a_device, link.a_interface, 400),
+        alert_row(1, "interface-down", "interface", link.a_device, link.a_interface, 1),
+        alert_row(2, "interface-down", "interface", link.b_device, link.b_interface, 2),
+        alert_row(3, "interface-down", "interface", link.a_device, link.a_interface, 400),
     ]
     drafts = Correlator(small.inv, config).correlate(alerts)
     assert [len(d.alerts) for d in drafts] == [2, 1]
@@ -153,10 +131,10 @@ def test_alerts_far_apart_on_one_cable_are_separate_incidents(small: SimLab, con
 def test_weak_alerts_never_open_incidents_and_changes_attach(small: SimLab, config: DetectionConfig) -> None:
     link = small.inv.links[0]
     alerts = [
-        _alert(1, "cpu-anomaly", "device", "site1-leaf2", "system", 1, "warning"),
-        _alert(2, "config-change", "config", link.a_device, "config", 1, "info"),
-        _alert(3, "ospf-adjacency-down", "ospf", link.a_device, link.a_interface, 3),
-        _alert(4, "ospf-adjacency-down", "ospf", link.b_device, link.b_interface, 3),
+        alert_row(1, "cpu-anomaly", "device", "site1-leaf2", "system", 1, "warning"),
+        alert_row(2, "config-change", "config", link.a_device, "config", 1, "info"),
+        alert_row(3, "ospf-adjacency-down", "ospf", link.a_device, link.a_interface, 3),
+        alert_row(4, "ospf-adjacency-down", "ospf", link.b_device, link.b_interface, 3),
     ]
     (d,) = Correlator(small.inv, config).correlate(alerts)
     assert [a["id"] for a in d.context] == ["AL000002"]

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from netops_agent.catalog import CATALOG
@@ -12,7 +10,7 @@ from netops_agent.intake import Correlator
 from netops_agent.intake.config import DetectionConfig
 from netops_agent.lab.sim.lab import SimLab
 from netops_agent.models import Incident
-from tests.intake.conftest import at, twin
+from tests.intake.conftest import alert_row, at, twin
 
 G0, G1 = "GigabitEthernet0/0", "GigabitEthernet0/1"
 
@@ -75,37 +73,16 @@ def test_a_device_that_fails_itself_stays_the_only_suspect(device: str) -> None:
 
 
 # --- the correlator on hand-made alerts ------------------------------------------------------
-def _alert(n: int, check: str, kind: str, device: str, entity: str, severity: str = "major") -> dict:
-    return {
-        "id": f"AL{n:06d}",
-        "check_name": check,
-        "kind": kind,
-        "device": device,
-        "entity": entity,
-        "severity": severity,
-        "first_seen": at(1),
-        "last_seen": at(1) + timedelta(seconds=30),
-        "count": 1,
-        "value": None,
-        "message": f"{check} on {device} {entity}",
-        "detail": "",
-    }
-
-
-@pytest.fixture(scope="module")
-def small() -> SimLab:
-    return SimLab.build("small", 42)
-
-
 def _silent(small: SimLab, device: str, own: list[str]) -> list[dict]:
     """The probe finds `device` silent, every neighbour sees its facing port down, and the
     device itself reports `own` of its interfaces down."""
-    alerts = [_alert(0, "device-unreachable", "device", device, "10.255.0.1", "critical")]
+    alerts = [alert_row(0, "device-unreachable", "device", device, "10.255.0.1", severity="critical")]
     for lk in small.inv.links:
         if device in (lk.a_device, lk.b_device):
             far = lk.peer_of(device)
-            alerts.append(_alert(len(alerts), "interface-down", "interface", far[0], far[1]))
-    alerts += [_alert(len(alerts) + n, "interface-down", "interface", device, i) for n, i in enumerate(own)]
+            alerts.append(alert_row(len(alerts), "interface-down", "interface", far[0], far[1]))
+    first = len(alerts)
+    alerts += [alert_row(first + n, "interface-down", "interface", device, i) for n, i in enumerate(own)]
     return alerts
 
 

@@ -85,38 +85,22 @@ def _run(
     return hub
 
 
+# What a cycle recorded, without the wall-clock columns: a query per table.
+OUTCOME = {
+    "incidents": "SELECT id, title, summary, severity, device, interface, peer, prefix, "
+    "CAST(suspects AS VARCHAR) AS s, alerts, status FROM incidents ORDER BY id",
+    "tickets": "SELECT id, incident_id, state, severity, short_description FROM tickets ORDER BY id",
+    "events": "SELECT ticket_id, kind, from_state, to_state, note, CAST(data AS VARCHAR) AS d "
+    "FROM ticket_events ORDER BY ticket_id, id",
+    "alerts": "SELECT fingerprint, check_name, device, entity, state, known, incident_id FROM alerts "
+    "ORDER BY fingerprint, check_name, entity",
+}
+
+
 def _outcome(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """What a cycle recorded, without the wall-clock columns."""
+    """What a cycle recorded (`OUTCOME`)."""
     with Store(db) as store:
-        return {
-            "incidents": [
-                tuple(r.values())
-                for r in store.query(
-                    "SELECT id, title, summary, severity, device, interface, peer, prefix, "
-                    "CAST(suspects AS VARCHAR) AS s, alerts, status FROM incidents ORDER BY id"
-                )
-            ],
-            "tickets": [
-                tuple(r.values())
-                for r in store.query(
-                    "SELECT id, incident_id, state, severity, short_description FROM tickets ORDER BY id"
-                )
-            ],
-            "events": [
-                tuple(r.values())
-                for r in store.query(
-                    "SELECT ticket_id, kind, from_state, to_state, note, CAST(data AS VARCHAR) AS d "
-                    "FROM ticket_events ORDER BY ticket_id, id"
-                )
-            ],
-            "alerts": [
-                tuple(r.values())
-                for r in store.query(
-                    "SELECT fingerprint, check_name, device, entity, state, known, incident_id FROM alerts "
-                    "ORDER BY fingerprint, check_name, entity"
-                )
-            ],
-        }
+        return {name: [tuple(r.values()) for r in store.query(sql)] for name, sql in OUTCOME.items()}
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ A vantage that is itself cut off (its uplinks down) fails every ping it sends: w
 fails to reach says nothing about the target. A vantage is cut off in a round when it
 reached nothing while another vantage reached a target it failed. A failure seen only
 from cut-off vantages is asked of one more device that answers (edges, then leaves,
-then spines, as `Inventory.vantages` orders them) and counts only from a device that
+then spines: `Inventory.probe_order`) and counts only from a device that
 reaches something; where none does, the row keeps the honest 0% with status `cut-off`
 and raises no alert (the cut-off vantage is an incident of its own: its loopback and
 prefixes fail from the healthy vantages).
@@ -260,11 +260,10 @@ class _Reach:
 
     def second_opinions(self, cut: set[str], inv: Inventory) -> None:
         """Ask each failure seen only from cut-off vantages of one more device that
-        answers, in `Inventory.vantages` order (edges, leaves, spines); its failure counts
+        answers, in `Inventory.probe_order` (edges, leaves, spines); its failure counts
         only if the device reaches something in the round (else it is cut off too: added
         to `cut`, and the next is asked). Every device asked is named in the row."""
-        rank = {"edge": 0, "leaf": 1, "spine": 2}
-        order = [d.name for d in sorted(inv.devices, key=lambda d: (rank.get(d.role, 9), d.name))]
+        order = [d.name for d in inv.probe_order()]
         for target, answers in self.seen:
             if not answers or any(v not in cut for v, _ in answers):
                 continue

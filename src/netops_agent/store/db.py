@@ -1033,8 +1033,8 @@ class _Behind:
         # Committed entries (`Journal.lasting`) this transaction wrote: held again if it rolls back.
         self.restore: list[tuple[Hashable, Journal]] = []
         self.memos: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
-        # The names of the tables watched (None: to be gathered again), all plain ASCII words?
-        self._pattern: frozenset[str] | None = None
+        # The names of the tables watched (None: to be gathered again); all plain ASCII words?
+        self._watched_names: frozenset[str] | None = None
         self._plain = True
         self._keeping: frozenset[str] = frozenset()  # see `_Buffer.keeps`
         # A buffer is being written: its statements (writes of its own rows) write no other
@@ -1049,12 +1049,12 @@ class _Behind:
         buf = self.buffers.get(key)
         if buf is None:
             buf = self.buffers[key] = make()
-            self._pattern = None
+            self._watched_names = None
         return buf
 
     def remember(self, key: Hashable, value: Any, tables: tuple[str, ...]) -> None:
         self.memos[key] = (value, tables)
-        self._pattern = None
+        self._watched_names = None
 
     def recall(self, key: Hashable, default: Any) -> Any:
         kept = self.memos.get(key)
@@ -1065,15 +1065,15 @@ class _Behind:
         if sql is None:
             named = None
         else:
-            if self._pattern is None:
+            if self._watched_names is None:
                 names = {t for b in self.buffers.values() for t in b.tables}
                 names |= {t for _, ts in self.memos.values() for t in ts}
-                self._pattern = frozenset(names)
+                self._watched_names = frozenset(names)
                 self._plain = all(_PLAIN_NAME.fullmatch(t) for t in names)
             if self._plain and sql.isascii():
-                named = set(self._pattern & _words(sql))
+                named = set(self._watched_names & _words(sql))
             else:
-                named = {m.lower() for m in _names_pattern(self._pattern).findall(sql)}
+                named = {m.lower() for m in _names_pattern(self._watched_names).findall(sql)}
             if not named:
                 return
             # A query changes no table: what is remembered of the tables it reads stays right.
@@ -1085,7 +1085,7 @@ class _Behind:
         forget = None if named is None else written - self._keeping
         for key in [k for k, (_, ts) in self.memos.items() if forget is None or forget.intersection(ts)]:
             del self.memos[key]
-        self._pattern = None
+        self._watched_names = None
 
     def flush_all(self, store: Store, *, keep_lasting: bool = False) -> None:
         """Write every buffer (a transaction is about to commit); with `keep_lasting`, those
@@ -1114,7 +1114,7 @@ class _Behind:
             kept[key] = buf
         self.buffers = kept
         self.restore = []
-        self._pattern = None
+        self._watched_names = None
 
     def _flush_in_order(self, store: Store, keys: list[Hashable]) -> None:
         """Write these buffers: by `phase`, then in the order first used."""
@@ -1125,7 +1125,7 @@ class _Behind:
                 self._flush(store, buf, key)
 
     def _flush(self, store: Store, buf: _Buffer, key: Hashable) -> None:
-        self._pattern = None
+        self._watched_names = None
         if store._depth and isinstance(buf, Journal) and buf.committed:
             self.restore.append((key, buf.committed_only()))  # if this transaction rolls back
         outer, writing = self._keeping, self._writing
@@ -1139,11 +1139,11 @@ class _Behind:
     def discard(self) -> None:
         self.buffers.clear()
         self.restore = []
-        self._pattern = None
+        self._watched_names = None
 
     def forget_all(self) -> None:
         self.memos.clear()
-        self._pattern = None
+        self._watched_names = None
 
 
 def _jsonable(value: Any) -> Any:

@@ -6,7 +6,7 @@ new -> in_progress -> resolved | escalated | awaiting_approval | closed (no faul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -216,14 +216,15 @@ class TicketService:
         return known
 
     def _writes(self) -> _Writes:
-        private = self.store.private
-        writes = self.store.behind(_WRITES, lambda: _Writes(lasting=private))
-        assert writes is not None, "ticket writes are made inside a transaction"
-        return writes  # type: ignore[return-value]
+        return self._held(_WRITES, _Writes)  # type: ignore[return-value]
 
     def _statuses(self) -> _Statuses:
+        return self._held(_STATUSES, _Statuses)  # type: ignore[return-value]
+
+    def _held(self, key: Hashable, kind: type[Journal]) -> Journal:
+        """This store's journal `key` (lasting on a private store), made on first use."""
         private = self.store.private
-        held = self.store.behind(_STATUSES, lambda: _Statuses(lasting=private))
+        held = self.store.behind(key, lambda: kind(lasting=private))
         assert held is not None, "ticket writes are made inside a transaction"
         return held  # type: ignore[return-value]
 
